@@ -1,0 +1,183 @@
+/**
+ * MessageDbClient: opens an engine (a PostgreSQL server through node-postgres, or PGlite in this
+ * process), and offers the session methods, transactions, the installer and pool statistics.
+ */
+import { inspect } from 'node:util';
+import {
+  describeTarget,
+  resolveConnectConfig,
+  resolveRetry,
+  type ConnectConfig,
+  type EmbeddedConfig,
+  type ResolvedRetry,
+} from './config.js';
+import type { Engine, PoolStats, Queryable } from './engine/engine.js';
+import { PgliteEngine } from './engine/pglite.js';
+import { PostgresEngine } from './engine/postgres.js';
+import { ClosedError } from './errors.js';
+import { install, type InstallResult } from './install.js';
+import { fromPostgresError } from './postgres-error.js';
+import { createRunner } from './runner.js';
+import { MessageStoreSession } from './session.js';
+import * as sql from './sql.js';
+
+/** Options of `transaction()`. */
+export interface TransactionOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * A transaction handle: the client's write and read methods, on the transaction's connection.
+ * Usable only until the callback settles.
+ */
+export type Transaction = MessageStoreSession;
+
+/**
+ * A Message DB client.
+ *
+ * @example
+ * await using client = await MessageDbClient.connect('postgres://localhost/message_store')
+ * await client.writeMessage({ streamName: 'account-1', type: 'Opened', data: { owner: 'Ada' } })
+ * for await (const message of client.readCategory('account')) console.log(message.type)
+ */
+export class MessageDbClient extends MessageStoreSession {
+  readonly #engine: Engine;
+  readonly #target: string;
+  readonly #allowCondition: boolean;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(engine: Engine, target: string, retry: ResolvedRetry, allowCondition: boolean) {
+    let closed = (): boolean => false;
+    const guarded: Queryable = {
+      query: (statement, values, options) => {
+        if (closed()) return Promise.reject(new ClosedError('MessageDbClient'));
+        return engine.query(statement, values, options);
+      },
+      exec: (script) => engine.exec(script),
+    };
+    super(createRunner(guarded, retry, () => closed()), allowCondition);
+    closed = () => this.#closed;
+    this.#engine = engine;
+    this.#target = target;
+    this.#allowCondition = allowCondition;
+  }
+
+  /**
+   * Connect to a PostgreSQL server. With no config: MESSAGE_DB_URL, then DATABASE_URL, then the
+   * standard PG* variables. Opens one connection to prove the server answers.
+   */
+  static async connect(config?: string | ConnectConfig): Promise<MessageDbClient> {
+    const resolved = resolveConnectConfig(config);
+    const retry = resolveRetry(typeof config === 'object' ? config.retry : undefined);
+    const engine = new PostgresEngine(resolved);
+    const client = new MessageDbClient(engine, describeTarget(resolved), retry, resolved.allowCondition);
+    try {
+      await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []);
+    } catch (error) {
+      await engine.close().catch(() => {});
+      throw fromPostgresError(error);
+    }
+    return client;
+  }
+
+  /**
+   * Open an embedded database (PGlite) in this process: in memory, or in `dataDir`. Message DB is
+   * installed (or verified) on open unless `install: false`.
+   */
+  static async embedded(config: EmbeddedConfig = {}): Promise<MessageDbClient> {
+    const allowCondition = config.allowCondition === true;
+    const engine = await PgliteEngine.create({ dataDir: config.dataDir, allowCondition });
+    const target = config.dataDir === undefined ? 'pglite (in memory)' : `pglite (${config.dataDir})`;
+    const client = new MessageDbClient(engine, target, resolveRetry(config.retry), allowCondition);
+    if (config.install !== false) {
+      try {
+        await client.install();
+      } catch (error) {
+        await engine.close().catch(() => {});
+        throw error;
+      }
+    }
+    return client;
+  }
+
+  /** `postgres` or `pglite`. */
+  get engine(): 'postgres' | 'pglite' {
+    return this.#engine.kind;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Install Message DB 1.3.0 from `@eventide/message-db`, or verify an existing install. Idempotent. */
+  install(): Promise<InstallResult> {
+    this.#assertOpen();
+    return install(this.#engine).catch((error: unknown) => {
+      throw fromPostgresError(error);
+    });
+  }
+
+  /** The installed Message DB version (`message_store_version()`), e.g. `1.3.0`. */
+  async messageStoreVersion(): Promise<string> {
+    this.#assertOpen();
+    const rows = await createRunner(this.#engine, undefined, () => this.#closed).run(sql.messageStoreVersion, []);
+    return String(rows[0]?.[0]);
+  }
+
+  /**
+   * Run `fn` in a transaction on one connection: commits when it returns, rolls back when it throws.
+   * The handle has the client's write and read methods. Not retried on connection loss (the callback
+   * may have side effects); the connection is destroyed rather than pooled if it did not end cleanly.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    this.#assertOpen();
+    try {
+      return await this.#engine.transaction(async (queryable) => {
+        let finished = false;
+        const guarded: Queryable = {
+          query: (statement, values, queryOptions) =>
+            finished ? Promise.reject(new ClosedError('Transaction')) : queryable.query(statement, values, queryOptions),
+          exec: (script) => (finished ? Promise.reject(new ClosedError('Transaction')) : queryable.exec(script)),
+        };
+        const tx = new MessageStoreSession(createRunner(guarded, undefined, () => finished), this.#allowCondition);
+        try {
+          return await fn(tx);
+        } finally {
+          finished = true;
+        }
+      }, options);
+    } catch (error) {
+      throw fromPostgresError(error);
+    }
+  }
+
+  /** Pool occupancy: connections open, idle, and callers waiting for one. */
+  poolStats(): PoolStats {
+    return this.#engine.poolStats();
+  }
+
+  /** Close the pool (or PGlite). Idempotent; later calls fail with ClosedError. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#closing ??= this.#engine.close();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  override toString(): string {
+    return `MessageDbClient(${this.#target})`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('MessageDbClient');
+  }
+}

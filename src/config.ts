@@ -1,0 +1,116 @@
+/**
+ * Client configuration: the caller's config or connection string, environment fallbacks, defaults
+ * (units in the names), and redaction so credentials never reach a log, an error or `toString()`.
+ */
+import { InvalidArgumentError } from './errors.js';
+import type { PostgresEngineConfig } from './engine/postgres.js';
+
+/** How connection faults are retried (reads always; writes because message ids make them safe). */
+export interface RetryConfig {
+  /** Tries in all, the first included (default 10; 1 turns retries off). */
+  maxAttempts?: number;
+  /** Delay before the first retry (default 50 ms), doubled each time... */
+  initialDelayMs?: number;
+  /** ...up to this (default 2000 ms). */
+  maxDelayMs?: number;
+}
+
+/** Options shared by both engines. */
+export interface CommonConfig {
+  /**
+   * Allow the raw-SQL `condition` argument. Off by default: the condition is appended to the
+   * server's query verbatim, so whoever controls it can read any table the role can. When on, the
+   * client also switches on `message_store.sql_condition` for its own sessions.
+   */
+  allowCondition?: boolean;
+  retry?: RetryConfig;
+}
+
+/** `MessageDbClient.connect()` configuration. */
+export interface ConnectConfig extends CommonConfig {
+  /** `postgres://...`; defaults to MESSAGE_DB_URL, then DATABASE_URL, then the PG* variables. */
+  connectionString?: string;
+  /** Default 10. */
+  maxPoolSize?: number;
+  /** Connecting, and waiting for a pooled connection (default 30000). */
+  connectTimeoutMs?: number;
+  /** Idle pooled connections are closed after this (default 10000). */
+  idleTimeoutMs?: number;
+  /** Server-side `statement_timeout` for every statement (default: none). */
+  statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity (default `messagedb`). */
+  applicationName?: string;
+  /** Prepare statements by name once per connection (default true; turn off behind PgBouncer in transaction mode). */
+  preparedStatements?: boolean;
+}
+
+/** `MessageDbClient.embedded()` configuration. */
+export interface EmbeddedConfig extends CommonConfig {
+  /** Directory for the database files; in memory when omitted. */
+  dataDir?: string;
+  /** Install (or verify) Message DB when opening (default true). */
+  install?: boolean;
+}
+
+/** Retry settings with defaults applied. */
+export type ResolvedRetry = Required<RetryConfig>;
+
+export function resolveRetry(retry: RetryConfig | undefined): ResolvedRetry {
+  return {
+    maxAttempts: positive('retry.maxAttempts', retry?.maxAttempts, 10),
+    initialDelayMs: positive('retry.initialDelayMs', retry?.initialDelayMs, 50),
+    maxDelayMs: positive('retry.maxDelayMs', retry?.maxDelayMs, 2000),
+  };
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(name, `must be a positive integer (got ${String(value)})`);
+  return value;
+}
+
+/** Resolve a connect config (or a bare connection string) against the environment. */
+export function resolveConnectConfig(config: string | ConnectConfig | undefined, env = process.env): PostgresEngineConfig {
+  const given = typeof config === 'string' ? { connectionString: config } : (config ?? {});
+  if (typeof given !== 'object') throw new InvalidArgumentError('config', 'must be a connection string or an object');
+  const connectionString = given.connectionString ?? env.MESSAGE_DB_URL ?? env.DATABASE_URL;
+  if (connectionString !== undefined && !/^postgres(ql)?:\/\//.test(connectionString)) {
+    throw new InvalidArgumentError('connectionString', 'must start with postgres:// or postgresql://');
+  }
+  const statementTimeoutMs = given.statementTimeoutMs;
+  if (statementTimeoutMs !== undefined) positive('statementTimeoutMs', statementTimeoutMs, 0);
+  return {
+    connectionString,
+    maxPoolSize: positive('maxPoolSize', given.maxPoolSize, 10),
+    connectTimeoutMs: positive('connectTimeoutMs', given.connectTimeoutMs, 30_000),
+    idleTimeoutMs: positive('idleTimeoutMs', given.idleTimeoutMs, 10_000),
+    statementTimeoutMs,
+    applicationName: given.applicationName ?? 'messagedb',
+    allowCondition: given.allowCondition === true,
+    preparedStatements: given.preparedStatements !== false,
+  };
+}
+
+/** A connection string with its password replaced by `***`. */
+export function redactConnectionString(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password !== '') url.password = '***';
+    for (const key of [...url.searchParams.keys()]) {
+      if (/pass/i.test(key)) url.searchParams.set(key, '***');
+    }
+    return url.toString();
+  } catch {
+    return 'postgres://(unparseable connection string)';
+  }
+}
+
+/** A description of where a client points, safe to print. */
+export function describeTarget(config: PostgresEngineConfig, env = process.env): string {
+  if (config.connectionString !== undefined) return redactConnectionString(config.connectionString);
+  const host = env.PGHOST ?? 'localhost';
+  const port = env.PGPORT ?? '5432';
+  const user = env.PGUSER ?? env.USER ?? '';
+  const database = env.PGDATABASE ?? user;
+  return `postgres://${user === '' ? '' : `${user}@`}${host}:${port}/${database} (from PG* variables)`;
+}

@@ -1,0 +1,37 @@
+/**
+ * The seam between the client and a database engine. An engine runs one statement and hands back
+ * rows as arrays of column text (or null); decoding is the client's job, so both engines decode
+ * identically. Lifecycle rules (closed checks, retries, error translation) live in the client.
+ */
+import type { Statement } from '../sql.js';
+
+/** Per-call options every engine understands. */
+export interface QueryOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** Anything that can run a statement: an engine, or a transaction on one of its connections. */
+export interface Queryable {
+  /** Run one statement with bound values; rows come back as arrays of column text or null. */
+  query(statement: Statement, values: readonly unknown[], options?: QueryOptions): Promise<unknown[][]>;
+  /** Run a multi-statement SQL script (simple protocol, no parameters): the installer's files. */
+  exec(script: string): Promise<void>;
+}
+
+/** Pool occupancy (PGlite reports its one connection). */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+/** A database engine: node-postgres against a server, or PGlite in-process. */
+export interface Engine extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** False for PGlite: one session, so no lock contention and no parallel transactions. */
+  readonly multipleConnections: boolean;
+  /** Run `fn` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws. */
+  transaction<T>(fn: (queryable: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}

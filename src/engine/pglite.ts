@@ -1,0 +1,98 @@
+/**
+ * The PGlite engine: PostgreSQL compiled to WebAssembly, in this process, in memory or in a data
+ * directory. One session: PGlite serialises queries and transactions itself, so a transaction
+ * holds the database until it ends.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { AbortError } from '../errors.js';
+import type { Statement } from '../sql.js';
+import type { Engine, PoolStats, QueryOptions, Queryable } from './engine.js';
+
+/** What the PGlite engine needs. */
+export interface PgliteEngineConfig {
+  /** A directory to keep the database in; in memory when omitted. */
+  dataDir: string | undefined;
+  allowCondition: boolean;
+}
+
+/** The structural part of PGlite's query API this engine uses. */
+interface PgliteQueryable {
+  query<T>(text: string, values?: unknown[], options?: object): Promise<{ rows: T[] }>;
+  exec(text: string): Promise<unknown>;
+}
+
+// Return every column as its text, like the postgres engine, so one decoder serves both.
+const rawText = (value: string): string => value;
+const textOids = [16, 18, 19, 20, 21, 23, 25, 26, 114, 700, 701, 1043, 1082, 1114, 1184, 1700, 2950, 3802];
+const queryOptions = {
+  rowMode: 'array',
+  parsers: Object.fromEntries(textOids.map((oid) => [oid, rawText])),
+} as const;
+
+async function run(db: PgliteQueryable, statement: Statement, values: readonly unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+  // PGlite cannot cancel a running statement; the signal is honoured before it starts.
+  if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+  const result = await db.query<unknown[]>(statement.text, values as unknown[], queryOptions);
+  return result.rows;
+}
+
+/** PGlite behind the engine seam. */
+export class PgliteEngine implements Engine {
+  readonly kind = 'pglite' as const;
+  readonly multipleConnections = false;
+  readonly #db: PGlite;
+  /** Calls started and not finished; PGlite runs one and queues the rest. */
+  #busy = 0;
+
+  private constructor(db: PGlite) {
+    this.#db = db;
+  }
+
+  /** Start PGlite and set the session up the way the postgres engine's startup options do. */
+  static async create(config: PgliteEngineConfig): Promise<PgliteEngine> {
+    const db = await PGlite.create(config.dataDir === undefined ? {} : { dataDir: config.dataDir });
+    const settings = ['SET search_path TO message_store, public', 'SET DateStyle TO ISO'];
+    if (config.allowCondition) settings.push('SET message_store.sql_condition TO on');
+    await db.exec(settings.join('; '));
+    return new PgliteEngine(db);
+  }
+
+  async query(statement: Statement, values: readonly unknown[], options: QueryOptions = {}): Promise<unknown[][]> {
+    return this.#track(() => run(this.#db, statement, values, options.signal));
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.#track(() => this.#db.exec(script));
+  }
+
+  async transaction<T>(fn: (queryable: Queryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
+    if (options.signal?.aborted) throw new AbortError({ cause: options.signal.reason });
+    return this.#track(() =>
+      this.#db.transaction((tx) =>
+        fn({
+          query: (statement, values, queryOptions) => run(tx, statement, values, queryOptions?.signal),
+          exec: async (script) => {
+            await tx.exec(script);
+          },
+        }),
+      ),
+    );
+  }
+
+  poolStats(): PoolStats {
+    return { total: 1, idle: this.#busy > 0 ? 0 : 1, waiting: Math.max(0, this.#busy - 1) };
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.closed) await this.#db.close();
+  }
+
+  async #track<T>(work: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await work();
+    } finally {
+      this.#busy--;
+    }
+  }
+}

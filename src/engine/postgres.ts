@@ -1,0 +1,150 @@
+/**
+ * The node-postgres engine: a pool whose connections start with `search_path = message_store,
+ * public` (in the startup packet, so no extra round trip), ISO dates, and an application_name.
+ * Statements are prepared once per connection by name; every column comes back as text.
+ */
+import pg from 'pg';
+import { AbortError, PoolTimeoutError } from '../errors.js';
+import { isConnectionFault } from '../postgres-error.js';
+import type { Statement } from '../sql.js';
+import type { Engine, PoolStats, QueryOptions, Queryable } from './engine.js';
+
+/** What the postgres engine needs, already resolved from the caller's config. */
+export interface PostgresEngineConfig {
+  connectionString: string | undefined;
+  maxPoolSize: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  statementTimeoutMs: number | undefined;
+  applicationName: string;
+  allowCondition: boolean;
+  preparedStatements: boolean;
+}
+
+const rawText = (value: string): string => value;
+const rawTypes = { getTypeParser: () => rawText };
+
+function startupOptions(config: PostgresEngineConfig): string {
+  const options = ['-c search_path=message_store,public', '-c DateStyle=ISO'];
+  // message_store.sql_condition is only switched on for clients that opted in to `condition`;
+  // any value but 'off' enables it server-side, so it is never sent otherwise.
+  if (config.allowCondition) options.push('-c message_store.sql_condition=on');
+  return options.join(' ');
+}
+
+/** node-postgres pool behind the engine seam. */
+export class PostgresEngine implements Engine {
+  readonly kind = 'postgres' as const;
+  readonly multipleConnections = true;
+  readonly #pool: pg.Pool;
+  readonly #config: PostgresEngineConfig;
+
+  constructor(config: PostgresEngineConfig) {
+    this.#config = config;
+    this.#pool = new pg.Pool({
+      connectionString: config.connectionString,
+      max: config.maxPoolSize,
+      connectionTimeoutMillis: config.connectTimeoutMs,
+      idleTimeoutMillis: config.idleTimeoutMs,
+      application_name: config.applicationName,
+      options: startupOptions(config),
+      ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
+    });
+    // An idle pooled connection whose backend is terminated emits 'error'; the pool drops it and the
+    // next acquire opens a fresh one. Without a listener, Node would crash the process.
+    this.#pool.on('error', () => {});
+  }
+
+  async query(statement: Statement, values: readonly unknown[], options: QueryOptions = {}): Promise<unknown[][]> {
+    const client = await this.#acquire(options.signal);
+    let failure: unknown;
+    try {
+      return await this.#run(client, statement, values, options.signal);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      client.release(failure !== undefined && isConnectionFault(failure) ? (failure as Error) : undefined);
+    }
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.#pool.query(script);
+  }
+
+  async transaction<T>(fn: (queryable: Queryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
+    const client = await this.#acquire(options.signal);
+    // A connection goes back to the pool only after COMMIT or ROLLBACK succeeded; otherwise it is
+    // destroyed, so no later caller can inherit an open transaction.
+    let reusable = false;
+    try {
+      await client.query('BEGIN');
+      const queryable: Queryable = {
+        query: (statement, values, queryOptions) => this.#run(client, statement, values, queryOptions?.signal),
+        exec: async (script) => {
+          await client.query(script);
+        },
+      };
+      let result: T;
+      try {
+        result = await fn(queryable);
+      } catch (error) {
+        reusable = await client.query('ROLLBACK').then(() => true, () => false);
+        throw error;
+      }
+      await client.query('COMMIT');
+      reusable = true;
+      return result;
+    } finally {
+      client.release(reusable ? undefined : new Error('transaction did not finish cleanly'));
+    }
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+    try {
+      return await this.#pool.connect();
+    } catch (error) {
+      if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
+        throw new PoolTimeoutError(this.#config.connectTimeoutMs, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async #run(client: pg.PoolClient, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown[][]> {
+    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+    const config: pg.QueryArrayConfig = {
+      text: statement.text,
+      values: values as unknown[],
+      rowMode: 'array',
+      types: rawTypes,
+    };
+    if (this.#config.preparedStatements) config.name = statement.name;
+    if (signal === undefined) return (await client.query(config)).rows;
+
+    // Abort cancels the statement server-side (pg_cancel_backend on another connection), so the
+    // connection stays usable and nothing keeps running after the caller gave up.
+    const processId = (client as unknown as { processID?: number }).processID;
+    const cancel = (): void => {
+      if (processId !== undefined) this.#pool.query('SELECT pg_cancel_backend($1)', [processId]).catch(() => {});
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return (await client.query(config)).rows;
+    } catch (error) {
+      if (signal.aborted) throw new AbortError({ cause: error });
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The error tree: one base class with a stable `code`, and small subclasses only where callers
+ * branch. Guards check a `Symbol.for` brand, so they work across two installed copies of the package.
+ * Messages never contain message data, SQL parameters or credentials.
+ */
+
+const brand = Symbol.for('messagedb.error');
+
+/** Every stable error code this package throws. */
+export type MessageDbErrorCode =
+  | 'EXPECTED_VERSION'
+  | 'DUPLICATE_MESSAGE_ID'
+  | 'INVALID_ARGUMENT'
+  | 'CONDITION_NOT_ENABLED'
+  | 'CONNECTION'
+  | 'POOL_TIMEOUT'
+  | 'STATEMENT_TIMEOUT'
+  | 'SCHEMA_MISSING'
+  | 'CLOSED'
+  | 'ABORTED'
+  | 'UNSAFE_INTEGER'
+  | 'HANDLER'
+  | 'CONSUMER';
+
+/** Base class of every error raised by messagedb. `code` is stable across versions. */
+export class MessageDbError extends Error {
+  readonly code: MessageDbErrorCode;
+
+  constructor(message: string, code: MessageDbErrorCode, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    Object.defineProperty(this, brand, { value: code });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** `write_message` found a stream version other than the one the caller expected. */
+export class ExpectedVersionError extends MessageDbError {
+  constructor(
+    readonly streamName: string,
+    readonly expectedVersion: number,
+    readonly streamVersion: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Wrong expected version: ${expectedVersion} (Stream: ${streamName}, Stream Version: ${streamVersion})`,
+      'EXPECTED_VERSION',
+      options,
+    );
+  }
+}
+
+/** A message id is already used by a different message (the `messages_id` index is global). */
+export class DuplicateMessageIdError extends MessageDbError {
+  constructor(
+    readonly messageId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Message id ${messageId} is already used by another message`, 'DUPLICATE_MESSAGE_ID', options);
+  }
+}
+
+/** An argument was rejected before any SQL ran; `argument` names it. */
+export class InvalidArgumentError extends MessageDbError {
+  constructor(
+    readonly argument: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${argument} ${problem}`, 'INVALID_ARGUMENT', options);
+  }
+}
+
+/** A `condition` was passed, but the client was not created with `allowCondition: true`. */
+export class ConditionNotEnabledError extends MessageDbError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'condition is raw SQL appended to the query and is refused unless the client is created with ' +
+        '{ allowCondition: true } (it also needs the server setting message_store.sql_condition)',
+      'CONDITION_NOT_ENABLED',
+      options,
+    );
+  }
+}
+
+/** The database could not be reached, or the connection was lost and retries ran out. */
+export class ConnectionError extends MessageDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'CONNECTION', options);
+  }
+}
+
+/** No pooled connection became free within `connectTimeoutMs`. */
+export class PoolTimeoutError extends MessageDbError {
+  constructor(timeoutMs: number, options?: { cause?: unknown }) {
+    super(`No pooled connection became free within ${timeoutMs} ms`, 'POOL_TIMEOUT', options);
+  }
+}
+
+/** The server cancelled a statement that ran longer than `statementTimeoutMs`. */
+export class StatementTimeoutError extends MessageDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'STATEMENT_TIMEOUT', options);
+  }
+}
+
+/** The `message_store` schema (Message DB) is not installed in this database. */
+export class SchemaMissingError extends MessageDbError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      `Message DB is not installed in this database (${detail}). ` +
+        'Install it with `await client.install()` or `npx messagedb install`.',
+      'SCHEMA_MISSING',
+      options,
+    );
+  }
+}
+
+/** The client or transaction was used after it was closed. */
+export class ClosedError extends MessageDbError {
+  constructor(what: string) {
+    super(`${what} is closed`, 'CLOSED');
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortError extends MessageDbError {
+  constructor(options?: { cause?: unknown }) {
+    super('The operation was aborted', 'ABORTED', options);
+  }
+}
+
+/** A position or count from the server is larger than `Number.MAX_SAFE_INTEGER`. */
+export class UnsafeIntegerError extends MessageDbError {
+  constructor(column: string, value: string) {
+    super(`${column} ${value} is larger than Number.MAX_SAFE_INTEGER`, 'UNSAFE_INTEGER');
+  }
+}
+
+function hasCode(error: unknown, code?: MessageDbErrorCode): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const branded = (error as Record<symbol, unknown>)[brand];
+  return typeof branded === 'string' && (code === undefined || branded === code);
+}
+
+export const isMessageDbError = (error: unknown): error is MessageDbError => hasCode(error);
+export const isExpectedVersionError = (error: unknown): error is ExpectedVersionError =>
+  hasCode(error, 'EXPECTED_VERSION');
+export const isDuplicateMessageIdError = (error: unknown): error is DuplicateMessageIdError =>
+  hasCode(error, 'DUPLICATE_MESSAGE_ID');
+export const isInvalidArgumentError = (error: unknown): error is InvalidArgumentError =>
+  hasCode(error, 'INVALID_ARGUMENT');
+export const isConditionNotEnabledError = (error: unknown): error is ConditionNotEnabledError =>
+  hasCode(error, 'CONDITION_NOT_ENABLED');
+export const isConnectionError = (error: unknown): error is ConnectionError => hasCode(error, 'CONNECTION');
+export const isPoolTimeoutError = (error: unknown): error is PoolTimeoutError => hasCode(error, 'POOL_TIMEOUT');
+export const isStatementTimeoutError = (error: unknown): error is StatementTimeoutError =>
+  hasCode(error, 'STATEMENT_TIMEOUT');
+export const isSchemaMissingError = (error: unknown): error is SchemaMissingError =>
+  hasCode(error, 'SCHEMA_MISSING');
+export const isClosedError = (error: unknown): error is ClosedError => hasCode(error, 'CLOSED');
+export const isAbortError = (error: unknown): error is AbortError => hasCode(error, 'ABORTED');

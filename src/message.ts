@@ -1,0 +1,129 @@
+/**
+ * Messages as written and as read back, and the row decoder shared by both engines. Engines hand
+ * over every column as text; this module owns how text becomes numbers, JSON and dates.
+ */
+import { UnsafeIntegerError } from './errors.js';
+
+/** Eventide's metadata keys (`Messaging::Message::Metadata`), plus any others the caller adds. */
+export interface Metadata {
+  causationMessageStreamName?: string;
+  causationMessagePosition?: number;
+  causationMessageGlobalPosition?: number;
+  correlationStreamName?: string;
+  replyStreamName?: string;
+  schemaVersion?: string;
+  /** Copied by {@link follow}. */
+  properties?: Record<string, unknown>;
+  /** Persisted, but not copied by {@link follow}. */
+  localProperties?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** A message read from the store. */
+export interface Message<Data = unknown> {
+  /** UUID, lowercase. */
+  id: string;
+  streamName: string;
+  type: string;
+  /** Gapless 0-based position in its stream. */
+  position: number;
+  /** Position in the whole store; increases, may have gaps. */
+  globalPosition: number;
+  /** Parsed JSON, or `null` when written without data. */
+  data: Data;
+  /** Parsed JSON, or `null` when written without metadata. */
+  metadata: Metadata | null;
+  /** When the message was written, read as UTC whatever the process's time zone. */
+  time: Date;
+}
+
+/** A message to write. */
+export interface NewMessage<Data = unknown> {
+  /** UUID; a random one when omitted. Reusing it makes a retried write safe. */
+  id?: string;
+  streamName: string;
+  type: string;
+  /** Any JSON-serialisable value; omitted or `null` is stored as SQL NULL. */
+  data?: Data;
+  metadata?: Metadata | null;
+}
+
+/** Column order of every read statement in sql.ts. */
+export type MessageRow = readonly unknown[];
+
+/** Parse a bigint column sent as text, failing loudly past Number.MAX_SAFE_INTEGER. */
+export function toSafeInteger(value: unknown, column: string): number {
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(number)) throw new UnsafeIntegerError(column, String(value));
+  return number;
+}
+
+function parseJson(value: unknown): unknown {
+  return value === null || value === undefined ? null : JSON.parse(value as string);
+}
+
+const timestampText = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
+
+/**
+ * Parse a `timestamp without time zone` (ISO DateStyle) as UTC. Message DB stores
+ * `now() AT TIME ZONE 'utc'`, so the wall-clock value is UTC; node-postgres would read it as local.
+ */
+export function parseUtcTimestamp(value: unknown): Date {
+  const text = String(value);
+  const parts = timestampText.exec(text);
+  if (parts === null) return new Date(NaN);
+  const [, year, month, day, hour, minute, second, fraction] = parts;
+  const milliseconds = fraction === undefined ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3));
+  return new Date(
+    Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), milliseconds),
+  );
+}
+
+/** Row (id, stream_name, type, position, global_position, data, metadata, time) to a Message. */
+export function toMessage<Data = unknown>(row: MessageRow): Message<Data> {
+  return {
+    id: row[0] as string,
+    streamName: row[1] as string,
+    type: row[2] as string,
+    position: toSafeInteger(row[3], 'position'),
+    globalPosition: toSafeInteger(row[4], 'global_position'),
+    data: parseJson(row[5]) as Data,
+    metadata: parseJson(row[6]) as Metadata | null,
+    time: parseUtcTimestamp(row[7]),
+  };
+}
+
+/**
+ * Metadata for a message that follows `preceding`, with Eventide's `follow` semantics: causation
+ * from the preceding message's stream, position and global position; correlation stream, reply
+ * stream and `properties` carried over; `localProperties` not carried.
+ */
+export function followMetadata(preceding: Message): Metadata {
+  const source = preceding.metadata ?? {};
+  const metadata: Metadata = {
+    causationMessageStreamName: preceding.streamName,
+    causationMessagePosition: preceding.position,
+    causationMessageGlobalPosition: preceding.globalPosition,
+  };
+  if (source.correlationStreamName !== undefined) metadata.correlationStreamName = source.correlationStreamName;
+  if (source.replyStreamName !== undefined) metadata.replyStreamName = source.replyStreamName;
+  if (source.properties !== undefined && Object.keys(source.properties).length > 0) {
+    metadata.properties = { ...source.properties };
+  }
+  return metadata;
+}
+
+/**
+ * A new message that follows `preceding` (Eventide's `follow`): its metadata starts from
+ * {@link followMetadata}, then the new message's own metadata keys are applied on top.
+ *
+ * @example await client.writeMessage(follow(command, { streamName: 'account-1', type: 'Deposited', data }))
+ */
+export function follow<Data>(preceding: Message, message: NewMessage<Data>): NewMessage<Data> {
+  const own = message.metadata ?? {};
+  const inherited = followMetadata(preceding);
+  const properties = { ...inherited.properties, ...own.properties };
+  const metadata: Metadata = { ...inherited, ...own };
+  if (Object.keys(properties).length > 0) metadata.properties = properties;
+  return { ...message, metadata };
+}

@@ -1,0 +1,118 @@
+/**
+ * The one place that reads SQLSTATEs and the server's error texts. Only what is recognised is
+ * translated into a typed error; everything else passes through unchanged, with its Postgres fields.
+ * The texts are Message DB 1.3.0's `RAISE EXCEPTION` formats (all SQLSTATE P0001).
+ */
+import {
+  ConditionNotEnabledError,
+  ConnectionError,
+  DuplicateMessageIdError,
+  ExpectedVersionError,
+  InvalidArgumentError,
+  SchemaMissingError,
+  StatementTimeoutError,
+} from './errors.js';
+
+/** The structural shape of a node-postgres or PGlite database error. */
+export interface PostgresErrorLike {
+  code?: string;
+  message: string;
+  detail?: string;
+  constraint?: string;
+}
+
+const expectedVersionText = /^Wrong expected version: (-?\d+) \(Stream: (.*), Stream Version: (-?\d+)\)$/s;
+const duplicateIdDetail = /^Key \(id\)=\(([^)]*)\) already exists\.$/;
+
+/** Socket-level failures (no SQLSTATE) that mean the connection is gone, not the statement wrong. */
+const connectionErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const connectionTexts = [
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'Connection lost',
+];
+
+function asPostgresError(error: unknown): PostgresErrorLike | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as Partial<PostgresErrorLike>;
+  return typeof candidate.message === 'string' ? (candidate as PostgresErrorLike) : undefined;
+}
+
+/**
+ * True when the error means the connection was lost or could not be made, so the operation may be
+ * retried on a new connection: SQLSTATE class 08, the shutdown codes 57P01-57P03, and socket errors.
+ */
+export function isConnectionFault(error: unknown): boolean {
+  const pgError = asPostgresError(error);
+  if (pgError === undefined) return false;
+  const code = pgError.code ?? '';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+  if (connectionErrnos.has(code)) return true;
+  if (error instanceof AggregateError) return error.errors.some(isConnectionFault);
+  return connectionTexts.some((text) => pgError.message.includes(text));
+}
+
+/** Translate a recognised database error into a typed error; anything else is returned as it is. */
+export function fromPostgresError(error: unknown): unknown {
+  const pgError = asPostgresError(error);
+  if (pgError === undefined) return error;
+  const { code, message } = pgError;
+  const options = { cause: error };
+
+  if (code === 'P0001') {
+    const version = expectedVersionText.exec(message);
+    if (version) {
+      return new ExpectedVersionError(version[2] ?? '', Number(version[1]), Number(version[3]), options);
+    }
+    if (message === 'Retrieval with SQL condition is not activated') return new ConditionNotEnabledError(options);
+    if (message.startsWith('Must be a stream name: ')) {
+      return new InvalidArgumentError('streamName', `must be a stream name, not a category (got ${message.slice(23)})`, options);
+    }
+    if (message.startsWith('Must be a category: ')) {
+      return new InvalidArgumentError('category', `must be a category (got ${message.slice(20)})`, options);
+    }
+    if (message.startsWith('Correlation must be a category')) {
+      return new InvalidArgumentError('correlation', `must be a category (${message})`, options);
+    }
+    if (message.startsWith('Consumer group')) return new InvalidArgumentError('consumerGroup', `is invalid: ${message}`, options);
+    return error;
+  }
+  if (code === '23505' && pgError.constraint === 'messages_id') {
+    const id = duplicateIdDetail.exec(pgError.detail ?? '')?.[1] ?? 'unknown';
+    return new DuplicateMessageIdError(id, options);
+  }
+  if (code === '22P02' && message.startsWith('invalid input syntax for type uuid')) {
+    return new InvalidArgumentError('id', 'must be a UUID', options);
+  }
+  if (code === '22003' && message === 'smallint out of range') {
+    return new InvalidArgumentError('consumerGroup.size', 'must not be greater than 32767', options);
+  }
+  if (code === '2201W') return new InvalidArgumentError('batchSize', 'must be -1 or greater', options);
+  if (code === '57014' && message.includes('statement timeout')) {
+    return new StatementTimeoutError('The statement ran longer than statementTimeoutMs and was cancelled', options);
+  }
+  if (code === '3F000' && message.includes('message_store')) return new SchemaMissingError('schema message_store does not exist', options);
+  if (code === '42883' && /function (message_store\.)?[a-z_0-9]+\(/.test(message) && isMessageStoreFunction(message)) {
+    return new SchemaMissingError(message, options);
+  }
+  if (code === '42P01' && message.includes('messages')) return new SchemaMissingError(message, options);
+  // A connect timeout is a ConnectionError too, but not retried: the caller's time is already spent.
+  if (isConnectionFault(error) || message.includes('due to connection timeout')) return new ConnectionError(`Lost or could not open a database connection: ${safeText(message)}`, options);
+  return error;
+}
+
+const messageStoreFunctions = [
+  'write_message', 'get_stream_messages', 'get_category_messages', 'get_last_stream_message', 'stream_version',
+  'message_store_version', 'acquire_lock', 'hash_64', 'category', 'is_category', 'cardinal_id', 'id',
+];
+
+function isMessageStoreFunction(message: string): boolean {
+  const name = /function (?:message_store\.)?([a-z_0-9]+)\(/.exec(message)?.[1];
+  return name !== undefined && messageStoreFunctions.includes(name);
+}
+
+/** Strip anything that looks like a connection URL's credentials from a driver's text. */
+export function safeText(text: string): string {
+  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*):[^@\s]*@/gi, '$1:***@').replace(/password=\S+/gi, 'password=***');
+}

@@ -1,0 +1,151 @@
+/**
+ * Reads: the server's reading functions, and iterators that page through a stream or category
+ * holding at most one batch in memory.
+ */
+import { ConditionNotEnabledError } from './errors.js';
+import { toMessage, toSafeInteger, type Message } from './message.js';
+import type { Runner } from './runner.js';
+import * as sql from './sql.js';
+import * as validate from './validate.js';
+
+/** Options every read takes. */
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
+/** `getStreamMessages` options (server defaults: position 0, batch size 1000). */
+export interface GetStreamMessagesOptions extends ReadOptions {
+  /** First stream position to read (inclusive). */
+  position?: number;
+  /** 1 or more, or -1 for all. */
+  batchSize?: number;
+  /** Raw SQL appended to the server's WHERE clause; needs `allowCondition` on the client. */
+  condition?: string;
+}
+
+/** A consumer group: this member's share of the category's streams. */
+export interface ConsumerGroup {
+  member: number;
+  size: number;
+}
+
+/** `getCategoryMessages` options (server defaults: position 1, batch size 1000). */
+export interface GetCategoryMessagesOptions extends ReadOptions {
+  /** First global position to read (inclusive). */
+  position?: number;
+  batchSize?: number;
+  /** Only messages whose metadata `correlationStreamName` is in this category. */
+  correlation?: string;
+  consumerGroup?: ConsumerGroup;
+  condition?: string;
+}
+
+/** `getLastStreamMessage` options. */
+export interface GetLastStreamMessageOptions extends ReadOptions {
+  /** Only the last message of this type (Message DB 1.3.0+). */
+  type?: string;
+}
+
+/** The session facts reads depend on. */
+export interface ReadContext {
+  runner: Runner;
+  allowCondition: boolean;
+}
+
+function condition(context: ReadContext, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (!context.allowCondition) throw new ConditionNotEnabledError();
+  return validate.text('condition', value);
+}
+
+export async function getStreamMessages<Data = unknown>(
+  context: ReadContext,
+  streamName: string,
+  options: GetStreamMessagesOptions = {},
+): Promise<Message<Data>[]> {
+  const values = [
+    validate.entityStreamName(streamName),
+    options.position === undefined ? 0 : validate.integer('position', options.position, 0),
+    validate.batchSize(options.batchSize, 1000),
+    condition(context, options.condition),
+  ];
+  const rows = await context.runner.run(sql.getStreamMessages, values, validate.signal(options.signal));
+  return rows.map((row) => toMessage<Data>(row));
+}
+
+export async function getCategoryMessages<Data = unknown>(
+  context: ReadContext,
+  category: string,
+  options: GetCategoryMessagesOptions = {},
+): Promise<Message<Data>[]> {
+  const group = validate.consumerGroup(options.consumerGroup);
+  const values = [
+    validate.categoryName(category),
+    options.position === undefined ? 1 : validate.integer('position', options.position, 0),
+    validate.batchSize(options.batchSize, 1000),
+    options.correlation === undefined ? null : validate.categoryName(options.correlation, 'correlation'),
+    group?.member ?? null,
+    group?.size ?? null,
+    condition(context, options.condition),
+  ];
+  const rows = await context.runner.run(sql.getCategoryMessages, values, validate.signal(options.signal));
+  return rows.map((row) => toMessage<Data>(row));
+}
+
+export async function getLastStreamMessage<Data = unknown>(
+  context: ReadContext,
+  streamName: string,
+  options: GetLastStreamMessageOptions = {},
+): Promise<Message<Data> | null> {
+  const type = options.type === undefined ? null : validate.text('type', options.type);
+  const rows = await context.runner.run(sql.getLastStreamMessage, [validate.text('streamName', streamName), type], validate.signal(options.signal));
+  return rows[0] === undefined ? null : toMessage<Data>(rows[0]);
+}
+
+/** The stream's version (its last position), or -1 (Eventide's `no_stream`) when it is empty. */
+export async function streamVersion(context: ReadContext, streamName: string, options: ReadOptions = {}): Promise<number> {
+  const rows = await context.runner.run(sql.streamVersion, [validate.text('streamName', streamName)], validate.signal(options.signal));
+  const version = rows[0]?.[0];
+  return version === null || version === undefined ? -1 : toSafeInteger(version, 'stream_version');
+}
+
+/** The global position of the category's newest message, or 0 when it has none. */
+export async function categoryHead(context: ReadContext, category: string, options: ReadOptions = {}): Promise<number> {
+  const rows = await context.runner.run(sql.categoryHead, [validate.categoryName(category)], validate.signal(options.signal));
+  const head = rows[0]?.[0];
+  return head === null || head === undefined ? 0 : toSafeInteger(head, 'global_position');
+}
+
+/** Every message of a stream from `position` on, fetched a batch at a time. */
+export async function* readStream<Data = unknown>(
+  context: ReadContext,
+  streamName: string,
+  options: GetStreamMessagesOptions = {},
+): AsyncGenerator<Message<Data>, void, undefined> {
+  let position = options.position ?? 0;
+  const batchSize = validate.batchSize(options.batchSize, 1000);
+  for (;;) {
+    const batch = await getStreamMessages<Data>(context, streamName, { ...options, position, batchSize });
+    for (const message of batch) yield message;
+    const last = batch.at(-1);
+    if (last === undefined || batchSize === -1 || batch.length < batchSize) return;
+    position = last.position + 1;
+  }
+}
+
+/** Every message of a category from global `position` on, fetched a batch at a time. */
+export async function* readCategory<Data = unknown>(
+  context: ReadContext,
+  category: string,
+  options: GetCategoryMessagesOptions = {},
+): AsyncGenerator<Message<Data>, void, undefined> {
+  let position = options.position ?? 1;
+  const batchSize = validate.batchSize(options.batchSize, 1000);
+  for (;;) {
+    const batch = await getCategoryMessages<Data>(context, category, { ...options, position, batchSize });
+    for (const message of batch) yield message;
+    const last = batch.at(-1);
+    if (last === undefined || batchSize === -1 || batch.length < batchSize) return;
+    position = last.globalPosition + 1;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Runs statements for a session: translates database errors into typed ones and, outside
+ * transactions, retries connection faults with capped exponential backoff. Reads are idempotent;
+ * writes are retried too because their message ids are unique (see write.ts).
+ */
+import type { QueryOptions, Queryable } from './engine/engine.js';
+import type { ResolvedRetry } from './config.js';
+import { AbortError } from './errors.js';
+import { fromPostgresError, isConnectionFault } from './postgres-error.js';
+import type { Statement } from './sql.js';
+
+/** What a session runs statements through. */
+export interface Runner {
+  /** True inside a transaction: no retries, and an error has aborted the transaction. */
+  readonly transactional: boolean;
+  /** Run a statement; `attempts` reports how many tries it took (more than 1 after a fault). */
+  run(statement: Statement, values: readonly unknown[], signal?: AbortSignal, attempts?: { count: number }): Promise<unknown[][]>;
+}
+
+/** Resolve after `ms`, or reject with AbortError as soon as the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError({ cause: signal.reason }));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError({ cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The delay before retry number `attempt` (1-based): doubling from the initial delay, capped, with jitter. */
+export function backoffDelay(attempt: number, retry: ResolvedRetry): number {
+  const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
+  return Math.round(base / 2 + (Math.random() * base) / 2);
+}
+
+/** A runner over a queryable; `retry` undefined means no retries (inside a transaction). */
+export function createRunner(queryable: Queryable, retry: ResolvedRetry | undefined, isClosed: () => boolean): Runner {
+  return {
+    transactional: retry === undefined,
+    async run(statement, values, signal, attempts) {
+      const options: QueryOptions = { signal };
+      for (let attempt = 1; ; attempt++) {
+        if (attempts) attempts.count = attempt;
+        try {
+          return await queryable.query(statement, values, options);
+        } catch (error) {
+          const retryable = retry !== undefined && attempt < retry.maxAttempts && isConnectionFault(error) && !isClosed();
+          if (!retryable || signal?.aborted) throw fromPostgresError(error);
+          await sleep(backoffDelay(attempt, retry), signal);
+        }
+      }
+    },
+  };
+}

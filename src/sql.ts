@@ -1,0 +1,98 @@
+/**
+ * Every SQL text the client sends, once, with explicit casts. Values are always bound parameters.
+ * Each statement has a stable name so engines that support it can prepare it once per connection.
+ * JSON goes in as text and is cast in SQL, so neither driver re-serialises it.
+ */
+
+/** A statement: a stable name (for prepared statements) and its text. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+const statement = (name: string, text: string): Statement => ({ name: `messagedb_${name}`, text });
+
+/** The columns of `message_store.message`, in the order `toMessage` reads them. */
+const messageColumns = 'id, stream_name, type, position, global_position, data, metadata, time';
+
+/** `write_message(id, stream_name, type, data, metadata, expected_version)` -> stream position. */
+export const writeMessage = statement(
+  'write_message',
+  'SELECT message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, $5::text::jsonb, $6::bigint)',
+);
+
+/**
+ * Many `write_message` calls in one statement, so a batch is one round trip and one implicit
+ * transaction: all or nothing. The lateral call runs once per array element in array order; the
+ * expected version is checked for the first message and advanced by one per message.
+ */
+export const writeMessages = statement(
+  'write_messages',
+  `SELECT w.position
+     FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::text[])
+          WITH ORDINALITY AS m(id, stream_name, type, data, metadata, ordinal)
+    CROSS JOIN LATERAL message_store.write_message(
+          m.id, m.stream_name, m.type, m.data::jsonb, m.metadata::jsonb, $6::bigint + m.ordinal - 1
+        ) AS w(position)
+    ORDER BY m.ordinal`,
+);
+
+/** Where the messages with these ids are, with whether each matches what the caller sent. */
+export const findMessagesById = statement(
+  'find_messages_by_id',
+  `SELECT m.id::varchar, m.position,
+          m.stream_name = s.stream_name AND m.type = s.type AND m.data IS NOT DISTINCT FROM s.data::jsonb AS same
+     FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[]) AS s(id, stream_name, type, data)
+     JOIN message_store.messages m ON m.id = s.id`,
+);
+
+export const getStreamMessages = statement(
+  'get_stream_messages',
+  `SELECT ${messageColumns} FROM message_store.get_stream_messages($1::varchar, $2::bigint, $3::bigint, $4::varchar)`,
+);
+
+export const getCategoryMessages = statement(
+  'get_category_messages',
+  `SELECT ${messageColumns}
+     FROM message_store.get_category_messages($1::varchar, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint, $7::varchar)`,
+);
+
+export const getLastStreamMessage = statement(
+  'get_last_stream_message',
+  `SELECT ${messageColumns} FROM message_store.get_last_stream_message($1::varchar, $2::varchar)`,
+);
+
+export const streamVersion = statement('stream_version', 'SELECT message_store.stream_version($1::varchar)');
+
+export const messageStoreVersion = statement('message_store_version', 'SELECT message_store.message_store_version()');
+
+/** The global position of the newest message in a category (the category head), or NULL. */
+export const categoryHead = statement(
+  'category_head',
+  `SELECT max(global_position) FROM message_store.messages WHERE message_store.category(stream_name) = $1::varchar`,
+);
+
+/** What the installer needs to know before it decides what to run. */
+export const installState = statement(
+  'install_state',
+  `SELECT current_setting('server_version_num')::int,
+          to_regclass('message_store.messages') IS NOT NULL,
+          to_regprocedure('message_store.message_store_version()') IS NOT NULL,
+          to_regprocedure('message_store.get_last_stream_message(varchar)') IS NOT NULL,
+          EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'message_store'),
+          (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)`,
+);
+
+/** Which of the objects a complete Message DB 1.3 install has are present (all true when complete). */
+export const verifyInstall = statement(
+  'verify_install',
+  `SELECT to_regprocedure('message_store.write_message(varchar,varchar,varchar,jsonb,jsonb,bigint)') IS NOT NULL,
+          to_regprocedure('message_store.get_stream_messages(varchar,bigint,bigint,varchar)') IS NOT NULL,
+          to_regprocedure('message_store.get_category_messages(varchar,bigint,bigint,varchar,bigint,bigint,varchar)') IS NOT NULL,
+          to_regprocedure('message_store.get_last_stream_message(varchar,varchar)') IS NOT NULL,
+          to_regprocedure('message_store.stream_version(varchar)') IS NOT NULL,
+          to_regclass('message_store.messages_id') IS NOT NULL,
+          to_regclass('message_store.messages_stream') IS NOT NULL,
+          to_regclass('message_store.messages_category') IS NOT NULL,
+          to_regclass('message_store.type_category_summary') IS NOT NULL`,
+);

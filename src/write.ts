@@ -1,0 +1,136 @@
+/**
+ * writeMessage and writeMessages. A write cut off by a lost connection is retried; because message
+ * ids are unique, a retry that finds its id already stored as the same message (same stream, type
+ * and data) has found its own committed write and returns that position instead of failing.
+ */
+import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError, isDuplicateMessageIdError, isExpectedVersionError } from './errors.js';
+import { toSafeInteger, type NewMessage } from './message.js';
+import type { Runner } from './runner.js';
+import * as sql from './sql.js';
+import * as validate from './validate.js';
+
+/** Options of a single write. */
+export interface WriteOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of a batch write. */
+export interface WriteMessagesOptions extends WriteOptions {
+  /** Version the stream must be at before the first message; only when every message goes to one stream. */
+  expectedVersion?: number | null;
+}
+
+/** A single write's input: a message plus an optional expected version. */
+export interface WriteMessageInput<Data = unknown> extends NewMessage<Data> {
+  /** -1: the stream must be empty; N: its version must be N; omitted or null: no check. */
+  expectedVersion?: number | null;
+}
+
+interface PreparedMessage {
+  id: string;
+  idGiven: boolean;
+  streamName: string;
+  type: string;
+  data: string | null;
+  metadata: string | null;
+}
+
+function prepare(message: NewMessage, argument: string): PreparedMessage {
+  if (typeof message !== 'object' || message === null) throw new InvalidArgumentError(argument, 'must be a message object');
+  const idGiven = message.id !== undefined;
+  return {
+    id: idGiven ? validate.uuid(message.id, `${argument}.id`) : randomUUID(),
+    idGiven,
+    streamName: validate.streamNameForWrite(message.streamName, `${argument}.streamName`),
+    type: validate.text(`${argument}.type`, message.type),
+    data: validate.json(`${argument}.data`, message.data),
+    metadata: validate.metadata(message.metadata),
+  };
+}
+
+/**
+ * After a duplicate-id error (or an expected-version error on a retried write): the positions of
+ * these messages if every one of them is already stored as itself, else undefined.
+ */
+async function storedPositions(runner: Runner, messages: PreparedMessage[], signal?: AbortSignal): Promise<number[] | undefined> {
+  const rows = await runner.run(
+    sql.findMessagesById,
+    [messages.map((m) => m.id), messages.map((m) => m.streamName), messages.map((m) => m.type), messages.map((m) => m.data)],
+    signal,
+  );
+  const found = new Map(rows.map((row) => [row[0] as string, row]));
+  const positions: number[] = [];
+  for (const message of messages) {
+    const row = found.get(message.id);
+    if (row === undefined || !(row[2] === true || row[2] === 't')) return undefined;
+    positions.push(toSafeInteger(row[1], 'position'));
+  }
+  return positions;
+}
+
+async function writePrepared(
+  runner: Runner,
+  messages: PreparedMessage[],
+  expectedVersion: number | null,
+  signal: AbortSignal | undefined,
+): Promise<number[]> {
+  const attempts = { count: 0 };
+  try {
+    if (messages.length === 1) {
+      const [m] = messages as [PreparedMessage];
+      const rows = await runner.run(sql.writeMessage, [m.id, m.streamName, m.type, m.data, m.metadata, expectedVersion], signal, attempts);
+      return [toSafeInteger(rows[0]?.[0], 'position')];
+    }
+    const rows = await runner.run(
+      sql.writeMessages,
+      [
+        messages.map((m) => m.id),
+        messages.map((m) => m.streamName),
+        messages.map((m) => m.type),
+        messages.map((m) => m.data),
+        messages.map((m) => m.metadata),
+        expectedVersion,
+      ],
+      signal,
+      attempts,
+    );
+    return rows.map((row) => toSafeInteger(row[0], 'position'));
+  } catch (error) {
+    // write_message checks the expected version before inserting, so a retried write whose first
+    // try committed fails on the version, not on the id; a caller-chosen id may be a re-send.
+    const mayBeStored =
+      isDuplicateMessageIdError(error) ||
+      (isExpectedVersionError(error) && (attempts.count > 1 || messages.some((m) => m.idGiven)));
+    // Inside a transaction the error has already aborted it; there is nothing to recover.
+    if (!mayBeStored || runner.transactional) throw error;
+    const positions = await storedPositions(runner, messages, signal);
+    if (positions === undefined) throw error;
+    return positions;
+  }
+}
+
+/** Write one message; returns its stream position. */
+export async function writeMessage(runner: Runner, input: WriteMessageInput, options: WriteOptions = {}): Promise<number> {
+  const message = prepare(input, 'message');
+  const expectedVersion = validate.expectedVersion(input.expectedVersion);
+  const [position] = await writePrepared(runner, [message], expectedVersion, validate.signal(options.signal));
+  return position as number;
+}
+
+/**
+ * Write messages atomically (all or nothing) in one round trip; returns their stream positions.
+ * With `expectedVersion`, every message must go to the same stream.
+ */
+export async function writeMessages(runner: Runner, messages: readonly NewMessage[], options: WriteMessagesOptions = {}): Promise<number[]> {
+  if (!Array.isArray(messages) || messages.length === 0) throw new InvalidArgumentError('messages', 'must be a non-empty array');
+  const prepared = messages.map((message, index) => prepare(message, `messages[${index}]`));
+  const expectedVersion = validate.expectedVersion(options.expectedVersion);
+  const first = prepared[0] as PreparedMessage;
+  if (expectedVersion !== null && prepared.some((m) => m.streamName !== first.streamName)) {
+    throw new InvalidArgumentError('expectedVersion', 'needs every message to go to one stream');
+  }
+  const ids = new Set(prepared.map((m) => m.id));
+  if (ids.size !== prepared.length) throw new InvalidArgumentError('messages', 'must not repeat a message id');
+  return writePrepared(runner, prepared, expectedVersion, validate.signal(options.signal));
+}

@@ -11,7 +11,8 @@ import {
   type EmbeddedConfig,
   type ResolvedRetry,
 } from './config.js';
-import type { Engine, PoolStats, Queryable } from './engine/engine.js';
+import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './consumer/notify.js';
+import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from './engine/engine.js';
 import { PgliteEngine } from './engine/pglite.js';
 import { PostgresEngine } from './engine/postgres.js';
 import { ClosedError } from './errors.js';
@@ -20,6 +21,7 @@ import { fromPostgresError } from './postgres-error.js';
 import { createRunner } from './runner.js';
 import { MessageStoreSession } from './session.js';
 import * as sql from './sql.js';
+import * as validate from './validate.js';
 
 /** Options of `transaction()`. */
 export interface TransactionOptions {
@@ -44,6 +46,7 @@ export class MessageDbClient extends MessageStoreSession {
   readonly #engine: Engine;
   readonly #target: string;
   readonly #allowCondition: boolean;
+  readonly #retry: ResolvedRetry;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -61,6 +64,7 @@ export class MessageDbClient extends MessageStoreSession {
     this.#engine = engine;
     this.#target = target;
     this.#allowCondition = allowCondition;
+    this.#retry = retry;
   }
 
   /**
@@ -148,6 +152,46 @@ export class MessageDbClient extends MessageStoreSession {
           finished = true;
         }
       }, options);
+    } catch (error) {
+      throw fromPostgresError(error);
+    }
+  }
+
+  /**
+   * Add the opt-in NOTIFY trigger: every write then notifies its category's channel
+   * (`notifyChannel(category)`), so consumers created with `listen: true` wake at once instead of
+   * at their next poll. Not part of `install()`; it adds a little to every write. Idempotent.
+   */
+  installNotifyTrigger(): Promise<void> {
+    this.#assertOpen();
+    return installNotifyTrigger(this.#engine).catch((error: unknown) => {
+      throw fromPostgresError(error);
+    });
+  }
+
+  /** Remove the NOTIFY trigger (Message DB itself is left as it is). Idempotent. */
+  uninstallNotifyTrigger(): Promise<void> {
+    this.#assertOpen();
+    return uninstallNotifyTrigger(this.#engine).catch((error: unknown) => {
+      throw fromPostgresError(error);
+    });
+  }
+
+  /** True when the NOTIFY trigger is installed. */
+  hasNotifyTrigger(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    this.#assertOpen();
+    return hasNotifyTrigger(createRunner(this.#engine, this.#retry, () => this.#closed), options.signal);
+  }
+
+  /**
+   * Receive the NOTIFY payloads of `channel` until the returned function is called. On a server
+   * this uses one connection of the client's own, outside the pool, that reconnects by itself;
+   * `onNotification(null)` then says notifications may have been missed while it was away.
+   */
+  async listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
+    this.#assertOpen();
+    try {
+      return await this.#engine.listen(validate.text('channel', channel), onNotification);
     } catch (error) {
       throw fromPostgresError(error);
     }

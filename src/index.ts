@@ -58,3 +58,20 @@ export {
   isStatementTimeoutError,
 } from './errors.js';
 export type { MessageDbErrorCode } from './errors.js';
+
+// Consumers
+export { Consumer } from './consumer/consumer.js';
+export type { ConsumerStartOptions, ConsumerStats, HandlerContext, MessageHandler } from './consumer/consumer.js';
+export type {
+  ConsumerConfig,
+  ConsumerRetryConfig,
+  HandlerErrorDecision,
+  HandlerErrorHook,
+} from './consumer/consumer-config.js';
+export type { ConsumerState } from './consumer/poll-loop.js';
+export { ConsumerError, HandlerError, isConsumerError, isHandlerError } from './consumer/consumer-errors.js';
+export { POSITION_RECORDED_TYPE, PositionStore, positionStreamName } from './consumer/position-store.js';
+export type { PositionRecordedData } from './consumer/position-store.js';
+export { isConsumerGroupStream } from './consumer/consumer-group.js';
+export { notifyChannel } from './consumer/notify.js';
+export type { NotificationHandler, Unlisten } from './engine/engine.js';

@@ -96,3 +96,62 @@ export const verifyInstall = statement(
           to_regclass('message_store.messages_category') IS NOT NULL,
           to_regclass('message_store.type_category_summary') IS NOT NULL`,
 );
+
+// Consumers
+
+/** Double-quote an identifier (a LISTEN channel); identifiers cannot be bound parameters. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `LISTEN` on a channel (the channel is quoted, never interpolated bare). */
+export const listen = (channel: string): string => `LISTEN ${quoteIdentifier(channel)}`;
+
+/** `UNLISTEN` a channel. */
+export const unlisten = (channel: string): string => `UNLISTEN ${quoteIdentifier(channel)}`;
+
+/** The trigger's names, also used to tell whether it is installed. */
+const notifyTriggerName = 'messagedb_notify';
+const notifyFunctionName = 'message_store.messagedb_notify_category';
+
+/**
+ * The opt-in NOTIFY trigger (messagedb's own; Message DB has none): after each insert into
+ * `message_store.messages`, `pg_notify` on the category's channel with the global position as the
+ * payload. The channel is `messagedb:` + category, or `messagedb:` + md5(category) when that would
+ * pass PostgreSQL's 63-byte limit on channel names; `notifyChannel()` computes the same. The
+ * category is `split_part(stream_name, '-', 1)`, the definition of Message DB's `category()`.
+ * Notifications are sent on commit, so a listener never hears of a message it cannot read yet.
+ */
+export const installNotifyTrigger = `
+CREATE OR REPLACE FUNCTION ${notifyFunctionName}() RETURNS trigger
+LANGUAGE plpgsql AS $messagedb$
+DECLARE
+  channel text := 'messagedb:' || split_part(NEW.stream_name, '-', 1);
+BEGIN
+  IF octet_length(channel) > 63 THEN
+    channel := 'messagedb:' || md5(split_part(NEW.stream_name, '-', 1));
+  END IF;
+  PERFORM pg_notify(channel, NEW.global_position::text);
+  RETURN NULL;
+END;
+$messagedb$;
+DROP TRIGGER IF EXISTS ${notifyTriggerName} ON message_store.messages;
+CREATE TRIGGER ${notifyTriggerName} AFTER INSERT ON message_store.messages
+  FOR EACH ROW EXECUTE FUNCTION ${notifyFunctionName}();
+`;
+
+/** Remove the NOTIFY trigger and its function; Message DB itself is untouched. */
+export const uninstallNotifyTrigger = `
+DROP TRIGGER IF EXISTS ${notifyTriggerName} ON message_store.messages;
+DROP FUNCTION IF EXISTS ${notifyFunctionName}();
+`;
+
+/** True when the NOTIFY trigger is installed on `message_store.messages`. */
+export const notifyTriggerInstalled = statement(
+  'notify_trigger_installed',
+  `SELECT EXISTS (
+     SELECT 1 FROM pg_trigger
+      WHERE tgname = '${notifyTriggerName}' AND tgrelid = to_regclass('message_store.messages') AND NOT tgisinternal
+   )`,
+);
+

@@ -25,6 +25,15 @@ export interface PoolStats {
   waiting: number;
 }
 
+/**
+ * Called with each NOTIFY payload on a channel, in order; with `null` after the listening
+ * connection was lost and restored, when notifications may have been missed.
+ */
+export type NotificationHandler = (payload: string | null) => void;
+
+/** Stops one `listen()` subscription. */
+export type Unlisten = () => Promise<void>;
+
 /** A database engine: node-postgres against a server, or PGlite in-process. */
 export interface Engine extends Queryable {
   readonly kind: 'postgres' | 'pglite';
@@ -33,5 +42,10 @@ export interface Engine extends Queryable {
   /** Run `fn` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws. */
   transaction<T>(fn: (queryable: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
   poolStats(): PoolStats;
+  /**
+   * Receive NOTIFY payloads on `channel` until the returned function is called. The postgres engine
+   * listens on one connection of its own, outside the pool, and reconnects when it is lost.
+   */
+  listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten>;
   close(): Promise<void>;
 }

@@ -6,7 +6,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { AbortError } from '../errors.js';
 import type { Statement } from '../sql.js';
-import type { Engine, PoolStats, QueryOptions, Queryable } from './engine.js';
+import * as sql from '../sql.js';
+import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
 
 /** What the PGlite engine needs. */
 export interface PgliteEngineConfig {
@@ -43,6 +44,9 @@ export class PgliteEngine implements Engine {
   readonly #db: PGlite;
   /** Calls started and not finished; PGlite runs one and queues the rest. */
   #busy = 0;
+  /** Subscribers by channel; PGlite hands every notification of its one session to one callback. */
+  readonly #listeners = new Map<string, Set<NotificationHandler>>();
+  #hearing = false;
 
   private constructor(db: PGlite) {
     this.#db = db;
@@ -81,6 +85,28 @@ export class PgliteEngine implements Engine {
 
   poolStats(): PoolStats {
     return { total: 1, idle: this.#busy > 0 ? 0 : 1, waiting: Math.max(0, this.#busy - 1) };
+  }
+
+  async listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
+    // PGlite's own listen() keys channels by the unquoted text, which breaks on quotes; its
+    // onNotification sees every channel as the server names it.
+    if (!this.#hearing) {
+      this.#hearing = true;
+      this.#db.onNotification((name, payload) => {
+        for (const handler of this.#listeners.get(name) ?? []) handler(payload);
+      });
+    }
+    let handlers = this.#listeners.get(channel);
+    if (handlers === undefined) {
+      this.#listeners.set(channel, (handlers = new Set()));
+      await this.exec(sql.listen(channel));
+    }
+    handlers.add(onNotification);
+    return async () => {
+      if (!handlers.delete(onNotification) || handlers.size > 0) return;
+      this.#listeners.delete(channel);
+      if (!this.#db.closed) await this.exec(sql.unlisten(channel));
+    };
   }
 
   async close(): Promise<void> {

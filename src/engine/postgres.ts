@@ -7,7 +7,8 @@ import pg from 'pg';
 import { AbortError, PoolTimeoutError } from '../errors.js';
 import { isConnectionFault } from '../postgres-error.js';
 import type { Statement } from '../sql.js';
-import type { Engine, PoolStats, QueryOptions, Queryable } from './engine.js';
+import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
+import { PostgresListener } from './postgres-listener.js';
 
 /** What the postgres engine needs, already resolved from the caller's config. */
 export interface PostgresEngineConfig {
@@ -22,6 +23,7 @@ export interface PostgresEngineConfig {
 }
 
 const rawText = (value: string): string => value;
+const watchedClients = new WeakSet<pg.PoolClient>();
 const rawTypes = { getTypeParser: () => rawText };
 
 function startupOptions(config: PostgresEngineConfig): string {
@@ -38,6 +40,7 @@ export class PostgresEngine implements Engine {
   readonly multipleConnections = true;
   readonly #pool: pg.Pool;
   readonly #config: PostgresEngineConfig;
+  #listener: PostgresListener | undefined;
 
   constructor(config: PostgresEngineConfig) {
     this.#config = config;
@@ -104,14 +107,30 @@ export class PostgresEngine implements Engine {
     return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
+  listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
+    this.#listener ??= new PostgresListener({
+      connectionString: this.#config.connectionString,
+      application_name: this.#config.applicationName,
+      connectionTimeoutMillis: this.#config.connectTimeoutMs,
+    });
+    return this.#listener.listen(channel, onNotification);
+  }
+
   async close(): Promise<void> {
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#listener?.close()]);
   }
 
   async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
     if (signal?.aborted) throw new AbortError({ cause: signal.reason });
     try {
-      return await this.#pool.connect();
+      const client = await this.#pool.connect();
+      // A checked-out connection that dies emits 'error' besides failing its query; the query's
+      // rejection is what reports it, so the event only needs a listener (or Node would crash).
+      if (!watchedClients.has(client)) {
+        watchedClients.add(client);
+        client.on('error', () => {});
+      }
+      return client;
     } catch (error) {
       if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
         throw new PoolTimeoutError(this.#config.connectTimeoutMs, { cause: error });

@@ -1,0 +1,129 @@
+/**
+ * A consumer's configuration: what the caller gives, its defaults (Eventide's: batch size 1000,
+ * poll interval 100 ms, position update interval 100), and the checks that run before any SQL.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { Message } from '../message.js';
+import type { ConsumerGroup } from '../read.js';
+import * as validate from '../validate.js';
+import { checkConsumerGroup } from './consumer-group.js';
+import type { HandlerError } from './consumer-errors.js';
+
+/** What to do about a message whose handler failed: try it again, pass over it, or stop the consumer. */
+export type HandlerErrorDecision = 'retry' | 'skip' | 'stop';
+
+/**
+ * Decides what happens after a handler failed on `message`; `attempt` counts the tries so far
+ * (1 after the first failure). `retry` waits with capped exponential backoff first.
+ */
+export type HandlerErrorHook = (
+  error: HandlerError,
+  message: Message,
+  attempt: number,
+) => HandlerErrorDecision | Promise<HandlerErrorDecision>;
+
+/** Backoff of the consumer's retries: after a lost connection (forever) and when `onError` says `retry`. */
+export interface ConsumerRetryConfig {
+  /** The first wait (default 100 ms), doubled each time... */
+  initialDelayMs?: number;
+  /** ...up to this (default 5000 ms). */
+  maxDelayMs?: number;
+}
+
+/** `new Consumer(client, config)` configuration. */
+export interface ConsumerConfig {
+  /** The category to read (`account`, `account:command`). */
+  category: string;
+  /**
+   * Names the consumer's position stream (`account:position-<identifier>`). Two consumers of one
+   * category need different identifiers; a consumer group member needs one.
+   */
+  identifier?: string;
+  /** Messages per read (default 1000). */
+  batchSize?: number;
+  /** The wait after a read that found nothing (default 100). */
+  pollIntervalMs?: number;
+  /** Record the position every this many handled messages (default 100); also on idle and on stop. */
+  positionUpdateInterval?: number;
+  /** Read only this member's streams (the server's hash of the cardinal id). */
+  consumerGroup?: ConsumerGroup;
+  /** Only messages whose metadata `correlationStreamName` is in this category. */
+  correlation?: string;
+  /** Raw SQL condition; the client must be created with `allowCondition: true`. */
+  condition?: string;
+  /** Messages of different streams handled at once (default 1). Order within a stream is always kept. */
+  concurrency?: number;
+  /** What must stay in order with concurrency above 1: each stream (default), or each cardinal id (an entity's streams together). */
+  concurrencyKey?: 'streamName' | 'cardinalId';
+  /** A message whose type has no handler (and no catch-all) is an error instead of being passed over. */
+  strict?: boolean;
+  /** Wake at once on the NOTIFY trigger's notifications (`client.installNotifyTrigger()`); polling continues. */
+  listen?: boolean;
+  /** Decides about failed handlers; without it, a failed handler stops the consumer (Eventide's default). */
+  onError?: HandlerErrorHook;
+  retry?: ConsumerRetryConfig;
+}
+
+/** A consumer configuration with defaults applied and every value checked. */
+export interface ResolvedConsumerConfig {
+  category: string;
+  identifier: string | undefined;
+  batchSize: number;
+  pollIntervalMs: number;
+  positionUpdateInterval: number;
+  consumerGroup: ConsumerGroup | undefined;
+  correlation: string | undefined;
+  condition: string | undefined;
+  concurrency: number;
+  concurrencyKey: 'streamName' | 'cardinalId';
+  strict: boolean;
+  listen: boolean;
+  onError: HandlerErrorHook | undefined;
+  retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+}
+
+function optionalInteger(argument: string, value: unknown, min: number, fallback: number): number {
+  return value === undefined ? fallback : validate.integer(argument, value, min);
+}
+
+function optionalBoolean(argument: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(argument, `must be a boolean (got ${typeof value})`);
+  return value;
+}
+
+/** Apply defaults and check every value, naming the first bad one. */
+export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerConfig {
+  if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
+  const category = validate.categoryName(config.category);
+  const identifier = config.identifier === undefined ? undefined : validate.text('identifier', config.identifier);
+  const consumerGroup = checkConsumerGroup(config.consumerGroup, identifier) ?? undefined;
+  const concurrencyKey = config.concurrencyKey ?? 'streamName';
+  if (concurrencyKey !== 'streamName' && concurrencyKey !== 'cardinalId') {
+    throw new InvalidArgumentError('concurrencyKey', `must be 'streamName' or 'cardinalId' (got ${String(concurrencyKey)})`);
+  }
+  if (config.onError !== undefined && typeof config.onError !== 'function') {
+    throw new InvalidArgumentError('onError', 'must be a function');
+  }
+  const initialDelayMs = optionalInteger('retry.initialDelayMs', config.retry?.initialDelayMs, 1, 100);
+  return {
+    category,
+    identifier,
+    batchSize: optionalInteger('batchSize', config.batchSize, 1, 1000),
+    pollIntervalMs: optionalInteger('pollIntervalMs', config.pollIntervalMs, 1, 100),
+    positionUpdateInterval: optionalInteger('positionUpdateInterval', config.positionUpdateInterval, 1, 100),
+    consumerGroup,
+    correlation: config.correlation === undefined ? undefined : validate.categoryName(config.correlation, 'correlation'),
+    condition: config.condition === undefined ? undefined : validate.text('condition', config.condition),
+    concurrency: optionalInteger('concurrency', config.concurrency, 1, 1),
+    concurrencyKey,
+    strict: optionalBoolean('strict', config.strict),
+    listen: optionalBoolean('listen', config.listen),
+    onError: config.onError,
+    retry: {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      initialDelayMs,
+      maxDelayMs: optionalInteger('retry.maxDelayMs', config.retry?.maxDelayMs, initialDelayMs, Math.max(initialDelayMs, 5000)),
+    },
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * Consumer: reads a category from its last recorded position, dispatches each message to a handler
+ * by type, and records its position the Eventide way, so a restart resumes where it left off
+ * (at-least-once: the last recorded message is delivered again).
+ */
+import type { MessageDbClient } from '../client.js';
+import { AbortError, isConnectionError, isPoolTimeoutError } from '../errors.js';
+import type { Message } from '../message.js';
+import { backoffDelay } from '../runner.js';
+import { cardinalId } from '../stream-name.js';
+import { resolveConsumerConfig, type ConsumerConfig, type ResolvedConsumerConfig } from './consumer-config.js';
+import { ConsumerError, HandlerError } from './consumer-errors.js';
+import { dispatchBatch } from './dispatch.js';
+import { offeredItems } from './message-iterator.js';
+import { notifyChannel } from './notify.js';
+import { PollLoop, type ConsumerState } from './poll-loop.js';
+import { PositionStore, positionStreamName } from './position-store.js';
+
+/** What a handler receives besides the message. */
+export interface HandlerContext {
+  /** The consumer's client, so a handler can write (e.g. `follow` the message it handles). */
+  client: MessageDbClient;
+  consumer: Consumer;
+  /** Aborted once the consumer is asked to stop; the handler may finish early. */
+  signal: AbortSignal;
+}
+
+/** Handles one message; a handler that throws (or rejects) has failed on it. */
+export type MessageHandler<Data = unknown> = (message: Message<Data>, context: HandlerContext) => void | Promise<void>;
+
+/** `start()` options. */
+export interface ConsumerStartOptions {
+  /** Stops the consumer like `stop()` does. */
+  signal?: AbortSignal;
+}
+
+/** A consumer's figures; `lag` is the category head minus `position`. */
+export interface ConsumerStats {
+  state: ConsumerState;
+  /** The global position of the last handled message (no message before it is unhandled), or null. */
+  position: number | null;
+  /** The position last written to the position stream (or read from it at start), or null. */
+  recordedPosition: number | null;
+  /** The global position of the category's newest message (the last one known if it cannot be read now). */
+  categoryHead: number | null;
+  /** Global positions between the category head and `position`; for a group member or a correlation filter, an upper bound. */
+  lag: number | null;
+  /** Messages handled since the consumer was created, including ones no handler matched. */
+  handled: number;
+  /** Failures seen: handler errors, and lost connections that were retried. */
+  errors: number;
+}
+
+/** Lost connections and pool waits are retried forever; anything else is the caller's to see. */
+const isTransient = (error: unknown): boolean => isConnectionError(error) || isPoolTimeoutError(error);
+
+/**
+ * A consumer of one category.
+ *
+ * @example
+ * const consumer = new Consumer(client, { category: 'account', identifier: 'worker-1' })
+ *   .on('Deposited', async (message, { client }) => { ... })
+ * const running = consumer.start()
+ * // later
+ * await consumer.stop()
+ * await running
+ */
+export class Consumer {
+  readonly category: string;
+  readonly identifier: string | undefined;
+  /** Where this consumer records its position (`account:position-worker-1`). */
+  readonly positionStreamName: string;
+  readonly #client: MessageDbClient;
+  readonly #config: ResolvedConsumerConfig;
+  readonly #store: PositionStore;
+  readonly #handlers = new Map<string, MessageHandler<never>>();
+  #catchAll: MessageHandler<never> | undefined;
+  #loop: PollLoop<Message> | undefined;
+  #position: number | null = null;
+  #recordedPosition: number | null = null;
+  #categoryHead: number | null = null;
+  #handled = 0;
+  #errors = 0;
+  #sinceRecord = 0;
+  #recording: Promise<void> = Promise.resolve();
+
+  constructor(client: MessageDbClient, config: ConsumerConfig) {
+    this.#config = resolveConsumerConfig(config);
+    this.#client = client;
+    this.category = this.#config.category;
+    this.identifier = this.#config.identifier;
+    this.positionStreamName = positionStreamName(this.category, this.identifier);
+    this.#store = new PositionStore(client, this.positionStreamName);
+  }
+
+  /** Handle messages of `type` with `handler` (replacing an earlier one). */
+  on<Data = unknown>(type: string, handler: MessageHandler<Data>): this {
+    if (typeof type !== 'string' || type === '') throw new ConsumerError('on(type, handler): type must be a non-empty string');
+    if (typeof handler !== 'function') throw new ConsumerError(`on(${JSON.stringify(type)}, handler): handler must be a function`);
+    this.#handlers.set(type, handler as MessageHandler<never>);
+    return this;
+  }
+
+  /** Handle every message whose type has no handler of its own (Eventide's catch-all `handle`). */
+  onAny<Data = unknown>(handler: MessageHandler<Data>): this {
+    if (typeof handler !== 'function') throw new ConsumerError('onAny(handler): handler must be a function');
+    this.#catchAll = handler as MessageHandler<never>;
+    return this;
+  }
+
+  get state(): ConsumerState {
+    return this.#loop?.state ?? 'stopped';
+  }
+
+  /**
+   * Run until `stop()` or the signal: resolves once stopped and the position recorded. Rejects with
+   * the HandlerError that stopped it (or any other failure that is not a lost connection: those are
+   * retried forever). Can be started again once it has ended.
+   */
+  start(options: ConsumerStartOptions = {}): Promise<void> {
+    return this.#run((message, signal) => this.#handle(message, signal), this.#config.concurrency, options.signal);
+  }
+
+  /** Let the messages in flight finish, record the position, and resolve. Never rejects. */
+  stop(): Promise<void> {
+    return this.#loop?.stop() ?? Promise.resolve();
+  }
+
+  /**
+   * The messages, one at a time, as an async iterator. A message counts as handled when the loop
+   * body asks for the next one; leaving the loop (`break`, `throw`) stops the consumer and leaves
+   * the current message unhandled, so it is delivered again next time. Handlers must not be set.
+   */
+  messages(options: ConsumerStartOptions = {}): AsyncIterableIterator<Message, undefined> {
+    if (this.#handlers.size > 0 || this.#catchAll !== undefined) {
+      throw new ConsumerError('A consumer with handlers is run with start(); iterate over one without handlers');
+    }
+    if (this.#config.concurrency !== 1) throw new ConsumerError('Iterating handles one message at a time: concurrency must be 1');
+    return offeredItems<Message>(
+      (offer) => this.#run(offer, 1, options.signal),
+      () => this.stop(),
+    );
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message, undefined> {
+    return this.messages();
+  }
+
+  /** Current figures; reads the category head (falling back to the last one known if that fails). */
+  async stats(options: { signal?: AbortSignal } = {}): Promise<ConsumerStats> {
+    try {
+      this.#categoryHead = Math.max(this.#categoryHead ?? 0, await this.#client.categoryHead(this.category, options));
+    } catch {
+      // Stats are for monitoring: an unreachable database must not make them fail.
+    }
+    const head = this.#categoryHead;
+    return {
+      state: this.state,
+      position: this.#position,
+      recordedPosition: this.#recordedPosition,
+      categoryHead: head,
+      lag: head === null ? null : Math.max(0, head - (this.#position ?? 0)),
+      handled: this.#handled,
+      errors: this.#errors,
+    };
+  }
+
+  #run(handle: (message: Message, signal: AbortSignal) => Promise<void>, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#loop !== undefined && this.#loop.state !== 'stopped' && this.#loop.state !== 'failed') {
+      return Promise.reject(new ConsumerError(`Consumer of ${this.category} is already running`));
+    }
+    const config = this.#config;
+    let unlisten: (() => Promise<void>) | undefined;
+    const key = config.concurrencyKey === 'cardinalId'
+      ? (message: Message) => cardinalId(message.streamName) ?? message.streamName
+      : (message: Message) => message.streamName;
+    const loop: PollLoop<Message> = new PollLoop<Message>({
+      start: async (stopSignal) => {
+        const recorded = await this.#store.get(stopSignal);
+        this.#position = this.#recordedPosition = recorded;
+        this.#sinceRecord = 0;
+        if (config.listen && unlisten === undefined) unlisten = await this.#listen(loop, stopSignal);
+        // Eventide resumes at the recorded position itself: that message is delivered again.
+        return recorded ?? 1;
+      },
+      fetch: async (position, stopSignal) => {
+        const batch = await this.#client.getCategoryMessages(config.category, {
+          position,
+          batchSize: config.batchSize,
+          correlation: config.correlation,
+          consumerGroup: config.consumerGroup,
+          condition: config.condition,
+          signal: stopSignal,
+        });
+        const last = batch[batch.length - 1];
+        if (last !== undefined && last.globalPosition > (this.#categoryHead ?? 0)) this.#categoryHead = last.globalPosition;
+        return batch;
+      },
+      dispatch: (batch, stopSignal) =>
+        dispatchBatch(batch, { concurrency, key, handle: (message) => handle(message, stopSignal), handled: (_, prefix) => this.#handledThrough(prefix) }, stopSignal),
+      nextPosition: (message) => message.globalPosition + 1,
+      idle: () => this.#record(),
+      finish: async (failure) => {
+        await unlisten?.().catch(() => {});
+        try {
+          await this.#record();
+        } catch (error) {
+          if (failure === undefined) throw error;
+        }
+      },
+      batchSize: config.batchSize,
+      pollIntervalMs: config.pollIntervalMs,
+      isTransient,
+      retryDelayMs: (attempt) => backoffDelay(attempt, config.retry),
+      onRetry: () => {
+        this.#errors++;
+      },
+    });
+    this.#loop = loop;
+    return loop.run(signal);
+  }
+
+  /** Subscribe to the category's notifications; each one ends the current poll wait. */
+  async #listen(loop: PollLoop<Message>, signal: AbortSignal): Promise<() => Promise<void>> {
+    if (!(await this.#client.hasNotifyTrigger({ signal }))) {
+      throw new ConsumerError('listen: true needs the NOTIFY trigger: install it once with `await client.installNotifyTrigger()`');
+    }
+    return this.#client.listen(notifyChannel(this.category), () => loop.wake());
+  }
+
+  /** Run the message's handler, and apply `onError`'s decision when it fails. */
+  async #handle(message: Message, signal: AbortSignal): Promise<void> {
+    const handler = this.#handlers.get(message.type) ?? this.#catchAll;
+    if (handler === undefined && !this.#config.strict) return;
+    for (let attempt = 1; ; attempt++) {
+      let error: HandlerError;
+      try {
+        if (handler === undefined) {
+          error = new HandlerError(message, 'No handler (strict mode)');
+        } else {
+          await handler(message as never, { client: this.#client, consumer: this, signal });
+          return;
+        }
+      } catch (cause) {
+        // A handler that gave up because the consumer is stopping has not handled the message.
+        if (signal.aborted) throw new AbortError({ cause });
+        error = new HandlerError(message, 'Handler failed', { cause });
+      }
+      this.#errors++;
+      const decision = this.#config.onError === undefined ? 'stop' : await this.#config.onError(error, message, attempt);
+      if (decision === 'skip') return;
+      if (decision !== 'retry') throw error;
+      await this.#pause(backoffDelay(attempt, this.#config.retry), signal);
+    }
+  }
+
+  /** Wait before a handler retry; a stop request ends the wait and leaves the message unhandled. */
+  #pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stop = (): void => {
+        clearTimeout(timer);
+        reject(new AbortError({ cause: signal.reason }));
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      }, ms);
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    });
+  }
+
+  /** A message was handled; `prefix` is the newest message with none unhandled before it. */
+  #handledThrough(prefix: Message | undefined): Promise<void> | undefined {
+    this.#handled++;
+    if (prefix !== undefined) this.#position = prefix.globalPosition;
+    if (++this.#sinceRecord < this.#config.positionUpdateInterval) return undefined;
+    return this.#record();
+  }
+
+  /**
+   * Write the position if it moved since the last record. Writes run one at a time, in order. A
+   * lost connection is counted and passed over: the next interval, idle or stop writes it again.
+   */
+  #record(): Promise<void> {
+    this.#sinceRecord = 0;
+    const write = async (): Promise<void> => {
+      const position = this.#position;
+      if (position === null || position === this.#recordedPosition) return;
+      try {
+        await this.#store.put(position);
+        this.#recordedPosition = position;
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        this.#errors++;
+      }
+    };
+    const next = this.#recording.then(write, write);
+    this.#recording = next.catch(() => {});
+    return next;
+  }
+}
+

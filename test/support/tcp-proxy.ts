@@ -1,0 +1,65 @@
+/**
+ * A real TCP proxy on loopback for fault injection: it forwards bytes both ways and can be armed to
+ * swallow the server's next reply and cut the connection, so a statement commits on the server
+ * while its acknowledgement is lost (what a network failure at the worst moment looks like).
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Cut every open connection after the server's next bytes, which are dropped. */
+  cutAfterNextReply(): void;
+  /** Destroy every open connection now. */
+  cutAll(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const pairs = new Set<{ client: Socket; server: Socket }>();
+  let armed = false;
+  const server: Server = createServer((client) => {
+    const upstream = createConnection({ host: targetHost, port: targetPort });
+    const pair = { client, server: upstream };
+    pairs.add(pair);
+    client.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => {
+      if (armed) {
+        armed = false;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    const end = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    cutAfterNextReply: () => {
+      armed = true;
+    },
+    cutAll: () => {
+      for (const pair of pairs) {
+        pair.client.destroy();
+        pair.server.destroy();
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const pair of pairs) {
+          pair.client.destroy();
+          pair.server.destroy();
+        }
+        server.close(() => resolve());
+      }),
+  };
+}

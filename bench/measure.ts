@@ -1,0 +1,93 @@
+/**
+ * Timing helpers: closed-loop throughput over a fixed duration, medians, and interleaved rounds.
+ * These machines are noisy (±30 %, single runs 2x apart), so every figure is a median of rounds
+ * in which the workloads being compared ran back to back.
+ */
+
+/** One timed run: how many messages were handled in how long. */
+export interface Sample {
+  messages: number;
+  elapsedMs: number;
+}
+
+/** Messages per second of a sample. */
+export function rate(sample: Sample): number {
+  return sample.elapsedMs > 0 ? (sample.messages * 1000) / sample.elapsedMs : 0;
+}
+
+/**
+ * Run `operation` back to back for `durationMs` on `concurrency` callers; each call returns how
+ * many messages it handled. Returns the total, so the rate includes every round trip.
+ */
+export async function closedLoop(durationMs: number, operation: () => Promise<number>, concurrency = 1): Promise<Sample> {
+  const started = performance.now();
+  const deadline = started + durationMs;
+  let messages = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) messages += await operation();
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { messages, elapsedMs: performance.now() - started };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** The p-th percentile (0..100) by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** A measurement the bench can repeat: one run returns messages per second (or NaN when unavailable). */
+export interface Workload {
+  /** Stable key, e.g. `client.single-write`. */
+  key: string;
+  /** Run once for about `durationMs`; returns messages per second. */
+  run(durationMs: number): Promise<number>;
+}
+
+/** Rates per workload key, one per round. */
+export type Rounds = Map<string, number[]>;
+
+/**
+ * Run every workload once per round, in a rotated order each round, so slow drifts of the machine
+ * (another engineer's test suite) spread over all workloads instead of landing on one.
+ */
+export async function interleave(
+  workloads: readonly Workload[],
+  rounds: number,
+  durationMs: number,
+  onSample: (key: string, round: number, value: number) => void = () => {},
+): Promise<Rounds> {
+  const results: Rounds = new Map(workloads.map((workload) => [workload.key, []]));
+  for (let round = 0; round < rounds; round++) {
+    const shift = workloads.length === 0 ? 0 : round % workloads.length;
+    const order = [...workloads.slice(shift), ...workloads.slice(0, shift)];
+    for (const workload of order) {
+      const value = await workload.run(durationMs);
+      results.get(workload.key)?.push(value);
+      onSample(workload.key, round, value);
+    }
+  }
+  return results;
+}
+
+/** The median of per-round ratios `numerator / denominator` (paired, so drift between rounds cancels). */
+export function pairedRatio(rounds: Rounds, numerator: string, denominator: string): number {
+  const top = rounds.get(numerator) ?? [];
+  const bottom = rounds.get(denominator) ?? [];
+  const ratios: number[] = [];
+  for (let index = 0; index < Math.min(top.length, bottom.length); index++) {
+    const a = top[index] as number;
+    const b = bottom[index] as number;
+    if (Number.isFinite(a) && Number.isFinite(b) && b > 0) ratios.push(a / b);
+  }
+  return median(ratios);
+}

@@ -1,0 +1,81 @@
+/**
+ * Child process of memory.ts: reads the whole `memory` category once, through `readCategory` or
+ * through a `Consumer`, and reports its RSS before and at its peak. The baseline is taken after
+ * one batch was read and the heap collected, so it holds the client, the driver and the code,
+ * and the growth is what reading the stream adds.
+ */
+import { MessageDbClient, type Message } from '../src/index.ts';
+import * as library from '../src/index.ts';
+import { memoryCategory, type MemoryReaderMode, type MemoryReading } from './memory.ts';
+
+/** The shape of the Consumer the bench relies on (src/consumer, issue 3). */
+export interface ConsumerLike {
+  on(type: string, handler: (message: Message) => unknown): unknown;
+  start(): unknown;
+  stop(): unknown;
+}
+export type ConsumerConstructor = new (
+  client: MessageDbClient,
+  config: { category: string; identifier?: string; batchSize?: number; positionUpdateInterval?: number; listen?: boolean },
+) => ConsumerLike;
+
+/** The client's Consumer class, or undefined while src/index.ts does not export one. */
+export function consumerClass(): ConsumerConstructor | undefined {
+  const candidate = (library as Record<string, unknown>).Consumer;
+  return typeof candidate === 'function' ? (candidate as ConsumerConstructor) : undefined;
+}
+
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+async function readAll(client: MessageDbClient, mode: MemoryReaderMode, expected: number): Promise<number> {
+  if (mode === 'readCategory') {
+    let count = 0;
+    for await (const message of client.readCategory(memoryCategory, { batchSize: 1000 })) {
+      if (message.globalPosition > 0) count++;
+    }
+    return count;
+  }
+  const Consumer = consumerClass();
+  if (Consumer === undefined) throw new Error('src/index.ts does not export Consumer yet');
+  let count = 0;
+  let resolve = (): void => {};
+  let reject = (_error: unknown): void => {};
+  const done = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  const consumer = new Consumer(client, { category: memoryCategory, identifier: `memory${process.pid}`, batchSize: 1000, positionUpdateInterval: 10_000 });
+  consumer.on('Deposited', () => {
+    count++;
+    if (count === expected) resolve();
+  });
+  void Promise.resolve(consumer.start()).catch(reject);
+  await done;
+  await consumer.stop();
+  return count;
+}
+
+const [mode, expectedText] = process.argv.slice(2) as [MemoryReaderMode, string];
+try {
+  const client = await MessageDbClient.connect({ connectionString: process.env.MESSAGE_DB_BENCH_MEMORY_URL, maxPoolSize: 2 });
+  await client.getCategoryMessages(memoryCategory, { batchSize: 1000 });
+  collect();
+  const baselineBytes = process.memoryUsage.rss();
+  const maxRssBefore = process.resourceUsage().maxRSS * 1024;
+  let sampledPeak = baselineBytes;
+  const sampler = setInterval(() => {
+    sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss());
+  }, 2);
+  const started = performance.now();
+  const messages = await readAll(client, mode, Number(expectedText));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  // maxRSS is the kernel's high-water mark for the whole process; it only counts when reading raised it.
+  const maxRssAfter = process.resourceUsage().maxRSS * 1024;
+  const peakBytes = Math.max(sampledPeak, maxRssAfter > maxRssBefore ? maxRssAfter : 0, process.memoryUsage.rss());
+  await client.close();
+  process.send?.({ messages, baselineBytes, peakBytes, seconds } satisfies MemoryReading);
+} catch (error) {
+  process.send?.({ failed: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+}

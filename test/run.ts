@@ -27,7 +27,7 @@ const server = await startTestServer();
 process.stderr.write(`test server: ${server.description}\n`);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=240000', ...files],
   { stdio: 'inherit', env: { ...process.env, MESSAGE_DB_TEST_URL: server.url } },
 );
 const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));

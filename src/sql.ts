@@ -155,3 +155,65 @@ export const notifyTriggerInstalled = statement(
    )`,
 );
 
+// CLI
+
+/** The server's PostgreSQL version text, e.g. `15.18`. */
+export const serverVersion = statement('server_version', "SELECT current_setting('server_version')");
+
+/** Totals over the whole store: messages, streams, categories, types, and the newest global position. */
+export const storeTotals = statement(
+  'store_totals',
+  `SELECT count(*), count(DISTINCT stream_name), count(DISTINCT message_store.category(stream_name)),
+          count(DISTINCT type), max(global_position)
+     FROM message_store.messages`,
+);
+
+/** `$1` is a category to keep, or NULL for all; `expression` is the view's category (or stream name's). */
+const inCategory = (expression: string): string => `$1::varchar IS NULL OR ${expression} = $1::varchar`;
+const streamCategory = inCategory('message_store.category(stream_name)');
+
+/**
+ * Message DB's six summary views, each with `message_count` and `percent` (of the whole store). All
+ * but `type` take `$1`, a category to keep or NULL. The views scan every message.
+ */
+export const summaryViews = {
+  stream: statement(
+    'stream_summary',
+    `SELECT stream_name, message_count, percent FROM message_store.stream_summary
+      WHERE ${streamCategory} ORDER BY stream_name`,
+  ),
+  type: statement('type_summary', 'SELECT type, message_count, percent FROM message_store.type_summary ORDER BY type'),
+  streamType: statement(
+    'stream_type_summary',
+    `SELECT stream_name, type, message_count, percent FROM message_store.stream_type_summary
+      WHERE ${streamCategory} ORDER BY stream_name, type`,
+  ),
+  typeStream: statement(
+    'type_stream_summary',
+    `SELECT type, stream_name, message_count, percent FROM message_store.type_stream_summary
+      WHERE ${streamCategory} ORDER BY type, stream_name`,
+  ),
+  categoryType: statement(
+    'category_type_summary',
+    `SELECT category, type, message_count, percent FROM message_store.category_type_summary
+      WHERE ${inCategory('category')} ORDER BY category, type`,
+  ),
+  typeCategory: statement(
+    'type_category_summary',
+    `SELECT type, category, message_count, percent FROM message_store.type_category_summary
+      WHERE ${inCategory('category')} ORDER BY type, category`,
+  ),
+} as const;
+
+/**
+ * Every consumer position stream (a category whose types include `position`, Eventide's
+ * `PositionStore::StreamName`) with its last record's `position` and time. Scans every message:
+ * position stream names are not known in advance.
+ */
+export const positionStreams = statement(
+  'position_streams',
+  `SELECT DISTINCT ON (stream_name) stream_name, data->>'position', time
+     FROM message_store.messages
+    WHERE 'position' = ANY (string_to_array(split_part(message_store.category(stream_name), ':', 2), '+'))
+    ORDER BY stream_name, position DESC`,
+);

@@ -1,0 +1,104 @@
+/**
+ * How the command fails: one line on stderr and an exit code a script can branch on. Errors the
+ * user can fix (bad input, unknown stream, unreachable server, missing schema, wrong expected
+ * version) never print a stack trace; the text never holds a password.
+ */
+import {
+  isAbortError,
+  isConnectionError,
+  isDuplicateMessageIdError,
+  isExpectedVersionError,
+  isInvalidArgumentError,
+  isMessageDbError,
+  isPoolTimeoutError,
+  isSchemaMissingError,
+} from '../errors.js';
+import { safeText } from '../postgres-error.js';
+
+/** The command's exit codes (documented in docs/cli.md). */
+export const ExitCode = {
+  ok: 0,
+  /** The database refused the operation (wrong expected version, duplicate id), or the demo's check failed. */
+  failed: 1,
+  /** Bad arguments, options, JSON or input file. */
+  usage: 2,
+  /** The stream or category has no messages. */
+  notFound: 3,
+  /** The database cannot be reached or opened. */
+  unavailable: 4,
+  /** Message DB is not installed in the database. */
+  schemaMissing: 5,
+  /** Stopped by Ctrl-C (128 + SIGINT). */
+  interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the command reports as it is: its message is the line printed, `exitCode` the exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad input from the user. */
+export const usageError = (message: string): CliError => new CliError(message, ExitCode.usage);
+
+/** What the target was, for messages: safe to print (already redacted). */
+export interface ErrorContext {
+  target?: string;
+}
+
+/** SQLSTATEs that mean the server refused the connection itself: bad credentials, no such database. */
+function isConnectRefusal(code: string): boolean {
+  return code.startsWith('28') || code === '3D000';
+}
+
+function oneLine(text: string): string {
+  return safeText(text).replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The reason a socket-level failure gives, even when node-postgres leaves the message empty. */
+function connectionDetail(error: Error): string {
+  let cause = error.cause;
+  if (cause instanceof AggregateError && cause.message === '') cause = cause.errors.find((inner) => inner instanceof Error) ?? cause;
+  if (!(cause instanceof Error)) return error.message;
+  const code = (cause as { code?: unknown }).code;
+  return cause.message !== '' ? cause.message : typeof code === 'string' ? code : error.message;
+}
+
+/** Turn anything thrown into the line to print and the exit code. */
+export function toCliError(error: unknown, context: ErrorContext = {}): CliError {
+  if (error instanceof CliError) return error;
+  const where = context.target === undefined ? 'the database' : context.target;
+  if (isExpectedVersionError(error)) {
+    return new CliError(
+      `wrong expected version for stream ${error.streamName}: expected ${error.expectedVersion}, ` +
+        `but the stream version is ${error.streamVersion}`,
+      ExitCode.failed,
+    );
+  }
+  if (isDuplicateMessageIdError(error)) return new CliError(oneLine(error.message), ExitCode.failed);
+  if (isInvalidArgumentError(error)) return new CliError(oneLine(error.message), ExitCode.usage);
+  if (isSchemaMissingError(error)) {
+    return new CliError(`Message DB is not installed in ${where}; install it with \`messagedb install\``, ExitCode.schemaMissing);
+  }
+  if (isConnectionError(error) || isPoolTimeoutError(error)) {
+    return new CliError(`cannot reach ${where}: ${oneLine(connectionDetail(error))}`, ExitCode.unavailable);
+  }
+  if (isAbortError(error)) return new CliError('interrupted', ExitCode.interrupted);
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && isConnectRefusal(code)) {
+      return new CliError(`cannot connect to ${where}: ${oneLine(error.message)}`, ExitCode.unavailable);
+    }
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+      return new CliError(`the database refused: ${oneLine(error.message)} (SQLSTATE ${code})`, ExitCode.failed);
+    }
+    return new CliError(`unexpected error: ${oneLine(error.message)} (set MESSAGEDB_DEBUG=1 for details)`, ExitCode.failed);
+  }
+  return new CliError(`unexpected error: ${oneLine(String(error))}`, ExitCode.failed);
+}

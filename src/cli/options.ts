@@ -1,0 +1,74 @@
+/**
+ * Options shared by the commands, and parsers that turn option text into checked values. A bad
+ * value fails before anything is opened, naming the option and what it got.
+ */
+import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import type { ConsumerGroup } from '../read.js';
+import { MAX_CONSUMER_GROUP_SIZE } from '../stream-name.js';
+import { usageError } from './cli-error.js';
+
+/** Adds --url and --data-dir. */
+export function addTargetOptions(command: Command): Command {
+  return command
+    .option('--url <url>', 'PostgreSQL connection string (default: $MESSAGE_DB_URL, then $DATABASE_URL, then the embedded database)')
+    .option('--data-dir <dir>', 'use the embedded database (PGlite) in this directory (default: ./.messagedb)');
+}
+
+/** Adds --json and --table. */
+export function addFormatOptions(command: Command): Command {
+  return command
+    .option('--json', 'print NDJSON, one JSON object a line (the default when stdout is not a terminal)')
+    .option('--table', 'print a table even when stdout is not a terminal');
+}
+
+/** A parser for an integer option from `min` on. */
+export function integerOption(min: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isSafeInteger(value) || value < min) {
+      throw new CommanderArgumentError(`must be an integer >= ${min} (got ${JSON.stringify(text)})`);
+    }
+    return value;
+  };
+}
+
+/** `--group member/size`, checked as the server checks it. */
+export function consumerGroupOption(text: string): ConsumerGroup {
+  const parts = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (parts === null) throw new CommanderArgumentError(`must be member/size, e.g. 0/3 (got ${JSON.stringify(text)})`);
+  const member = Number(parts[1]);
+  const size = Number(parts[2]);
+  if (size < 1 || size > MAX_CONSUMER_GROUP_SIZE) {
+    throw new CommanderArgumentError(`size must be from 1 to ${MAX_CONSUMER_GROUP_SIZE} (got ${size})`);
+  }
+  if (member >= size) throw new CommanderArgumentError(`member must be from 0 to size - 1 (got ${member}/${size})`);
+  return { member, size };
+}
+
+/** Parse JSON given on the command line; `what` names the argument in the error. */
+export function parseJson(what: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw usageError(`${what} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Parse a JSON object (metadata): null is allowed, arrays and scalars are not. */
+export function parseJsonObject(what: string, text: string): Record<string, unknown> | null {
+  const value = parseJson(what, text);
+  if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+    throw usageError(`${what} must be a JSON object (got ${Array.isArray(value) ? 'an array' : typeof value})`);
+  }
+  return value as Record<string, unknown> | null;
+}
+
+/** An option whose value is one of `choices`. */
+export function choiceOption(flags: string, description: string, choices: readonly string[], fallback: string): Option {
+  return new Option(flags, description).choices(choices).default(fallback);
+}
+
+/** The usual `Examples:` block at the end of a command's help. */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+}

@@ -1,0 +1,79 @@
+/**
+ * The `messagedb` program: its commands, and the one place errors become a line on stderr and an
+ * exit code. Ctrl-C aborts the running command through an AbortSignal (a second Ctrl-C exits at once).
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitCode, toCliError } from './cli-error.js';
+import { registerConsumers } from './consumers.js';
+import { registerDemo } from './demo.js';
+import { registerInstall } from './install.js';
+import { registerLast } from './last.js';
+import { examples } from './options.js';
+import { registerRead } from './read.js';
+import { registerStats } from './stats.js';
+import { registerTail } from './tail.js';
+import { packageVersion, registerVersion } from './version.js';
+import { registerWrite } from './write.js';
+import type { CliContext } from './with-target.js';
+
+const targetHelp = `
+Database: --url, else $MESSAGE_DB_URL, else $DATABASE_URL, else an embedded PostgreSQL (PGlite) in
+./.messagedb, created and installed on first use (--data-dir picks another directory). Output: a table
+on a terminal, NDJSON when piped or with --json. Exit codes: 0 ok, 1 refused or failed, 2 bad input,
+3 no such stream or category, 4 database unreachable, 5 Message DB not installed, 130 interrupted.
+`;
+
+function createProgram(context: CliContext): Command {
+  const program = new Command('messagedb')
+    .description('Message DB from the command line: install, write, read, tail and inspect, on a server or embedded')
+    .version(packageVersion(), '-V, --version', "print messagedb's version")
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`messagedb: ${text.replace(/^error: /, '')}`) })
+    .addHelpText(
+      'after',
+      targetHelp +
+        examples(
+          'npm start                                  # the demo: a bank-account consumer group, embedded',
+          'messagedb install --url postgres://postgres@localhost/message_store',
+          `messagedb write account-123 Deposited '{"amount": 10}'`,
+          'messagedb read account --limit 20',
+          'messagedb stats',
+        ),
+    );
+  registerInstall(program, context);
+  registerVersion(program, context);
+  registerWrite(program, context);
+  registerRead(program, context);
+  registerTail(program, context);
+  registerLast(program, context);
+  registerStats(program, context);
+  registerConsumers(program, context);
+  registerDemo(program, context);
+  return program;
+}
+
+/** Run the command line `argv` (as process.argv: node, script, arguments...); returns the exit code. */
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  try {
+    await createProgram({ signal: controller.signal, env, cwd }).parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error) {
+    // Commander has already printed its own message (or the help, or the version).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    const failure = toCliError(error);
+    process.stderr.write(`messagedb: ${failure.message}\n`);
+    if (env.MESSAGEDB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return failure.exitCode;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `messagedb tail`: print a category's (or a stream's) new messages as they are written, until
+ * Ctrl-C (exit 0) or `--limit`. It polls: a full batch is read again at once, an empty one waits
+ * `--poll-interval-ms`. It starts after the newest message unless `--position` says otherwise.
+ */
+import type { Command } from 'commander';
+import type { MessageDbClient } from '../client.js';
+import { isAbortError } from '../errors.js';
+import type { Message } from '../message.js';
+import { sleep } from '../runner.js';
+import { isCategory } from '../stream-name.js';
+import { addFormatOptions, addTargetOptions, consumerGroupOption, examples, integerOption } from './options.js';
+import { MessagePrinter } from './output.js';
+import { checkFilters, typeFilter, type MessageFilterOptions } from './read.js';
+import { withClient, type CliContext, type CommonOptions } from './with-target.js';
+
+interface TailCommandOptions extends MessageFilterOptions, CommonOptions {
+  limit?: number;
+  pollIntervalMs: number;
+}
+
+const batchSize = 1000;
+
+/** One batch from `position` on, and the position after it. */
+async function fetchBatch(
+  client: MessageDbClient,
+  name: string,
+  position: number,
+  options: TailCommandOptions,
+  signal: AbortSignal,
+): Promise<{ batch: Message[]; next: number }> {
+  if (isCategory(name)) {
+    const batch = await client.getCategoryMessages(name, {
+      position,
+      batchSize,
+      correlation: options.correlation,
+      consumerGroup: options.group,
+      signal,
+    });
+    return { batch, next: (batch.at(-1)?.globalPosition ?? position - 1) + 1 };
+  }
+  const batch = await client.getStreamMessages(name, { position, batchSize, signal });
+  return { batch, next: (batch.at(-1)?.position ?? position - 1) + 1 };
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function registerTail(program: Command, context: CliContext): void {
+  const command = program
+    .command('tail')
+    .description("follow a category's (or a stream's) new messages live, until Ctrl-C")
+    .argument('<category>', 'a category (account), or a stream name (account-123)')
+    .option('--position <n>', 'start here (global position for a category) instead of after the newest message', integerOption(0))
+    .option('--limit <n>', 'stop after n messages', integerOption(1))
+    .option('--type <type>', 'only messages of this type (repeatable)', collect)
+    .option('--correlation <category>', "category only: messages whose metadata correlationStreamName is in this category")
+    .option('--group <member/size>', 'category only: the share of consumer group member/size', consumerGroupOption)
+    .option('--poll-interval-ms <ms>', 'wait this long after an empty read', integerOption(1), 200)
+    .addHelpText(
+      'after',
+      examples('messagedb tail account', 'messagedb tail account --type Withdrawn --json', 'messagedb tail account --position 1 --limit 10'),
+    );
+  addFormatOptions(addTargetOptions(command)).action(async (name: string, options: TailCommandOptions) => {
+    checkFilters(name, options);
+    await withClient(context, options, async ({ client }, output) => {
+      const { signal } = context;
+      const printer = new MessagePrinter(output);
+      const wanted = typeFilter(options.type);
+      const limit = options.limit ?? Infinity;
+      let position =
+        options.position ??
+        (isCategory(name) ? (await client.categoryHead(name, { signal })) + 1 : (await client.streamVersion(name, { signal })) + 1);
+      try {
+        for (;;) {
+          const { batch, next } = await fetchBatch(client, name, position, options, signal);
+          position = next;
+          await printer.print(batch.filter(wanted).slice(0, limit - printer.count));
+          if (printer.count >= limit) break;
+          if (batch.length < batchSize) await sleep(options.pollIntervalMs, signal);
+        }
+      } catch (error) {
+        // Ctrl-C is how tail is meant to end.
+        if (!(isAbortError(error) && signal.aborted)) throw error;
+      }
+    });
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * Which database a command uses, and opening it: `--url`, else `--data-dir`, else MESSAGE_DB_URL,
+ * else DATABASE_URL, else the embedded database in `./.messagedb`, created and installed on first
+ * use. Falling back to the embedded database is said on stderr. Descriptions never hold a password.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { MessageDbClient } from '../client.js';
+import { redactConnectionString, resolveConnectConfig, resolveRetry } from '../config.js';
+import { PgliteEngine } from '../engine/pglite.js';
+import { PostgresEngine } from '../engine/postgres.js';
+import type { Engine } from '../engine/engine.js';
+import { MESSAGE_DB_VERSION, install } from '../install.js';
+import { fromPostgresError } from '../postgres-error.js';
+import { createRunner, type Runner } from '../runner.js';
+import { usageError } from './cli-error.js';
+import { lockDataDir } from './embedded-lock.js';
+
+/** The embedded database's directory when nothing else is said. */
+export const DEFAULT_DATA_DIR = '.messagedb';
+
+/** The target options every command takes. */
+export interface TargetOptions {
+  url?: string;
+  dataDir?: string;
+}
+
+/** A resolved target; `description` is safe to print. */
+export type Target =
+  | { kind: 'postgres'; url: string; description: string }
+  | { kind: 'pglite'; dataDir: string; description: string; fallback: boolean };
+
+/** Pick the target from the options, then the environment. */
+export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Target {
+  if (options.url !== undefined && options.dataDir !== undefined) throw usageError('give --url or --data-dir, not both');
+  const url = options.url ?? (options.dataDir === undefined ? env.MESSAGE_DB_URL || env.DATABASE_URL || undefined : undefined);
+  if (url !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw usageError('the connection string must start with postgres:// or postgresql://');
+    return { kind: 'postgres', url, description: redactConnectionString(url) };
+  }
+  const dataDir = resolve(cwd, options.dataDir ?? DEFAULT_DATA_DIR);
+  const shown = relative(cwd, dataDir);
+  const description = shown === '' || shown.startsWith('..') || isAbsolute(shown) ? dataDir : `./${shown}`;
+  return { kind: 'pglite', dataDir, description, fallback: options.dataDir === undefined };
+}
+
+/** Where notes for the user go (stderr). */
+export type Notify = (line: string) => void;
+
+/** An open database: `close()` releases everything, the embedded lock included. */
+interface Opened {
+  target: Target;
+  close(): Promise<void>;
+}
+
+/** A client on the target. */
+export interface OpenClient extends Opened {
+  client: MessageDbClient;
+}
+
+/** A statement runner on the target, for the CLI's own statements (summary views, position streams). */
+export interface OpenRunner extends Opened {
+  runner: Runner;
+  engine: 'postgres' | 'pglite';
+}
+
+const connectConfig = (url: string) => ({ connectionString: url, connectTimeoutMs: 10_000, applicationName: 'messagedb-cli' });
+
+/** Lock and check an embedded directory; says on stderr what is used and whether it is new. */
+async function prepareEmbedded(target: Extract<Target, { kind: 'pglite' }>, notify: Notify): Promise<{ created: boolean; release: () => Promise<void> }> {
+  if (existsSync(target.dataDir) && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
+    const others = readdirSync(target.dataDir).filter((name) => name !== 'messagedb-cli.lock');
+    // PGlite would run initdb into any directory; refuse one that holds something else.
+    if (others.length > 0) throw usageError(`${target.description} is not an embedded database directory (it has files but no PG_VERSION)`);
+  }
+  const release = await lockDataDir(target.dataDir, target.description);
+  const created = !existsSync(join(target.dataDir, 'PG_VERSION'));
+  if (target.fallback) notify(`using the embedded database in ${target.description} (no --url, MESSAGE_DB_URL or DATABASE_URL)`);
+  return { created, release };
+}
+
+function announceCreated(target: Target, installed: boolean, notify: Notify): void {
+  notify(`created the embedded database in ${target.description}${installed ? ` and installed Message DB ${MESSAGE_DB_VERSION}` : ''}`);
+}
+
+/**
+ * Open a client on the target. `install`: install Message DB in a new embedded database (a server's
+ * database is never changed unasked: only `messagedb install` installs there).
+ */
+export async function openClient(target: Target, notify: Notify, options: { install: boolean }): Promise<OpenClient> {
+  if (target.kind === 'postgres') {
+    const client = await MessageDbClient.connect(connectConfig(target.url));
+    return { target, client, close: () => client.close() };
+  }
+  const { created, release } = await prepareEmbedded(target, notify);
+  try {
+    const client = await MessageDbClient.embedded({ dataDir: target.dataDir, install: options.install });
+    if (created) announceCreated(target, options.install, notify);
+    return {
+      target,
+      client,
+      close: async () => {
+        await client.close();
+        await release();
+      },
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/** Open a statement runner on the target (an embedded database is created and installed if new). */
+export async function openRunner(target: Target, notify: Notify): Promise<OpenRunner> {
+  let engine: Engine;
+  let release = async (): Promise<void> => {};
+  if (target.kind === 'postgres') {
+    engine = new PostgresEngine(resolveConnectConfig(connectConfig(target.url)));
+  } else {
+    const prepared = await prepareEmbedded(target, notify);
+    release = prepared.release;
+    try {
+      engine = await PgliteEngine.create({ dataDir: target.dataDir, allowCondition: false });
+      await install(engine);
+      if (prepared.created) announceCreated(target, true, notify);
+    } catch (error) {
+      await release();
+      throw fromPostgresError(error);
+    }
+  }
+  let closed = false;
+  const runner = createRunner(engine, resolveRetry(undefined), () => closed);
+  const close = async (): Promise<void> => {
+    closed = true;
+    await engine.close();
+    await release();
+  };
+  if (target.kind === 'postgres') {
+    // Prove the server answers, as MessageDbClient.connect does, so an unreachable one fails at once.
+    await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []).catch(async (error: unknown) => {
+      await close().catch(() => {});
+      throw fromPostgresError(error);
+    });
+  }
+  return { target, runner, engine: target.kind, close };
+}

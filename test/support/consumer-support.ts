@@ -11,25 +11,30 @@ export interface SpreadData {
 
 /**
  * Write `count` messages round robin over `streams` streams of `category` (`category-0` ...), in
- * batches of up to 1000 per round trip. Types alternate `Deposited` / `Withdrawn`. Returns the
- * global position of the last message written.
+ * batches of up to 1000 per round trip. Types alternate `Deposited` / `Withdrawn`. Streams are
+ * numbered from `firstStream` (default 0). Returns the category head after the writes.
  */
-export async function writeSpread(client: MessageDbClient, category: string, count: number, streams: number): Promise<number> {
+export async function writeSpread(
+  client: MessageDbClient,
+  category: string,
+  count: number,
+  streams: number,
+  options: { firstStream?: number } = {},
+): Promise<number> {
+  const firstStream = options.firstStream ?? 0;
   const batchSize = 1000;
-  let last = 0;
   for (let start = 0; start < count; start += batchSize) {
     const batch: NewMessage<SpreadData>[] = [];
     for (let index = start; index < Math.min(count, start + batchSize); index++) {
       batch.push({
-        streamName: `${category}-${index % streams}`,
+        streamName: `${category}-${firstStream + (index % streams)}`,
         type: index % 2 === 0 ? 'Deposited' : 'Withdrawn',
         data: { sequence: Math.floor(index / streams) },
       });
     }
     await client.writeMessages(batch);
   }
-  last = await client.categoryHead(category);
-  return last;
+  return client.categoryHead(category);
 }
 
 /** Collects what a consumer handled, and resolves waits when a condition over it becomes true. */

@@ -1,16 +1,98 @@
-/** Consumer rows (filled in below once src/index.ts exports Consumer). */
-import type { Rounds } from './measure.ts';
+/**
+ * Consumer rows. Throughput: a fresh category is loaded with `consumerMessages` messages (not
+ * timed), then a consumer with its default settings is timed from `start()` until its handler has
+ * seen every one; that includes reading its position and recording it every 100 messages (the
+ * Eventide default). Latency: with the NOTIFY trigger installed and `listen: true`, one message
+ * is written every 5 ms, and the time from just before `writeMessage` to the handler is recorded.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Consumer, MessageDbClient } from '../src/index.ts';
+import { percentile, type Workload } from './measure.ts';
+import { countdown, seedCategory, seededType } from './seed.ts';
+import { analyze } from './server.ts';
+
+/** Messages each consumer throughput run reads. */
+export const consumerMessages = 20_000;
 
 export interface ConsumerRow {
   label: string;
-  throughput?: number;
-  vsPgbench?: number;
-  clientVsThis?: number;
-  p50Ms?: number;
-  p99Ms?: number;
+  p50Ms: number;
+  p99Ms: number;
+  messages: number;
   target?: string;
 }
 
-export async function runConsumerBench(_url: string, _rounds: Rounds | undefined, _log: (line: string) => void): Promise<{ rows: ConsumerRow[]; notes: string[] }> {
-  return { rows: [], notes: ['Consumer rows: src/index.ts does not export `Consumer` yet.'] };
+/** A fresh category loaded with `count` seeded messages. */
+export async function seededCategory(url: string, prefix: string, count = consumerMessages): Promise<string> {
+  const category = `${prefix}${randomBytes(4).toString('hex')}`;
+  await seedCategory(url, category, count);
+  return category;
+}
+
+/** `client.consumer`: messages per second of a default Consumer reading a seeded category from the start. */
+export function consumerWorkload(client: MessageDbClient, url: string): Workload {
+  return {
+    key: 'client.consumer',
+    run: async () => {
+      const category = await seededCategory(url, 'consume');
+      const { tick, finished } = countdown(consumerMessages);
+      const consumer = new Consumer(client, { category, identifier: 'bench' }).on(seededType, tick);
+      const started = performance.now();
+      const running = consumer.start();
+      await Promise.race([finished, running]);
+      const elapsedMs = performance.now() - started;
+      await consumer.stop();
+      await running;
+      return (consumerMessages * 1000) / elapsedMs;
+    },
+  };
+}
+
+/** Write one message every `intervalMs` for `count` messages; returns each write-to-handler latency in ms. */
+async function latencies(client: MessageDbClient, listen: boolean, count: number, intervalMs: number): Promise<number[]> {
+  const category = `latency${randomBytes(4).toString('hex')}`;
+  const sentAt = new Map<string, number>();
+  const measured: number[] = [];
+  const { tick, finished } = countdown(count);
+  const consumer = new Consumer(client, { category, identifier: 'bench', listen }).on('Pinged', (message) => {
+    const sent = sentAt.get(message.id);
+    if (sent !== undefined) measured.push(performance.now() - sent);
+    tick();
+  });
+  const running = consumer.start();
+  // Let the consumer read its (empty) position and start listening before the clock matters.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (let index = 0; index < count; index++) {
+    const id = randomUUID();
+    sentAt.set(id, performance.now());
+    await client.writeMessage({ id, streamName: `${category}-${index % 10}`, type: 'Pinged', data: { index } });
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  await Promise.race([finished, running, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  await consumer.stop();
+  await running;
+  return measured;
+}
+
+/** Write-to-handler latency with `listen: true` (needs the NOTIFY trigger) and with polling alone. */
+export async function runConsumerLatency(url: string, log: (line: string) => void): Promise<ConsumerRow[]> {
+  const client = await MessageDbClient.connect({ connectionString: url, applicationName: 'messagedb-bench' });
+  const rows: ConsumerRow[] = [];
+  try {
+    await analyze(url);
+    await client.installNotifyTrigger();
+    try {
+      const listened = await latencies(client, true, 1000, 5);
+      rows.push({ label: 'Consumer, `listen: true` (NOTIFY trigger)', p50Ms: percentile(listened, 50), p99Ms: percentile(listened, 99), messages: listened.length, target: 'p99 < 20 ms' });
+    } finally {
+      // The trigger sends a NOTIFY on every write: leave no trace of it for later sections.
+      await client.uninstallNotifyTrigger();
+    }
+    const polled = await latencies(client, false, 300, 5);
+    rows.push({ label: 'Consumer, polling (pollIntervalMs 100, the default)', p50Ms: percentile(polled, 50), p99Ms: percentile(polled, 99), messages: polled.length });
+    for (const row of rows) log(`  ${row.label}: p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms over ${row.messages} messages`);
+  } finally {
+    await client.close();
+  }
+  return rows;
 }

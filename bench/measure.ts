@@ -57,8 +57,10 @@ export interface Workload {
 export type Rounds = Map<string, number[]>;
 
 /**
- * Run every workload once per round, in a rotated order each round, so slow drifts of the machine
- * (another engineer's test suite) spread over all workloads instead of landing on one.
+ * Run every workload once per round. Workloads that are compared should be neighbours in
+ * `workloads` (see rows.ts): they then run back to back, so a burst of load from another
+ * engineer's test suite tends to hit both sides of a ratio. The order is rotated each round, and
+ * reversed every other round, so no workload always runs first or always follows the same one.
  */
 export async function interleave(
   workloads: readonly Workload[],
@@ -69,7 +71,8 @@ export async function interleave(
   const results: Rounds = new Map(workloads.map((workload) => [workload.key, []]));
   for (let round = 0; round < rounds; round++) {
     const shift = workloads.length === 0 ? 0 : round % workloads.length;
-    const order = [...workloads.slice(shift), ...workloads.slice(0, shift)];
+    const rotated = [...workloads.slice(shift), ...workloads.slice(0, shift)];
+    const order = round % 2 === 1 ? rotated.reverse() : rotated;
     for (const workload of order) {
       const value = await workload.run(durationMs);
       results.get(workload.key)?.push(value);

@@ -4,26 +4,9 @@
  * one batch was read and the heap collected, so it holds the client, the driver and the code,
  * and the growth is what reading the stream adds.
  */
-import { MessageDbClient, type Message } from '../src/index.ts';
-import * as library from '../src/index.ts';
+import { Consumer, MessageDbClient } from '../src/index.ts';
+import { countdown, seededType } from './seed.ts';
 import { memoryCategory, type MemoryReaderMode, type MemoryReading } from './memory.ts';
-
-/** The shape of the Consumer the bench relies on (src/consumer, issue 3). */
-export interface ConsumerLike {
-  on(type: string, handler: (message: Message) => unknown): unknown;
-  start(): unknown;
-  stop(): unknown;
-}
-export type ConsumerConstructor = new (
-  client: MessageDbClient,
-  config: { category: string; identifier?: string; batchSize?: number; positionUpdateInterval?: number; listen?: boolean },
-) => ConsumerLike;
-
-/** The client's Consumer class, or undefined while src/index.ts does not export one. */
-export function consumerClass(): ConsumerConstructor | undefined {
-  const candidate = (library as Record<string, unknown>).Consumer;
-  return typeof candidate === 'function' ? (candidate as ConsumerConstructor) : undefined;
-}
 
 const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 
@@ -35,23 +18,17 @@ async function readAll(client: MessageDbClient, mode: MemoryReaderMode, expected
     }
     return count;
   }
-  const Consumer = consumerClass();
-  if (Consumer === undefined) throw new Error('src/index.ts does not export Consumer yet');
   let count = 0;
-  let resolve = (): void => {};
-  let reject = (_error: unknown): void => {};
-  const done = new Promise<void>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-  const consumer = new Consumer(client, { category: memoryCategory, identifier: `memory${process.pid}`, batchSize: 1000, positionUpdateInterval: 10_000 });
-  consumer.on('Deposited', () => {
+  const { tick, finished } = countdown(expected);
+  const consumer = new Consumer(client, { category: memoryCategory, identifier: `memory${process.pid}`, batchSize: 1000 });
+  consumer.on(seededType, () => {
     count++;
-    if (count === expected) resolve();
+    tick();
   });
-  void Promise.resolve(consumer.start()).catch(reject);
-  await done;
+  const running = consumer.start();
+  await Promise.race([finished, running]);
   await consumer.stop();
+  await running;
   return count;
 }
 

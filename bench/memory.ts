@@ -6,7 +6,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { seedCategory } from './seed.ts';
 import { analyze } from './server.ts';
 
 export interface MemoryRow {
@@ -19,26 +19,9 @@ export interface MemoryRow {
 export const memoryCategory = 'memory';
 const readerPath = fileURLToPath(new URL('./memory-reader.ts', import.meta.url));
 
-/**
- * Load `count` messages into category `memory` in one server-side statement: 1000 streams, gapless
- * positions. Seeding is not what is measured, so it inserts rows directly (write_message would
- * take minutes for a million) and then analyzes.
- */
+/** Load `count` messages into category `memory`, then analyze. */
 export async function seedMemoryCategory(url: string, count: number): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(
-      `INSERT INTO message_store.messages (id, stream_name, type, position, data, metadata)
-       SELECT gen_random_uuid(), $1::text || '-' || (n % 1000), 'Deposited', n / 1000,
-              '{"amount": 100, "currency": "USD"}'::jsonb, '{"correlationStreamName": "x-1"}'::jsonb
-         FROM generate_series(0, $2::int - 1) AS n
-        ORDER BY n`,
-      [memoryCategory, count],
-    );
-  } finally {
-    await client.end();
-  }
+  await seedCategory(url, memoryCategory, count);
   await analyze(url);
 }
 

@@ -75,4 +75,31 @@ export const rows: Row[] = [
       emmett: { key: 'emmett.category-read', target: 1.5 },
     },
   },
+  {
+    label: 'consumer throughput (20,000 seeded messages)',
+    client: 'client.consumer',
+    anchor: { key: 'pgbench.r_cat_full', target: 0.4 },
+    peers: {
+      msc: { key: 'msc.consumer', target: 1.5 },
+      mdbc: { key: 'mdbc.consumer', target: 1.5 },
+      emmett: { key: 'emmett.consumer', target: 1.5 },
+    },
+  },
 ];
+
+/** Workloads ordered row by row (anchor, client, peers), so compared workloads run back to back. */
+export function orderByRow<T extends { key: string }>(workloads: readonly T[]): T[] {
+  const byKey = new Map(workloads.map((workload) => [workload.key, workload]));
+  const ordered: T[] = [];
+  const take = (key: string | undefined): void => {
+    const workload = key === undefined ? undefined : byKey.get(key);
+    if (workload !== undefined && !ordered.includes(workload)) ordered.push(workload);
+  };
+  for (const row of rows) {
+    take(row.anchor?.key);
+    take(row.client);
+    for (const peer of Object.values(row.peers ?? {})) take(peer?.key);
+  }
+  for (const workload of workloads) take(workload.key);
+  return ordered;
+}

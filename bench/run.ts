@@ -10,10 +10,11 @@ import * as clientWorkloads from './client-workloads.ts';
 import { describeEnvironment } from './environment.ts';
 import { interleave, type Workload } from './measure.ts';
 import { parseOptions } from './options.ts';
+import { orderByRow } from './rows.ts';
 import { anchorScripts, Pgbench, pgbenchVersion } from './pgbench.ts';
 import { openPeers } from './peers/index.ts';
 import { writeReport, type BenchResults } from './report.ts';
-import { runConsumerBench } from './consumer.ts';
+import { consumerWorkload, runConsumerLatency } from './consumer.ts';
 import { runMemory } from './memory.ts';
 import { runScaling } from './scaling.ts';
 import { analyze, createBenchDatabase } from './server.ts';
@@ -60,6 +61,7 @@ try {
       clientWorkloads.categoryRead(client),
     );
   }
+  if (options.only.includes('consumer')) workloads.push(consumerWorkload(client, database.url));
   if (options.only.includes('peers')) {
     const opened = await openPeers(database.url, log);
     closers.push(() => opened.close());
@@ -70,10 +72,10 @@ try {
 
   // Warm-up: prepared statements, JIT and pools, so round one is not the odd one out.
   for (const workload of workloads) {
-    if (!workload.key.startsWith('pgbench.')) await workload.run(300);
+    if (!workload.key.startsWith('pgbench.') && !workload.key.endsWith('.consumer')) await workload.run(300);
   }
   log(`${workloads.length} workloads x ${options.rounds} rounds x ${options.seconds} s`);
-  results.rounds = await interleave(workloads, options.rounds, options.seconds * 1000, (key, round, value) =>
+  results.rounds = await interleave(orderByRow(workloads), options.rounds, options.seconds * 1000, (key, round, value) =>
     log(`  round ${round + 1} ${key.padEnd(28)} ${Math.round(value).toLocaleString('en-US').padStart(10)} msg/s`),
   );
 
@@ -82,12 +84,9 @@ try {
     results.scaling = await runScaling(database.url, options, log);
   }
   if (options.only.includes('consumer')) {
-    log('consumer');
-    const consumer = await runConsumerBench(database.url, results.environment.pgbench !== undefined ? results.rounds : undefined, log);
-    results.consumer = consumer.rows;
-    results.notes.push(...consumer.notes);
+    log('consumer latency');
+    results.consumer = await runConsumerLatency(database.url, log);
   }
-
   if (options.only.includes('memory')) {
     log('memory');
     const memory = await runMemory(database.url, options.memoryMessages, log);

@@ -8,9 +8,11 @@
  * of its own (see host.ts) and cannot change what the other clients measure.
  */
 import { dumbo } from '@event-driven-io/dumbo';
-import { getPostgreSQLEventStore, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
+import { getPostgreSQLEventStore, readLastMessageGlobalPosition, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
 import * as fixtures from '../fixtures.ts';
 import { loopWorkload } from '../client-workloads.ts';
+import { consumerMessages } from '../consumer.ts';
+import { countdown } from '../seed.ts';
 import type { PeerConnection } from './peer.ts';
 
 type Deposited = { type: 'Deposited'; data: { amount: number; currency?: string }; metadata?: { correlationStreamName: string } };
@@ -41,6 +43,36 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
         return events.length;
       }),
       loopWorkload('emmett.stream-read', async () => (await store.readStream<Deposited>(fixtures.readStreamName)).events.length),
+      {
+        // Its consumer pulls batches of 1000 every 1 ms (defaults: 100 and 50 ms) and stops when
+        // no message is left; it starts after the last message written before the seed.
+        key: 'emmett.consumer',
+        run: async () => {
+          const { currentGlobalPosition } = await readLastMessageGlobalPosition(pool.execute);
+          for (let index = 0; index < consumerMessages / 1000; index++) {
+            await store.appendToStream<Deposited>(`consume-${fixtures.randomId()}`, Array.from({ length: 1000 }, () => ({
+              type: 'Deposited' as const,
+              data: fixtures.singleData,
+              metadata: fixtures.singleMetadata,
+            })));
+          }
+          const { tick, finished } = countdown(consumerMessages);
+          const consumer = store.consumer({ pulling: { batchSize: 1000, pullingFrequencyInMs: 1 }, stopWhen: { noMessagesLeft: true } });
+          consumer.reactor<Deposited>({
+            processorId: `bench-${fixtures.randomId()}`,
+            startFrom: currentGlobalPosition === null ? 'BEGINNING' : { lastCheckpoint: currentGlobalPosition },
+            eachMessage: async () => tick(),
+          });
+          const started = performance.now();
+          const running = consumer.start();
+          await Promise.race([finished, running]);
+          const elapsedMs = performance.now() - started;
+          await consumer.stop();
+          await running.catch(() => {});
+          await consumer.close();
+          return (consumerMessages * 1000) / elapsedMs;
+        },
+      },
       loopWorkload('emmett.category-read', async () =>
         (await readMessagesBatch(pool.execute, { from: 0n, batchSize: fixtures.readBatchSize })).messages.length,
       ),

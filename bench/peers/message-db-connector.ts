@@ -13,9 +13,11 @@ import connector from 'message-db-connector';
 import dbModule from 'message-db-connector/lib/commonjs/message-db/db.js';
 import * as fixtures from '../fixtures.ts';
 import { loopWorkload } from '../client-workloads.ts';
+import { consumerMessages, seededCategory } from '../consumer.ts';
+import { countdown, seededType } from '../seed.ts';
 import type { PeerConnection } from './peer.ts';
 
-const { Levels, Message, MessageDbReader, MessageDbWriter } = connector;
+const { Levels, Message, MessageDbReader, MessageDbWriter, MessageStore, Subscription } = connector;
 const { DB } = dbModule;
 
 /** Their `Make` reads no connection option; replace the DB it made with one on the bench database. */
@@ -46,6 +48,32 @@ export async function openMessageDbConnector(url: string): Promise<PeerConnectio
         return 1;
       }),
       loopWorkload('mdbc.stream-read', async () => (await reader.getStreamMessages(fixtures.readStreamName, 0, fixtures.readBatchSize)).length),
+      {
+        // Its Subscription waits intervalTimeMs after every batch, full or not; the bench gives it
+        // 1 ms (the default is 100) and batches of 1000 (default 100), its best settings.
+        key: 'mdbc.consumer',
+        run: async () => {
+          const category = await seededCategory(url, 'mdbcconsume');
+          const { tick, finished } = countdown(consumerMessages);
+          const messageStore = new MessageStore({ reader, writer, logLevel: Levels.Off });
+          const subscription = new Subscription({
+            messageStore,
+            streamName: category,
+            subscriberId: 'bench',
+            batchSize: fixtures.readBatchSize,
+            intervalTimeMs: 1,
+            logLevel: Levels.Off,
+          });
+          subscription.registerHandler(async () => tick(), seededType);
+          const started = performance.now();
+          const running = subscription.start();
+          await finished;
+          const elapsedMs = performance.now() - started;
+          subscription.signalStop();
+          await running;
+          return (consumerMessages * 1000) / elapsedMs;
+        },
+      },
       loopWorkload('mdbc.category-read', async () => (await reader.getStreamMessages(fixtures.readCategory, 1, fixtures.readBatchSize)).length),
     ],
     notes: ['message-db-connector 0.0.10 has no batch write (only `write(message)`), so it has no batch row.'],

@@ -12,6 +12,7 @@ import {
   type ResolvedRetry,
 } from './config.js';
 import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './consumer/notify.js';
+import { recordPosition } from './consumer/position-store.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from './engine/engine.js';
 import { PgliteEngine } from './engine/pglite.js';
 import { PostgresEngine } from './engine/postgres.js';
@@ -195,6 +196,16 @@ export class MessageDbClient extends MessageStoreSession {
     } catch (error) {
       throw fromPostgresError(error);
     }
+  }
+
+  /**
+   * Record a consumer's position the way Eventide does (a `Recorded` message with data
+   * `{ position }` in `positionStreamName`), committed without waiting for the WAL flush, so
+   * recording costs a consumer one round trip and no disk wait. Consumers call this for you.
+   */
+  recordPosition(positionStreamName: string, position: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#assertOpen();
+    return recordPosition(createRunner(this.#engine, this.#retry, () => this.#closed), positionStreamName, position, options.signal);
   }
 
   /** Pool occupancy: connections open, idle, and callers waiting for one. */

@@ -70,7 +70,7 @@ export type {
 } from './consumer/consumer-config.js';
 export type { ConsumerState } from './consumer/poll-loop.js';
 export { ConsumerError, HandlerError, isConsumerError, isHandlerError } from './consumer/consumer-errors.js';
-export { POSITION_RECORDED_TYPE, PositionStore, positionStreamName } from './consumer/position-store.js';
+export { POSITION_RECORDED_TYPE, positionStreamName } from './consumer/position-store.js';
 export type { PositionRecordedData } from './consumer/position-store.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { notifyChannel } from './consumer/notify.js';

@@ -155,6 +155,18 @@ export const notifyTriggerInstalled = statement(
    )`,
 );
 
+/**
+ * A consumer's position record (`write_message` of a `Recorded` message, no metadata, no expected
+ * version), committed without waiting for the WAL flush: `synchronous_commit` is switched off
+ * for this one implicit transaction only. Only a server crash can lose such a record, and then the
+ * consumer resumes from an earlier position and handles those messages again; never later.
+ */
+export const recordPosition = statement(
+  'record_position',
+  `SELECT set_config('synchronous_commit', 'off', true),
+          message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, NULL, NULL)`,
+);
+
 // CLI
 
 /** The server's PostgreSQL version text, e.g. `15.18`. */

@@ -100,10 +100,10 @@ export class PollLoop<Item> {
     let failure: unknown;
     try {
       let position = await this.#retrying(() => config.start(signal));
+      let prefetched: Promise<readonly Item[]> | undefined;
       while (!signal.aborted) {
-        // A wake-up that arrives while this fetch runs may concern a message the fetch missed.
-        this.#woken = false;
-        const batch = await this.#retrying(() => config.fetch(position, signal));
+        const batch = await this.#retrying(() => this.#fetch(position), prefetched);
+        prefetched = undefined;
         if (signal.aborted) break;
         const last = batch[batch.length - 1];
         if (last === undefined) {
@@ -112,9 +112,12 @@ export class PollLoop<Item> {
           await this.#wait(config.pollIntervalMs, true);
           continue;
         }
-        this.#setState(batch.length >= config.batchSize ? 'catching up' : 'live');
-        await config.dispatch(batch, signal);
+        const full = batch.length >= config.batchSize;
+        this.#setState(full ? 'catching up' : 'live');
         position = config.nextPosition(last);
+        // Behind: read the next batch while this one is handled, so the server's time is hidden.
+        if (full) prefetched = this.#fetch(position);
+        await config.dispatch(batch, signal);
       }
     } catch (error) {
       const stoppedCleanly = error === stopped || (signal.aborted && isAbortError(error));
@@ -131,11 +134,23 @@ export class PollLoop<Item> {
     if (failure !== undefined) throw failure;
   }
 
-  /** Run `step`, retrying transient failures with backoff until it succeeds or the loop stops. */
-  async #retrying<T>(step: () => Promise<T>): Promise<T> {
+  #fetch(position: number): Promise<readonly Item[]> {
+    // A wake-up that arrives once this read started may concern a message the read missed.
+    this.#woken = false;
+    const batch = this.#config.fetch(position, this.#stop.signal);
+    // Settled later, or dropped when the loop ends first: never an unhandled rejection.
+    batch.catch(() => {});
+    return batch;
+  }
+
+  /**
+   * Run `step` (or await `first`, a try already started), retrying transient failures with backoff
+   * until it succeeds or the loop stops.
+   */
+  async #retrying<T>(step: () => Promise<T>, first?: Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await step();
+        return await (attempt === 1 && first !== undefined ? first : step());
       } catch (error) {
         if (this.#stop.signal.aborted) throw stopped;
         if (!this.#config.isTransient(error)) throw error;

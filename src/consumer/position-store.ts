@@ -3,7 +3,12 @@
  * consumer written with this package and an Eventide (Ruby) consumer can take over each other's
  * position streams.
  */
-import type { MessageStoreSession } from '../session.js';
+import { randomUUID } from 'node:crypto';
+import type { MessageDbClient } from '../client.js';
+import { isDuplicateMessageIdError } from '../errors.js';
+import { fromPostgresError } from '../postgres-error.js';
+import type { Runner } from '../runner.js';
+import * as sql from '../sql.js';
 import { categoryTypes, entityName } from '../stream-name.js';
 import * as validate from '../validate.js';
 
@@ -31,13 +36,30 @@ export function positionStreamName(category: string, identifier?: string): strin
   return identifier === undefined ? name : `${name}-${validate.text('identifier', identifier)}`;
 }
 
+/**
+ * Write a position record: `Recorded` with data `{ position }`, no metadata, no expected version,
+ * as Eventide writes it. The id is fixed before the first try, so a retry after a lost connection
+ * that finds the id already stored has found its own committed record.
+ */
+export async function recordPosition(runner: Runner, streamName: string, position: number, signal?: AbortSignal): Promise<void> {
+  const data: PositionRecordedData = { position: validate.integer('position', position, 0) };
+  const values = [randomUUID(), validate.text('streamName', streamName), POSITION_RECORDED_TYPE, JSON.stringify(data)];
+  try {
+    await runner.run(sql.recordPosition, values, validate.signal(signal));
+  } catch (error) {
+    const translated = fromPostgresError(error);
+    if (isDuplicateMessageIdError(translated)) return;
+    throw translated;
+  }
+}
+
 /** Reads and records one consumer's position in its position stream. */
 export class PositionStore {
   readonly streamName: string;
-  readonly #session: MessageStoreSession;
+  readonly #client: MessageDbClient;
 
-  constructor(session: MessageStoreSession, streamName: string) {
-    this.#session = session;
+  constructor(client: MessageDbClient, streamName: string) {
+    this.#client = client;
     this.streamName = streamName;
   }
 
@@ -46,7 +68,7 @@ export class PositionStore {
    * whatever its type, and so does this.
    */
   async get(signal?: AbortSignal): Promise<number | null> {
-    const last = await this.#session.getLastStreamMessage<Partial<PositionRecordedData> | null>(
+    const last = await this.#client.getLastStreamMessage<Partial<PositionRecordedData> | null>(
       this.streamName,
       signal === undefined ? {} : { signal },
     );
@@ -54,9 +76,8 @@ export class PositionStore {
     return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : null;
   }
 
-  /** Record `position` as a `Recorded` message with no metadata and no expected version, as Eventide does. */
-  async put(position: number): Promise<void> {
-    const data: PositionRecordedData = { position };
-    await this.#session.writeMessage({ streamName: this.streamName, type: POSITION_RECORDED_TYPE, data });
+  /** Record `position` (see {@link recordPosition}). */
+  put(position: number): Promise<void> {
+    return this.#client.recordPosition(this.streamName, position);
   }
 }

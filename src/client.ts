@@ -16,7 +16,10 @@ import { recordPosition } from './consumer/position-store.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from './engine/engine.js';
 import { PgliteEngine } from './engine/pglite.js';
 import { PostgresEngine } from './engine/postgres.js';
-import { ClosedError } from './errors.js';
+import { ClosedError, MessageDbError } from './errors.js';
+import { log } from './telemetry/logger.js';
+import type { MetricsRegistry } from './telemetry/metrics.js';
+import { Telemetry, type TelemetryConfig } from './telemetry/telemetry.js';
 import { install, type InstallResult } from './install.js';
 import { fromPostgresError } from './postgres-error.js';
 import { createRunner } from './runner.js';
@@ -48,24 +51,41 @@ export class MessageDbClient extends MessageStoreSession {
   readonly #target: string;
   readonly #allowCondition: boolean;
   readonly #retry: ResolvedRetry;
+  readonly #telemetry: Telemetry | undefined;
+  #unwatchPool: (() => void) | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(engine: Engine, target: string, retry: ResolvedRetry, allowCondition: boolean) {
+  private constructor(options: {
+    engine: Engine;
+    target: string;
+    retry: ResolvedRetry;
+    allowCondition: boolean;
+    telemetry: TelemetryConfig;
+  }) {
+    const { engine, retry, allowCondition } = options;
+    const telemetry = Telemetry.create(options.telemetry);
     let closed = (): boolean => false;
     const guarded: Queryable = {
-      query: (statement, values, options) => {
+      query: (statement, values, queryOptions) => {
         if (closed()) return Promise.reject(new ClosedError('MessageDbClient'));
-        return engine.query(statement, values, options);
+        return engine.query(statement, values, queryOptions);
       },
       exec: (script) => engine.exec(script),
     };
-    super(createRunner(guarded, retry, () => closed()), allowCondition);
+    const onConnectionFault = telemetry && ((attempt: number, retrying: boolean, error: unknown) => telemetry.connectionFault(attempt, retrying, error));
+    super(createRunner(guarded, retry, () => closed(), onConnectionFault), allowCondition, telemetry);
     closed = () => this.#closed;
     this.#engine = engine;
-    this.#target = target;
+    this.#target = options.target;
     this.#allowCondition = allowCondition;
     this.#retry = retry;
+    this.#telemetry = telemetry;
+    if (telemetry?.metrics !== undefined) {
+      const metrics = telemetry.metrics;
+      engine.onAcquireWait = (seconds) => metrics.acquireWait.observe(seconds);
+      this.#unwatchPool = metrics.watchPool({ stats: () => engine.poolStats(), max: engine.maxConnections });
+    }
   }
 
   /**
@@ -76,7 +96,8 @@ export class MessageDbClient extends MessageStoreSession {
     const resolved = resolveConnectConfig(config);
     const retry = resolveRetry(typeof config === 'object' ? config.retry : undefined);
     const engine = new PostgresEngine(resolved);
-    const client = new MessageDbClient(engine, describeTarget(resolved), retry, resolved.allowCondition);
+    const telemetry = typeof config === 'object' ? config : {};
+    const client = new MessageDbClient({ engine, target: describeTarget(resolved), retry, allowCondition: resolved.allowCondition, telemetry });
     try {
       await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []);
     } catch (error) {
@@ -94,7 +115,7 @@ export class MessageDbClient extends MessageStoreSession {
     const allowCondition = config.allowCondition === true;
     const engine = await PgliteEngine.create({ dataDir: config.dataDir, allowCondition });
     const target = config.dataDir === undefined ? 'pglite (in memory)' : `pglite (${config.dataDir})`;
-    const client = new MessageDbClient(engine, target, resolveRetry(config.retry), allowCondition);
+    const client = new MessageDbClient({ engine, target, retry: resolveRetry(config.retry), allowCondition, telemetry: config });
     if (config.install !== false) {
       try {
         await client.install();
@@ -119,9 +140,15 @@ export class MessageDbClient extends MessageStoreSession {
   /** Install Message DB 1.3.0 from `@eventide/message-db`, or verify an existing install. Idempotent. */
   install(): Promise<InstallResult> {
     this.#assertOpen();
-    return install(this.#engine).catch((error: unknown) => {
-      throw fromPostgresError(error);
-    });
+    return install(this.#engine).then(
+      (result) => {
+        log(this.#telemetry?.logger, 'info', () => [{ event: 'install', ...result, target: this.#target }, `Message DB ${result.action}`]);
+        return result;
+      },
+      (error: unknown) => {
+        throw fromPostgresError(error);
+      },
+    );
   }
 
   /** The installed Message DB version (`message_store_version()`), e.g. `1.3.0`. */
@@ -146,7 +173,7 @@ export class MessageDbClient extends MessageStoreSession {
             finished ? Promise.reject(new ClosedError('Transaction')) : queryable.query(statement, values, queryOptions),
           exec: (script) => (finished ? Promise.reject(new ClosedError('Transaction')) : queryable.exec(script)),
         };
-        const tx = new MessageStoreSession(createRunner(guarded, undefined, () => finished), this.#allowCondition);
+        const tx = new MessageStoreSession(createRunner(guarded, undefined, () => finished), this.#allowCondition, this.#telemetry);
         try {
           return await fn(tx);
         } finally {
@@ -199,6 +226,21 @@ export class MessageDbClient extends MessageStoreSession {
   }
 
   /**
+   * The prom-client Registry holding this client's metrics: the one given as `metrics`, or the
+   * client's own with `metrics: true`. Serve `await registry.metrics()` as `/metrics`.
+   */
+  metrics(): MetricsRegistry {
+    const metrics = this.#telemetry?.metrics;
+    if (metrics === undefined) throw new MessageDbError('Metrics are off: create the client with { metrics: true } or { metrics: registry }', 'INVALID_ARGUMENT');
+    return metrics.registry;
+  }
+
+  /** @internal The client's telemetry (consumers report through it). */
+  get telemetry(): Telemetry | undefined {
+    return this.#telemetry;
+  }
+
+  /**
    * Record a consumer's position the way Eventide does (a `Recorded` message with data
    * `{ position }` in `positionStreamName`), committed without waiting for the WAL flush, so
    * recording costs a consumer one round trip and no disk wait. Consumers call this for you.
@@ -216,6 +258,7 @@ export class MessageDbClient extends MessageStoreSession {
   /** Close the pool (or PGlite). Idempotent; later calls fail with ClosedError. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#unwatchPool?.();
     this.#closing ??= this.#engine.close();
     return this.#closing;
   }

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import type { PostgresEngineConfig } from './engine/postgres.js';
+import type { TelemetryConfig } from './telemetry/telemetry.js';
 
 /** How connection faults are retried (reads always; writes because message ids make them safe). */
 export interface RetryConfig {
@@ -15,8 +16,8 @@ export interface RetryConfig {
   maxDelayMs?: number;
 }
 
-/** Options shared by both engines. */
-export interface CommonConfig {
+/** Options shared by both engines (telemetry: `metrics`, `tracing`, `logger`). */
+export interface CommonConfig extends TelemetryConfig {
   /**
    * Allow the raw-SQL `condition` argument. Off by default: the condition is appended to the
    * server's query verbatim, so whoever controls it can read any table the role can. When on, the

@@ -75,3 +75,7 @@ export type { PositionRecordedData } from './consumer/position-store.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { notifyChannel } from './consumer/notify.js';
 export type { NotificationHandler, Unlisten } from './engine/engine.js';
+export type { Logger, LogLevel } from './telemetry/logger.js';
+export type { MetricsRegistry } from './telemetry/metrics.js';
+export type { TelemetryConfig } from './telemetry/telemetry.js';
+export { TRACEPARENT } from './telemetry/tracing.js';

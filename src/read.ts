@@ -116,36 +116,42 @@ export async function categoryHead(context: ReadContext, category: string, optio
   return head === null || head === undefined ? 0 : toSafeInteger(head, 'global_position');
 }
 
-/** Every message of a stream from `position` on, fetched a batch at a time. */
+/** Fetches one batch from a position: a stream or category read, observed or not. */
+export type BatchReader<Options> = (options: Options) => Promise<Message[]>;
+
+/**
+ * Every message of a stream from `position` on, fetched a batch at a time through `fetch`
+ * (next position: the last message's position + 1).
+ */
 export async function* readStream<Data = unknown>(
-  context: ReadContext,
-  streamName: string,
+  fetch: BatchReader<GetStreamMessagesOptions>,
   options: GetStreamMessagesOptions = {},
 ): AsyncGenerator<Message<Data>, void, undefined> {
-  let position = options.position ?? 0;
-  const batchSize = validate.batchSize(options.batchSize, 1000);
-  for (;;) {
-    const batch = await getStreamMessages<Data>(context, streamName, { ...options, position, batchSize });
-    for (const message of batch) yield message;
-    const last = batch.at(-1);
-    if (last === undefined || batchSize === -1 || batch.length < batchSize) return;
-    position = last.position + 1;
-  }
+  yield* paginate<Data, GetStreamMessagesOptions>(fetch, options, options.position ?? 0, (last) => last.position + 1);
 }
 
-/** Every message of a category from global `position` on, fetched a batch at a time. */
+/** Every message of a category from global `position` on, fetched a batch at a time through `fetch`. */
 export async function* readCategory<Data = unknown>(
-  context: ReadContext,
-  category: string,
+  fetch: BatchReader<GetCategoryMessagesOptions>,
   options: GetCategoryMessagesOptions = {},
 ): AsyncGenerator<Message<Data>, void, undefined> {
-  let position = options.position ?? 1;
+  yield* paginate<Data, GetCategoryMessagesOptions>(fetch, options, options.position ?? 1, (last) => last.globalPosition + 1);
+}
+
+async function* paginate<Data, Options extends { position?: number; batchSize?: number }>(
+  fetch: BatchReader<Options>,
+  options: Options,
+  start: number,
+  next: (last: Message) => number,
+): AsyncGenerator<Message<Data>, void, undefined> {
+  let position = start;
   const batchSize = validate.batchSize(options.batchSize, 1000);
   for (;;) {
-    const batch = await getCategoryMessages<Data>(context, category, { ...options, position, batchSize });
-    for (const message of batch) yield message;
+    const batch = await fetch({ ...options, position, batchSize });
+    for (const message of batch) yield message as Message<Data>;
     const last = batch.at(-1);
+    // A short batch means the end was reached when it was read; -1 read everything at once.
     if (last === undefined || batchSize === -1 || batch.length < batchSize) return;
-    position = last.globalPosition + 1;
+    position = next(last);
   }
 }

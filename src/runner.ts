@@ -39,8 +39,16 @@ export function backoffDelay(attempt: number, retry: ResolvedRetry): number {
   return Math.round(base / 2 + (Math.random() * base) / 2);
 }
 
+/** Called for every connection fault a runner sees, with whether it will retry. */
+export type ConnectionFaultObserver = (attempt: number, retrying: boolean, error: unknown) => void;
+
 /** A runner over a queryable; `retry` undefined means no retries (inside a transaction). */
-export function createRunner(queryable: Queryable, retry: ResolvedRetry | undefined, isClosed: () => boolean): Runner {
+export function createRunner(
+  queryable: Queryable,
+  retry: ResolvedRetry | undefined,
+  isClosed: () => boolean,
+  onConnectionFault?: ConnectionFaultObserver,
+): Runner {
   return {
     transactional: retry === undefined,
     async run(statement, values, signal, attempts) {
@@ -50,8 +58,10 @@ export function createRunner(queryable: Queryable, retry: ResolvedRetry | undefi
         try {
           return await queryable.query(statement, values, options);
         } catch (error) {
-          const retryable = retry !== undefined && attempt < retry.maxAttempts && isConnectionFault(error) && !isClosed();
-          if (!retryable || signal?.aborted) throw fromPostgresError(error);
+          const fault = isConnectionFault(error);
+          const retryable = fault && retry !== undefined && attempt < retry.maxAttempts && !isClosed() && !signal?.aborted;
+          if (fault) onConnectionFault?.(attempt, retryable, error);
+          if (!retryable) throw fromPostgresError(error);
           await sleep(backoffDelay(attempt, retry), signal);
         }
       }

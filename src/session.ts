@@ -12,16 +12,19 @@ import type {
   ReadOptions,
 } from './read.js';
 import type { Runner } from './runner.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 import * as write from './write.js';
 import type { WriteMessageInput, WriteMessagesOptions, WriteOptions } from './write.js';
 
 /** Writes and reads against Message DB; the client, or a transaction on one of its connections. */
 export class MessageStoreSession {
   readonly #context: ReadContext;
+  readonly #telemetry: Telemetry | undefined;
 
   /** @internal */
-  constructor(runner: Runner, allowCondition: boolean) {
+  constructor(runner: Runner, allowCondition: boolean, telemetry?: Telemetry) {
     this.#context = { runner, allowCondition };
+    this.#telemetry = telemetry;
   }
 
   /**
@@ -30,46 +33,56 @@ export class MessageStoreSession {
    * @example const position = await client.writeMessage({ streamName: 'account-1', type: 'Deposited', data: { amount: 10 } })
    */
   writeMessage<Data>(message: WriteMessageInput<Data>, options?: WriteOptions): Promise<number> {
-    return write.writeMessage(this.#context.runner, message, options);
+    const runner = this.#context.runner;
+    if (this.#telemetry === undefined) return write.writeMessage(runner, message, options);
+    return this.#telemetry.write('single', [message], ([traced]) => write.writeMessage(runner, traced ?? message, options));
   }
 
   /** Write messages atomically in one round trip; returns their stream positions. */
   writeMessages(messages: readonly NewMessage[], options?: WriteMessagesOptions): Promise<number[]> {
-    return write.writeMessages(this.#context.runner, messages, options);
+    const runner = this.#context.runner;
+    // Not an array: let writeMessages name the argument rather than fail inside telemetry.
+    if (this.#telemetry === undefined || !Array.isArray(messages)) return write.writeMessages(runner, messages, options);
+    return this.#telemetry.write('batch', messages, (traced) => write.writeMessages(runner, traced, options));
   }
 
   /** One batch of a stream's messages from `position` (`get_stream_messages`). */
   getStreamMessages<Data = unknown>(streamName: string, options?: GetStreamMessagesOptions): Promise<Message<Data>[]> {
-    return read.getStreamMessages<Data>(this.#context, streamName, options);
+    if (this.#telemetry === undefined) return read.getStreamMessages<Data>(this.#context, streamName, options);
+    return this.#telemetry.read('stream', streamName, () => read.getStreamMessages<Data>(this.#context, streamName, options), (r) => r.length);
   }
 
   /** One batch of a category's messages from global `position` (`get_category_messages`). */
   getCategoryMessages<Data = unknown>(category: string, options?: GetCategoryMessagesOptions): Promise<Message<Data>[]> {
-    return read.getCategoryMessages<Data>(this.#context, category, options);
+    if (this.#telemetry === undefined) return read.getCategoryMessages<Data>(this.#context, category, options);
+    return this.#telemetry.read('category', category, () => read.getCategoryMessages<Data>(this.#context, category, options), (r) => r.length);
   }
 
   /** The stream's last message, optionally of one type, or null (`get_last_stream_message`). */
   getLastStreamMessage<Data = unknown>(streamName: string, options?: GetLastStreamMessageOptions): Promise<Message<Data> | null> {
-    return read.getLastStreamMessage<Data>(this.#context, streamName, options);
+    if (this.#telemetry === undefined) return read.getLastStreamMessage<Data>(this.#context, streamName, options);
+    return this.#telemetry.read('last', streamName, () => read.getLastStreamMessage<Data>(this.#context, streamName, options), (r) => (r === null ? 0 : 1));
   }
 
   /** The stream's version, or -1 when it is empty, ready to pass as `expectedVersion`. */
   streamVersion(streamName: string, options?: ReadOptions): Promise<number> {
-    return read.streamVersion(this.#context, streamName, options);
+    if (this.#telemetry === undefined) return read.streamVersion(this.#context, streamName, options);
+    return this.#telemetry.read('version', streamName, () => read.streamVersion(this.#context, streamName, options), () => 0);
   }
 
   /** The global position of the category's newest message, or 0. */
   categoryHead(category: string, options?: ReadOptions): Promise<number> {
-    return read.categoryHead(this.#context, category, options);
+    if (this.#telemetry === undefined) return read.categoryHead(this.#context, category, options);
+    return this.#telemetry.read('head', category, () => read.categoryHead(this.#context, category, options), () => 0);
   }
 
   /** Every message of a stream, fetched a batch at a time. */
   readStream<Data = unknown>(streamName: string, options?: GetStreamMessagesOptions): AsyncGenerator<Message<Data>, void, undefined> {
-    return read.readStream<Data>(this.#context, streamName, options);
+    return read.readStream<Data>((batch) => this.getStreamMessages(streamName, batch), options);
   }
 
   /** Every message of a category, fetched a batch at a time. */
   readCategory<Data = unknown>(category: string, options?: GetCategoryMessagesOptions): AsyncGenerator<Message<Data>, void, undefined> {
-    return read.readCategory<Data>(this.#context, category, options);
+    return read.readCategory<Data>((batch) => this.getCategoryMessages(category, batch), options);
   }
 }

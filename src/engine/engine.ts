@@ -42,6 +42,10 @@ export interface Engine extends Queryable {
   /** Run `fn` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws. */
   transaction<T>(fn: (queryable: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
   poolStats(): PoolStats;
+  /** The most connections the engine opens (1 for PGlite). */
+  readonly maxConnections: number;
+  /** Set by the client to observe how long each wait for a pooled connection took. */
+  onAcquireWait?: ((seconds: number) => void) | undefined;
   /**
    * Receive NOTIFY payloads on `channel` until the returned function is called. The postgres engine
    * listens on one connection of its own, outside the pool, and reconnects when it is lost.

@@ -41,6 +41,8 @@ async function run(db: PgliteQueryable, statement: Statement, values: readonly u
 export class PgliteEngine implements Engine {
   readonly kind = 'pglite' as const;
   readonly multipleConnections = false;
+  readonly maxConnections = 1;
+  onAcquireWait: ((seconds: number) => void) | undefined;
   readonly #db: PGlite;
   /** Calls started and not finished; PGlite runs one and queues the rest. */
   #busy = 0;

@@ -38,6 +38,7 @@ function startupOptions(config: PostgresEngineConfig): string {
 export class PostgresEngine implements Engine {
   readonly kind = 'postgres' as const;
   readonly multipleConnections = true;
+  onAcquireWait: ((seconds: number) => void) | undefined;
   readonly #pool: pg.Pool;
   readonly #config: PostgresEngineConfig;
   #listener: PostgresListener | undefined;
@@ -103,6 +104,10 @@ export class PostgresEngine implements Engine {
     }
   }
 
+  get maxConnections(): number {
+    return this.#config.maxPoolSize;
+  }
+
   poolStats(): PoolStats {
     return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
@@ -122,8 +127,10 @@ export class PostgresEngine implements Engine {
 
   async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
     if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+    const started = this.onAcquireWait === undefined ? 0 : performance.now();
     try {
       const client = await this.#pool.connect();
+      this.onAcquireWait?.((performance.now() - started) / 1000);
       // A checked-out connection that dies emits 'error' besides failing its query; the query's
       // rejection is what reports it, so the event only needs a listener (or Node would crash).
       if (!watchedClients.has(client)) {

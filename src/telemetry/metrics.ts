@@ -1,0 +1,107 @@
+/**
+ * Prometheus metrics through prom-client (an optional peer dependency, loaded only when metrics are
+ * asked for). Labels are bounded: operation kinds and outcomes, and for consumers their configured
+ * category and identifier; never a stream name.
+ */
+import { createRequire } from 'node:module';
+import { MessageDbError } from '../errors.js';
+import type { PoolStats } from '../engine/engine.js';
+
+/** The structural part of a prom-client Registry that messagedb uses. */
+export interface MetricsRegistry {
+  getSingleMetric(name: string): unknown;
+  registerMetric(metric: unknown): void;
+  metrics(): Promise<string>;
+  contentType: string;
+}
+
+type PromClient = typeof import('prom-client');
+
+interface WatchedPool {
+  stats(): PoolStats;
+  max: number;
+}
+
+/** Pools reported by each registry's gauges: shared by every client that uses the registry. */
+const poolsByRegistry = new WeakMap<object, Set<WatchedPool>>();
+
+let promClient: PromClient | undefined;
+
+/** Load prom-client, or explain how to get it. */
+export function loadPromClient(): PromClient {
+  if (promClient !== undefined) return promClient;
+  try {
+    promClient = createRequire(import.meta.url)('prom-client') as PromClient;
+    return promClient;
+  } catch (error) {
+    throw new MessageDbError('Metrics need the prom-client package: npm install prom-client', 'INVALID_ARGUMENT', { cause: error });
+  }
+}
+
+/** Latency buckets in seconds, from 100 µs (a local write) to 10 s. */
+const durationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Outcome label of a finished operation. */
+export type Outcome = 'ok' | 'expected_version' | 'duplicate' | 'invalid' | 'connection' | 'timeout' | 'error';
+
+/** The client's metrics on one registry (shared when several clients use the same registry). */
+export class ClientMetrics {
+  readonly registry: MetricsRegistry;
+  readonly writes;
+  readonly writeDuration;
+  readonly messagesWritten;
+  readonly reads;
+  readonly readDuration;
+  readonly messagesRead;
+  readonly expectedVersionErrors;
+  readonly connectionErrors;
+  readonly retries;
+  readonly acquireWait;
+  readonly #pools: Set<WatchedPool>;
+
+  constructor(registry: MetricsRegistry | undefined) {
+    const prom = loadPromClient();
+    this.registry = registry ?? (new prom.Registry() as unknown as MetricsRegistry);
+    const registers = [this.registry as never];
+    let pools = poolsByRegistry.get(this.registry);
+    if (pools === undefined) poolsByRegistry.set(this.registry, (pools = new Set()));
+    this.#pools = pools;
+    const once = <T>(name: string, make: () => T): T => (this.registry.getSingleMetric(name) as T | undefined) ?? make();
+    const counter = (name: string, help: string, labelNames: string[] = []) =>
+      once(name, () => new prom.Counter({ name, help, labelNames, registers }));
+    const histogram = (name: string, help: string, labelNames: string[] = []) =>
+      once(name, () => new prom.Histogram({ name, help, labelNames, buckets: durationBuckets, registers }));
+
+    this.writes = counter('messagedb_writes_total', 'Write calls (writeMessage, writeMessages) by kind and outcome', ['kind', 'outcome']);
+    this.writeDuration = histogram('messagedb_write_duration_seconds', 'Write call duration by kind and outcome', ['kind', 'outcome']);
+    this.messagesWritten = counter('messagedb_messages_written_total', 'Messages written successfully');
+    this.reads = counter('messagedb_reads_total', 'Read calls by kind (stream, category, last, version, head) and outcome', ['kind', 'outcome']);
+    this.readDuration = histogram('messagedb_read_duration_seconds', 'Read call duration by kind', ['kind']);
+    this.messagesRead = counter('messagedb_messages_read_total', 'Messages (rows) read, by kind', ['kind']);
+    this.expectedVersionErrors = counter('messagedb_expected_version_errors_total', 'Writes refused for a wrong expected version');
+    this.connectionErrors = counter('messagedb_connection_errors_total', 'Connection faults seen (each retried or final)');
+    this.retries = counter('messagedb_retries_total', 'Statements retried after a connection fault');
+    this.acquireWait = histogram('messagedb_pool_acquire_wait_seconds', 'Time spent waiting for a pooled connection');
+
+    const sum = (pick: (stats: PoolStats, max: number) => number): number => {
+      let total = 0;
+      for (const pool of pools ?? []) total += pick(pool.stats(), pool.max);
+      return total;
+    };
+    const gauge = (name: string, help: string, read: () => number) =>
+      once(name, () => new prom.Gauge({ name, help, registers, collect() { this.set(read()); } }));
+    gauge('messagedb_pool_connections', 'Open pooled connections', () => sum((s) => s.total));
+    gauge('messagedb_pool_idle', 'Idle pooled connections', () => sum((s) => s.idle));
+    gauge('messagedb_pool_waiting', 'Callers waiting for a pooled connection', () => sum((s) => s.waiting));
+    gauge('messagedb_pool_saturation', 'Busy connections over the pool maximum (0..1)', () => {
+      const max = sum((_, m) => m);
+      return max === 0 ? 0 : sum((s) => s.total - s.idle) / max;
+    });
+  }
+
+  /** Report this pool in the pool gauges. */
+  watchPool(pool: WatchedPool): () => void {
+    this.#pools.add(pool);
+    return () => this.#pools.delete(pool);
+  }
+}

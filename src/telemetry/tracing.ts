@@ -1,0 +1,86 @@
+/**
+ * OpenTelemetry traces through @opentelemetry/api (an optional peer dependency, loaded only when
+ * tracing is asked for). Trace context travels with messages as a W3C `traceparent` in
+ * `metadata.properties`, which Eventide's `follow` copies to the messages that follow.
+ */
+import { createRequire } from 'node:module';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
+import { MessageDbError } from '../errors.js';
+
+type OtelApi = typeof import('@opentelemetry/api');
+
+let otel: OtelApi | undefined;
+
+/** Load @opentelemetry/api, or explain how to get it. */
+export function loadOtel(): OtelApi {
+  if (otel !== undefined) return otel;
+  try {
+    otel = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
+    return otel;
+  } catch (error) {
+    throw new MessageDbError('Tracing needs the @opentelemetry/api package: npm install @opentelemetry/api', 'INVALID_ARGUMENT', { cause: error });
+  }
+}
+
+/** The metadata property that carries trace context. */
+export const TRACEPARENT = 'traceparent';
+
+const traceparentText = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Span attributes every messagedb span has (OpenTelemetry database semantic conventions). */
+const baseAttributes = { 'db.system': 'postgresql', 'db.system.name': 'postgresql' };
+
+/** Spans for one client. */
+export class ClientTracing {
+  readonly #api: OtelApi;
+  readonly #tracer: Tracer;
+
+  constructor(tracer: Tracer | undefined) {
+    this.#api = loadOtel();
+    this.#tracer = tracer ?? this.#api.trace.getTracer('messagedb');
+  }
+
+  /** Run `fn` in an active span; errors set the span's status and are recorded. */
+  async span<T>(
+    name: string,
+    attributes: Record<string, string | number | boolean>,
+    fn: (span: Span) => Promise<T>,
+    parent?: Context,
+  ): Promise<T> {
+    const api = this.#api;
+    const run = (span: Span): Promise<T> =>
+      fn(span).then(
+        (result) => {
+          span.end();
+          return result;
+        },
+        (error: unknown) => {
+          span.recordException(error instanceof Error ? error : String(error));
+          span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+          span.end();
+          throw error;
+        },
+      );
+    const options = { kind: api.SpanKind.CLIENT, attributes: { ...baseAttributes, ...attributes } };
+    return parent === undefined
+      ? this.#tracer.startActiveSpan(name, options, run)
+      : this.#tracer.startActiveSpan(name, options, parent, run);
+  }
+
+  /** The W3C traceparent of a span, or undefined when it carries no valid context. */
+  traceparent(span: Span): string | undefined {
+    const context = span.spanContext();
+    if (!this.#api.isSpanContextValid(context)) return undefined;
+    return `00-${context.traceId}-${context.spanId}-${context.traceFlags.toString(16).padStart(2, '0')}`;
+  }
+
+  /** A context whose remote parent is the traceparent's span (for a consumer handling a message). */
+  contextFrom(traceparent: unknown): Context | undefined {
+    if (typeof traceparent !== 'string') return undefined;
+    const parts = traceparentText.exec(traceparent);
+    if (parts === null) return undefined;
+    const spanContext = { traceId: parts[1] as string, spanId: parts[2] as string, traceFlags: parseInt(parts[3] as string, 16), isRemote: true };
+    if (!this.#api.isSpanContextValid(spanContext)) return undefined;
+    return this.#api.trace.setSpanContext(this.#api.ROOT_CONTEXT, spanContext);
+  }
+}

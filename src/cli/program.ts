@@ -29,7 +29,8 @@ function createProgram(context: CliContext): Command {
     .version(packageVersion(), '-V, --version', "print messagedb's version")
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`messagedb: ${text.replace(/^error: /, '')}`) })
+    // One line, like every other error: commander puts its suggestion on a second one.
+    .configureOutput({ outputError: (text, write) => write(`messagedb: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) })
     .addHelpText(
       'after',
       targetHelp +

@@ -8,7 +8,7 @@ import { toSafeInteger } from '../message.js';
 import * as sql from '../sql.js';
 import { usageError } from './cli-error.js';
 import { addFormatOptions, addTargetOptions, choiceOption, examples } from './options.js';
-import { formatCount, renderTable, type Column } from './table.js';
+import { countOf, formatCount, renderTable, type Column } from './table.js';
 import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
 
 /** The columns of each view, in the order its statement selects them. */
@@ -38,8 +38,8 @@ type SummaryRow = Record<string, string | number>;
 
 function totalsSentence(totals: Totals): string {
   return (
-    `${formatCount(totals.messages)} messages in ${formatCount(totals.streams)} streams, ` +
-    `${formatCount(totals.categories)} categories and ${formatCount(totals.types)} types ` +
+    `${countOf(totals.messages, 'message')} in ${countOf(totals.streams, 'stream')}, ` +
+    `${countOf(totals.categories, 'category', 'categories')} and ${countOf(totals.types, 'type')} ` +
     `(newest global position ${formatCount(totals.headGlobalPosition)})`
   );
 }

@@ -82,3 +82,8 @@ export function renderRecord(fields: ReadonlyArray<readonly [string, string]>): 
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }
+
+/** `1 message`, `2,000 messages`. */
+export function countOf(value: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(value)} ${value === 1 ? singular : plural}`;
+}

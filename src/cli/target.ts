@@ -30,12 +30,24 @@ export type Target =
   | { kind: 'postgres'; url: string; description: string }
   | { kind: 'pglite'; dataDir: string; description: string; fallback: boolean };
 
+/** The connection string to use and where it came from, if any: --url, then the environment. */
+function connectionString(options: TargetOptions, env: NodeJS.ProcessEnv): { source: string; url: string | undefined } {
+  if (options.url !== undefined) return { source: '--url', url: options.url };
+  // An explicit --data-dir outranks the environment.
+  if (options.dataDir !== undefined) return { source: '--data-dir', url: undefined };
+  for (const name of ['MESSAGE_DB_URL', 'DATABASE_URL']) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return { source: name, url: value };
+  }
+  return { source: 'default', url: undefined };
+}
+
 /** Pick the target from the options, then the environment. */
 export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Target {
   if (options.url !== undefined && options.dataDir !== undefined) throw usageError('give --url or --data-dir, not both');
-  const url = options.url ?? (options.dataDir === undefined ? env.MESSAGE_DB_URL || env.DATABASE_URL || undefined : undefined);
+  const { source, url } = connectionString(options, env);
   if (url !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw usageError('the connection string must start with postgres:// or postgresql://');
+    if (!/^postgres(ql)?:\/\//.test(url)) throw usageError(`${source} must be a connection string starting with postgres:// or postgresql://`);
     return { kind: 'postgres', url, description: redactConnectionString(url) };
   }
   const dataDir = resolve(cwd, options.dataDir ?? DEFAULT_DATA_DIR);

@@ -1,0 +1,72 @@
+/**
+ * `messagedb demo` run as a subprocess, on the embedded database (its default) and on PostgreSQL:
+ * it exits 0 with the balance check passed, and reports throughput, lag and the consumer group.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { freePort } from '../support/test-server.ts';
+import { createDatabase, postgresClient } from '../support/databases.ts';
+import { assertOk, records, runCli, temporaryDirectory } from './cli-process.ts';
+
+interface DemoReport {
+  category: string;
+  target: string;
+  events: number;
+  accounts: number;
+  write: { seconds: number; messagesPerSecond: number };
+  consume: { seconds: number; messagesPerSecond: number; groupSize: number };
+  maxLag: number;
+  finalLag: number;
+  members: Array<{ member: number; positionStream: string; position: number | null; handled: number; accounts: number }>;
+  check: { passed: boolean; mismatches: string[]; totalCents: number };
+}
+
+function assertPassed(report: DemoReport | undefined, events: number): asserts report is DemoReport {
+  assert.ok(report);
+  assert.equal(report.check.passed, true, report.check.mismatches.join('; '));
+  assert.equal(report.events, events);
+  assert.equal(report.finalLag, 0);
+  assert.ok(report.maxLag >= 0 && report.maxLag <= events);
+  assert.ok(report.write.messagesPerSecond > 0 && report.consume.messagesPerSecond > 0);
+  assert.equal(report.consume.groupSize, 3);
+  assert.deepEqual(report.members.map((member) => member.member), [0, 1, 2]);
+  assert.equal(report.members.reduce((sum, member) => sum + member.handled, 0), events);
+  assert.equal(new Set(report.members.map((member) => member.positionStream)).size, 3);
+}
+
+describe('messagedb demo', () => {
+  test('on the embedded database by default (MESSAGE_DB_URL ignored) it passes its balance check and leaves positions to inspect', async () => {
+    const cwd = temporaryDirectory();
+    const unreachable = `postgres://nobody@127.0.0.1:${await freePort()}/none`;
+    const result = await runCli(['demo', '--events', '600', '--accounts', '20'], { cwd, env: { MESSAGE_DB_URL: unreachable } });
+    assertOk(result);
+    assert.match(result.stderr, /using the embedded database in \.\/\.messagedb/);
+    const [report] = records<DemoReport>(result);
+    assertPassed(report, 600);
+    assert.equal(report.target, './.messagedb');
+    const consumers = records(await runCli(['consumers', '--category', report.category], { cwd }));
+    assert.deepEqual(
+      consumers.map((row) => [row.positionStream, row.position]),
+      report.members.map((member) => [member.positionStream, member.position]),
+    );
+  });
+
+  test('on PostgreSQL with --url it passes its balance check', async () => {
+    const database = await createDatabase();
+    await postgresClient({}, database);
+    const result = await runCli(['demo', '--events', '1500', '--url', database.url]);
+    assertOk(result);
+    assertPassed(records<DemoReport>(result)[0], 1500);
+  });
+
+  test('--table prints throughput, lag, each member and the check result', async () => {
+    const database = await createDatabase();
+    await postgresClient({}, database);
+    const result = await runCli(['demo', '--events', '300', '--accounts', '10', '--table', '--url', database.url]);
+    assertOk(result);
+    assert.match(result.stdout, /^Wrote 300 events in [\d.]+ s \([\d,]+ msg\/s\)$/m);
+    assert.match(result.stdout, /^Consumer group of 3 handled 300 events in [\d.]+ s \([\d,]+ msg\/s\); max lag [\d,]+ events, final lag 0$/m);
+    assert.equal(result.stdout.match(/^ {2}member \d: /gm)?.length, 3);
+    assert.match(result.stdout, /^Balance check PASSED: all 10 balances match the written events and the store/m);
+  });
+});

@@ -83,6 +83,8 @@ export class Consumer {
   #errors = 0;
   #sinceRecord = 0;
   #recording: Promise<void> = Promise.resolve();
+  /** A background position write that failed for a reason other than a lost connection. */
+  #recordFailure: unknown;
 
   constructor(client: MessageDbClient, config: ConsumerConfig) {
     this.#config = resolveConsumerConfig(config);
@@ -176,6 +178,7 @@ export class Consumer {
       : (message: Message) => message.streamName;
     const loop: PollLoop<Message> = new PollLoop<Message>({
       start: async (stopSignal) => {
+        this.#recordFailure = undefined;
         const recorded = await this.#store.get(stopSignal);
         this.#position = this.#recordedPosition = recorded;
         this.#sinceRecord = 0;
@@ -184,6 +187,7 @@ export class Consumer {
         return recorded ?? 1;
       },
       fetch: async (position, stopSignal) => {
+        if (this.#recordFailure !== undefined) throw this.#recordFailure;
         const batch = await this.#client.getCategoryMessages(config.category, {
           position,
           batchSize: config.batchSize,
@@ -199,7 +203,12 @@ export class Consumer {
       dispatch: (batch, stopSignal) =>
         dispatchBatch(batch, { concurrency, key, handle: (message) => handle(message, stopSignal), handled: (_, prefix) => this.#handledThrough(prefix) }, stopSignal),
       nextPosition: (message) => message.globalPosition + 1,
-      idle: () => this.#record(),
+      // Recording on idle runs in the background: a notification meanwhile must not wait for it.
+      idle: async () => {
+        this.#record().catch((error: unknown) => {
+          this.#recordFailure ??= error;
+        });
+      },
       finish: async (failure) => {
         await unlisten?.().catch(() => {});
         try {

@@ -38,6 +38,7 @@ try {
   await client.getCategoryMessages(memoryCategory, { batchSize: 1000 });
   collect();
   const baselineBytes = process.memoryUsage.rss();
+  const baselineHeap = process.memoryUsage().heapUsed;
   const maxRssBefore = process.resourceUsage().maxRSS * 1024;
   let sampledPeak = baselineBytes;
   const sampler = setInterval(() => {
@@ -50,8 +51,12 @@ try {
   // maxRSS is the kernel's high-water mark for the whole process; it only counts when reading raised it.
   const maxRssAfter = process.resourceUsage().maxRSS * 1024;
   const peakBytes = Math.max(sampledPeak, maxRssAfter > maxRssBefore ? maxRssAfter : 0, process.memoryUsage.rss());
+  // What the read left behind once garbage is collected: the proof that memory is bounded by a
+  // batch and not by the stream, whatever V8's collector let the heap grow to meanwhile.
+  collect();
+  const retainedBytes = process.memoryUsage().heapUsed - baselineHeap;
   await client.close();
-  process.send?.({ messages, baselineBytes, peakBytes, seconds } satisfies MemoryReading);
+  process.send?.({ messages, baselineBytes, peakBytes, retainedBytes, seconds } satisfies MemoryReading);
 } catch (error) {
   process.send?.({ failed: error instanceof Error ? error.message : String(error) });
   process.exitCode = 1;

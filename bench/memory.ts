@@ -13,6 +13,7 @@ export interface MemoryRow {
   label: string;
   messages: number;
   peakGrowthMiB: number;
+  retainedMiB: number;
   seconds: number;
 }
 
@@ -31,6 +32,8 @@ export interface MemoryReading {
   messages: number;
   baselineBytes: number;
   peakBytes: number;
+  /** Heap in use after the read and a full collection, over the baseline heap. */
+  retainedBytes: number;
   seconds: number;
 }
 
@@ -67,10 +70,11 @@ export async function runMemory(url: string, count: number, log: (line: string) 
         label,
         messages: reading.messages,
         peakGrowthMiB: Math.max(0, reading.peakBytes - reading.baselineBytes) / 2 ** 20,
+        retainedMiB: reading.retainedBytes / 2 ** 20,
         seconds: reading.seconds,
       };
       rows.push(row);
-      log(`  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB`);
+      log(`  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB, retained ${row.retainedMiB.toFixed(1)} MiB`);
     } catch (error) {
       notes.push(`Memory through ${label}: not measured (${error instanceof Error ? error.message : String(error)}).`);
     }

@@ -64,12 +64,55 @@ function parseJson(value: unknown): unknown {
 
 const timestampText = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
 
+/** The decimal value of text[start, end), or NaN if any character there is not a digit. */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let index = start; index < end; index++) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Epoch milliseconds of `YYYY-MM-DD HH:MM:SS[.f{1,6}]` (the only shape a Message DB timestamp has
+ * before year 10000), read at fixed offsets; undefined for any other shape, which the regular
+ * expression then handles. Reads decode a timestamp per message, and this is several times
+ * faster than the expression; both give the same result.
+ */
+function parseIsoTimestamp(text: string): number | undefined {
+  const length = text.length;
+  if (length < 19 || length > 26 || length === 20) return undefined;
+  const separator = text.charCodeAt(10);
+  if (
+    text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (separator !== 32 && separator !== 84) ||
+    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || (length > 19 && text.charCodeAt(19) !== 46)
+  ) {
+    return undefined;
+  }
+  let milliseconds = 0;
+  if (length > 19) {
+    // Milliseconds are the first three fraction digits, padded with zeros; the rest must be digits too.
+    const fraction = digitsAt(text, 20, Math.min(length, 23));
+    if (Number.isNaN(digitsAt(text, 23, length))) return undefined;
+    milliseconds = fraction * (length === 21 ? 100 : length === 22 ? 10 : 1);
+  }
+  const time = Date.UTC(
+    digitsAt(text, 0, 4), digitsAt(text, 5, 7) - 1, digitsAt(text, 8, 10),
+    digitsAt(text, 11, 13), digitsAt(text, 14, 16), digitsAt(text, 17, 19), milliseconds,
+  );
+  return Number.isNaN(time) ? undefined : time;
+}
+
 /**
  * Parse a `timestamp without time zone` (ISO DateStyle) as UTC. Message DB stores
  * `now() AT TIME ZONE 'utc'`, so the wall-clock value is UTC; node-postgres would read it as local.
  */
 export function parseUtcTimestamp(value: unknown): Date {
   const text = String(value);
+  const fast = parseIsoTimestamp(text);
+  if (fast !== undefined) return new Date(fast);
   const parts = timestampText.exec(text);
   if (parts === null) return new Date(NaN);
   const [, year, month, day, hour, minute, second, fraction] = parts;

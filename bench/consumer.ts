@@ -29,14 +29,17 @@ export async function seededCategory(url: string, prefix: string, count = consum
   return category;
 }
 
-/** `client.consumer`: messages per second of a default Consumer reading a seeded category from the start. */
-export function consumerWorkload(client: MessageDbClient, url: string): Workload {
+/**
+ * `client.consumer`: messages per second of a Consumer reading a seeded category from the start,
+ * with its defaults, or with the position recorded every `positionUpdateInterval` messages.
+ */
+export function consumerWorkload(client: MessageDbClient, url: string, positionUpdateInterval?: number): Workload {
   return {
-    key: 'client.consumer',
+    key: positionUpdateInterval === undefined ? 'client.consumer' : `client.consumer-${positionUpdateInterval}`,
     run: async () => {
       const category = await seededCategory(url, 'consume');
       const { tick, finished } = countdown(consumerMessages);
-      const consumer = new Consumer(client, { category, identifier: 'bench' }).on(seededType, tick);
+      const consumer = new Consumer(client, { category, identifier: 'bench', positionUpdateInterval }).on(seededType, tick);
       const started = performance.now();
       const running = consumer.start();
       await Promise.race([finished, running]);

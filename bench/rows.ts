@@ -85,6 +85,11 @@ export const rows: Row[] = [
       emmett: { key: 'emmett.consumer', target: 1.5 },
     },
   },
+  {
+    label: 'consumer throughput, position recorded every 1000',
+    client: 'client.consumer-1000',
+    anchor: { key: 'pgbench.r_cat_full' },
+  },
 ];
 
 /** Workloads ordered row by row (anchor, client, peers), so compared workloads run back to back. */

@@ -61,7 +61,7 @@ try {
       clientWorkloads.categoryRead(client),
     );
   }
-  if (options.only.includes('consumer')) workloads.push(consumerWorkload(client, database.url));
+  if (options.only.includes('consumer')) workloads.push(consumerWorkload(client, database.url), consumerWorkload(client, database.url, 1000));
   if (options.only.includes('peers')) {
     const opened = await openPeers(database.url, log);
     closers.push(() => opened.close());

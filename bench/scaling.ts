@@ -45,7 +45,7 @@ export async function runScaling(url: string, options: BenchOptions, log: (line:
   const rounds = options.rounds >= 5 ? 2 : 1;
   const series: ChartSeries[] = categoryCounts.map((count) => ({ label: `${count} ${count === 1 ? 'category' : 'categories'}`, values: [] }));
   const pgbench = (await pgbenchVersion()) === undefined ? undefined : new Pgbench(url);
-  const anchor: ChartSeries = { label: 'pgbench, 1 category', values: [] };
+  const anchor: ChartSeries = { label: 'pgbench, 1 category', values: [], reference: true };
   try {
     for (const poolSize of poolSizes) {
       for (const [index, categories] of categoryCounts.entries()) {

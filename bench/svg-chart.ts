@@ -8,6 +8,8 @@ export interface ChartSeries {
   label: string;
   /** One value per x tick; NaN leaves a gap. */
   values: number[];
+  /** Drawn dashed: a reference line (the server's own ceiling) rather than a measurement of the client. */
+  reference?: boolean;
 }
 
 export interface Chart {
@@ -27,11 +29,11 @@ const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** A round upper bound for the y axis: 1, 2 or 5 times a power of ten at or above `value`. */
+/** A round upper bound for the y axis: a small whole multiple of a power of ten at or above `value`. */
 function niceMaximum(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of [1, 1.5, 2, 3, 4, 5, 6, 8, 10]) if (step * power >= value) return step * power;
   return 10 * power;
 }
 
@@ -78,7 +80,8 @@ export function lineChart(chart: Chart): string {
       else segments.push([]);
     });
     for (const points of segments.filter((segment) => segment.length > 0)) {
-      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.join(' ')}"/>`);
+      const dash = series.reference === true ? ' stroke-dasharray="6 4"' : '';
+      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${points.join(' ')}"/>`);
       for (const point of points) {
         const [cx, cy] = point.split(',');
         parts.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${colour}"/>`);
@@ -86,7 +89,7 @@ export function lineChart(chart: Chart): string {
     }
     const legendY = margin.top + 10 + index * 20;
     parts.push(
-      `<line x1="${width - margin.right + 15}" x2="${width - margin.right + 35}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2"/>`,
+      `<line x1="${width - margin.right + 15}" x2="${width - margin.right + 35}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2"${series.reference === true ? ' stroke-dasharray="6 4"' : ''}/>`,
       `<text x="${width - margin.right + 40}" y="${legendY + 4}">${escape(series.label)}</text>`,
     );
   });

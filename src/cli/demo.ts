@@ -10,6 +10,7 @@
  * only when asked with --url.
  */
 import { randomBytes } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { MessageDbClient } from '../client.js';
 import { Consumer } from '../consumer/consumer.js';
@@ -89,6 +90,9 @@ async function runDemo(client: MessageDbClient, where: string, options: DemoOpti
     written += batch.length;
     sampleLag();
     writing.update(written, written / events.length);
+    // PGlite answers through promises alone: without a turn of the event loop, the consumers' poll
+    // timers and Ctrl-C would wait until the writer is done.
+    await setImmediate();
   }
   writing.finish();
   const writeMs = performance.now() - startedAt;

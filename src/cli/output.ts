@@ -4,6 +4,7 @@
  * results. Writes wait for the pipe to drain, so a large read does not pile up in memory.
  */
 import type { Writable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import type { Message } from '../message.js';
 import { usageError } from './cli-error.js';
 import { StreamingTable, formatCount, type Column } from './table.js';
@@ -39,7 +40,8 @@ export class Output {
 
   /** The terminal's width for a table, or undefined when stdout is not a terminal. */
   get width(): number | undefined {
-    return this.#stdout.isTTY === true ? (this.#stdout.columns ?? 100) : undefined;
+    // A pseudo-terminal may report 0 columns: it has not been told its size.
+    return this.#stdout.isTTY === true ? this.#stdout.columns || 100 : undefined;
   }
 
   /** Lines of text on stdout. */
@@ -105,5 +107,7 @@ export class MessagePrinter {
     this.count += messages.length;
     if (this.#table === undefined) await this.#output.records(messages.map(messageRecord));
     else await this.#output.lines(this.#table.render(messages));
+    // PGlite answers through promises alone; a turn of the event loop lets Ctrl-C through.
+    await setImmediate();
   }
 }

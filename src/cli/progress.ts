@@ -11,7 +11,7 @@ interface Terminal {
 }
 
 const redrawMs = 100;
-const barWidth = 24;
+const barWidth = 20;
 
 /** Progress of a count of messages, against a known total (a bar) or not (a counter). */
 export class ProgressBar {
@@ -39,8 +39,8 @@ export class ProgressBar {
       const filled = Math.round(clamped * barWidth);
       bar = ` [${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}] ${String(Math.floor(clamped * 100)).padStart(3)}%`;
     }
-    const line = `${this.#label}${bar}  ${formatCount(done)} messages  ${formatCount(rate)} msg/s`;
-    this.#terminal.write(`\r${line.slice(0, (this.#terminal.columns ?? 100) - 1)}\x1b[K`);
+    const line = `${this.#label}${bar}  ${formatCount(done)} messages, ${formatCount(rate)} msg/s`;
+    this.#terminal.write(`\r${line.slice(0, (this.#terminal.columns || 100) - 1)}\x1b[K`);
   }
 
   /** Erase the bar. */

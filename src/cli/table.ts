@@ -63,7 +63,7 @@ export class StreamingTable<Row> {
     const lastCell = parts[last] ?? '';
     if (this.#maxWidth === undefined) return (last === 0 ? lastCell : `${head}${gap}${lastCell}`).trimEnd();
     const room = this.#maxWidth - head.length - (last === 0 ? 0 : gap.length);
-    return (last === 0 ? truncate(lastCell, room) : `${head}${gap}${truncate(lastCell, Math.max(room, 8))}`).trimEnd();
+    return (last === 0 ? truncate(lastCell, room) : `${head}${gap}${truncate(lastCell, Math.max(room, 20))}`).trimEnd();
   }
 }
 

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { setImmediate } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import type { MessageDbClient } from '../client.js';
 import { isInvalidArgumentError } from '../errors.js';
@@ -38,28 +39,29 @@ function parseLine(text: string, where: string): NewMessage {
 interface Batch {
   messages: NewMessage[];
   lines: number[];
+  /** Bytes of the file up to the end of the batch's last line, for the progress bar. */
+  endsAtByte: number;
 }
 
 interface Input {
   input: Readable;
   name: string;
-  /** The fraction of the input read so far, when its size is known. */
-  fraction(): number | undefined;
+  /** The file's size in bytes, unknown for stdin. */
+  size: number | undefined;
 }
 
 async function openInput(file: string): Promise<Input> {
-  if (file === '-') return { input: process.stdin, name: 'stdin', fraction: () => undefined };
+  if (file === '-') return { input: process.stdin, name: 'stdin', size: undefined };
   const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
     throw usageError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });
   if (!info.isFile()) throw usageError(`cannot read ${file}: not a file`);
-  const input = createReadStream(file);
-  return { input, name: file, fraction: () => (info.size === 0 ? 1 : input.bytesRead / info.size) };
+  return { input: createReadStream(file), name: file, size: info.size };
 }
 
 /** Write every message of `file` (or stdin for `-`); prints a summary. */
 export async function writeFile(client: MessageDbClient, file: string, batchSize: number, output: Output, signal: AbortSignal): Promise<void> {
-  const { input, name, fraction } = await openInput(file);
+  const { input, name, size } = await openInput(file);
   const progress = new ProgressBar(`Writing ${name}`);
   const startedAt = performance.now();
   let written = 0;
@@ -81,15 +83,20 @@ export async function writeFile(client: MessageDbClient, file: string, batchSize
     }
     written += batch.messages.length;
     batches++;
-    progress.update(written, fraction());
+    progress.update(written, size === undefined || size === 0 ? undefined : batch.endsAtByte / size);
+    // PGlite answers through promises alone; a turn of the event loop lets Ctrl-C and the progress bar through.
+    await setImmediate();
   };
 
   let inFlight: Promise<void> = Promise.resolve();
-  let batch: Batch = { messages: [], lines: [] };
+  let batch: Batch = { messages: [], lines: [], endsAtByte: 0 };
   let lineNumber = 0;
+  let bytes = 0;
   try {
     for await (const text of createInterface({ input, crlfDelay: Infinity })) {
       lineNumber++;
+      bytes += Buffer.byteLength(text) + 1;
+      batch.endsAtByte = bytes;
       if (text.trim() === '') continue;
       batch.messages.push(parseLine(text, `${name}:${lineNumber}`));
       batch.lines.push(lineNumber);
@@ -98,7 +105,7 @@ export async function writeFile(client: MessageDbClient, file: string, batchSize
         inFlight = send(batch);
         // Rejections are awaited (and thrown) before the next batch or at the end.
         inFlight.catch(() => {});
-        batch = { messages: [], lines: [] };
+        batch = { messages: [], lines: [], endsAtByte: bytes };
       }
     }
     await inFlight;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MESSAGE_DB_VERSION } from '../src/index.ts';
 
@@ -16,6 +16,9 @@ export interface Environment {
   pgbench: string | undefined;
   messageDb: string;
   packages: Record<string, string>;
+  /** 1-minute load averages when the run started (and, once set, ended): how busy the shared machine was. */
+  loadAtStart: number;
+  loadAtEnd?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -49,6 +52,7 @@ export async function describeEnvironment(serverVersion: string, pgbench: string
     postgres: serverVersion,
     pgbench,
     messageDb: MESSAGE_DB_VERSION,
+    loadAtStart: loadavg()[0] ?? 0,
     packages: {
       messagedb: own.version,
       pg: packageVersion('pg'),
@@ -57,4 +61,9 @@ export async function describeEnvironment(serverVersion: string, pgbench: string
       '@event-driven-io/emmett-postgresql': packageVersion('@event-driven-io/emmett-postgresql'),
     },
   };
+}
+
+/** The current 1-minute load average. */
+export function currentLoad(): number {
+  return loadavg()[0] ?? 0;
 }

@@ -58,6 +58,7 @@ function environmentSection(results: BenchResults): string[] {
     `- Machine: ${env.machine}`,
     `- Node ${env.node}; PostgreSQL ${env.postgres}; ${env.pgbench ?? 'pgbench not available'}; Message DB ${env.messageDb}`,
     `- Packages: ${packages}`,
+    `- Load average (1 min, 2 cores): ${env.loadAtStart.toFixed(1)} at the start, ${env.loadAtEnd === undefined ? '?' : env.loadAtEnd.toFixed(1)} at the end`,
     `- Method: ${options.rounds} interleaved rounds of ${options.seconds} s per workload, the order rotated each round; ` +
       'rates are medians of the rounds; a ratio is the median of the per-round ratios (paired, so drift between rounds cancels). ' +
       'Other engineers ran tests on the same 2-core machine meanwhile: expect ±30 %.' +

@@ -7,7 +7,7 @@
  */
 import { MessageDbClient } from '../src/index.ts';
 import * as clientWorkloads from './client-workloads.ts';
-import { describeEnvironment } from './environment.ts';
+import { currentLoad, describeEnvironment } from './environment.ts';
 import { interleave, type Workload } from './measure.ts';
 import { parseOptions } from './options.ts';
 import { orderByRow } from './rows.ts';
@@ -95,6 +95,7 @@ try {
   }
 
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
+  results.environment.loadAtEnd = currentLoad();
   await writeReport(results, log);
 } finally {
   for (const close of closers.reverse()) await close().catch(() => {});

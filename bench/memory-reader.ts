@@ -10,19 +10,19 @@ import { memoryCategory, type MemoryReaderMode, type MemoryReading } from './mem
 
 const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-async function readAll(client: MessageDbClient, mode: MemoryReaderMode, expected: number): Promise<number> {
+/** Read every message; `onMessage` sees the running count. */
+async function readAll(client: MessageDbClient, mode: MemoryReaderMode, expected: number, onMessage: (count: number) => void): Promise<number> {
+  let count = 0;
   if (mode === 'readCategory') {
-    let count = 0;
     for await (const message of client.readCategory(memoryCategory, { batchSize: 1000 })) {
-      if (message.globalPosition > 0) count++;
+      if (message.globalPosition > 0) onMessage(++count);
     }
     return count;
   }
-  let count = 0;
   const { tick, finished } = countdown(expected);
   const consumer = new Consumer(client, { category: memoryCategory, identifier: `memory${process.pid}`, batchSize: 1000 });
   consumer.on(seededType, () => {
-    count++;
+    onMessage(++count);
     tick();
   });
   const running = consumer.start();
@@ -40,12 +40,23 @@ try {
   const baselineBytes = process.memoryUsage.rss();
   const baselineHeap = process.memoryUsage().heapUsed;
   const maxRssBefore = process.resourceUsage().maxRSS * 1024;
-  let sampledPeak = baselineBytes;
-  const sampler = setInterval(() => {
-    sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss());
-  }, 2);
+  const expected = Number(expectedText);
+  // Peaks of the first and the second half of the read: equal when memory does not grow with the stream.
+  const halves = [baselineBytes, baselineBytes];
+  let half = 0;
+  const sample = (): void => {
+    halves[half] = Math.max(halves[half] as number, process.memoryUsage.rss());
+  };
+  const sampler = setInterval(sample, 2);
   const started = performance.now();
-  const messages = await readAll(client, mode, Number(expectedText));
+  const messages = await readAll(client, mode, expected, (count) => {
+    if (count === Math.floor(expected / 2)) {
+      sample();
+      half = 1;
+    }
+  });
+  sample();
+  const sampledPeak = Math.max(...halves);
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   // maxRSS is the kernel's high-water mark for the whole process; it only counts when reading raised it.
@@ -56,7 +67,8 @@ try {
   collect();
   const retainedBytes = process.memoryUsage().heapUsed - baselineHeap;
   await client.close();
-  process.send?.({ messages, baselineBytes, peakBytes, retainedBytes, seconds } satisfies MemoryReading);
+  const [firstHalfPeakBytes, secondHalfPeakBytes] = halves as [number, number];
+  process.send?.({ messages, baselineBytes, peakBytes, firstHalfPeakBytes, secondHalfPeakBytes, retainedBytes, seconds } satisfies MemoryReading);
 } catch (error) {
   process.send?.({ failed: error instanceof Error ? error.message : String(error) });
   process.exitCode = 1;

@@ -13,6 +13,8 @@ export interface MemoryRow {
   label: string;
   messages: number;
   peakGrowthMiB: number;
+  /** The second half's peak minus the first half's: about zero when memory is bounded by a batch. */
+  secondHalfGrowthMiB: number;
   retainedMiB: number;
   seconds: number;
 }
@@ -32,6 +34,9 @@ export interface MemoryReading {
   messages: number;
   baselineBytes: number;
   peakBytes: number;
+  /** RSS peaks while reading the first and the second half of the messages. */
+  firstHalfPeakBytes: number;
+  secondHalfPeakBytes: number;
   /** Heap in use after the read and a full collection, over the baseline heap. */
   retainedBytes: number;
   seconds: number;
@@ -70,11 +75,12 @@ export async function runMemory(url: string, count: number, log: (line: string) 
         label,
         messages: reading.messages,
         peakGrowthMiB: Math.max(0, reading.peakBytes - reading.baselineBytes) / 2 ** 20,
+        secondHalfGrowthMiB: (reading.secondHalfPeakBytes - reading.firstHalfPeakBytes) / 2 ** 20,
         retainedMiB: reading.retainedBytes / 2 ** 20,
         seconds: reading.seconds,
       };
       rows.push(row);
-      log(`  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB, retained ${row.retainedMiB.toFixed(1)} MiB`);
+      log(`  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB, second half ${row.secondHalfGrowthMiB.toFixed(1)} MiB over the first, retained ${row.retainedMiB.toFixed(1)} MiB`);
     } catch (error) {
       notes.push(`Memory through ${label}: not measured (${error instanceof Error ? error.message : String(error)}).`);
     }

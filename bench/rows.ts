@@ -76,7 +76,7 @@ export const rows: Row[] = [
     },
   },
   {
-    label: 'consumer throughput (20,000 seeded messages)',
+    label: 'consumer throughput (10,000 seeded messages)',
     client: 'client.consumer',
     anchor: { key: 'pgbench.r_cat_full', target: 0.4 },
     peers: {

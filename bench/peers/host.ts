@@ -16,6 +16,9 @@ const send = (reply: HostReply): void => void process.send?.(reply);
 const peer = process.argv[2] as PeerName;
 const url = process.env.MESSAGE_DB_BENCH_PEER_URL as string;
 
+// Without its parent (a bench stopped by a signal), the host has nothing left to do.
+process.on('disconnect', () => process.exit(0));
+
 try {
   const connection = await openPeer(peer, url);
   const byKey = new Map(connection.workloads.map((workload) => [workload.key, workload]));

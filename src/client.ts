@@ -22,6 +22,10 @@ import type { MetricsRegistry } from './telemetry/metrics.js';
 import { Telemetry, type TelemetryConfig } from './telemetry/telemetry.js';
 import { install, type InstallResult } from './install.js';
 import { fromPostgresError } from './postgres-error.js';
+import { ReadRouter } from './replica/read-router.js';
+import { resolveReplicaConfig, type ResolvedReplicaConfig } from './replica/replica-config.js';
+import type { ReplicaSetStats } from './replica/replica-stats.js';
+import type { WriteToken } from './replica/write-token.js';
 import { createRunner } from './runner.js';
 import { MessageStoreSession } from './session.js';
 import * as sql from './sql.js';
@@ -52,7 +56,9 @@ export class MessageDbClient extends MessageStoreSession {
   readonly #allowCondition: boolean;
   readonly #retry: ResolvedRetry;
   readonly #telemetry: Telemetry | undefined;
+  readonly #router: ReadRouter | undefined;
   #unwatchPool: (() => void) | undefined;
+  #unwatchReplicas: (() => void) | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -62,6 +68,7 @@ export class MessageDbClient extends MessageStoreSession {
     retry: ResolvedRetry;
     allowCondition: boolean;
     telemetry: TelemetryConfig;
+    replicas?: ResolvedReplicaConfig | undefined;
   }) {
     const { engine, retry, allowCondition } = options;
     const telemetry = Telemetry.create(options.telemetry);
@@ -74,8 +81,11 @@ export class MessageDbClient extends MessageStoreSession {
       exec: (script) => engine.exec(script),
     };
     const onConnectionFault = telemetry && ((attempt: number, retrying: boolean, error: unknown) => telemetry.connectionFault(attempt, retrying, error));
-    super(createRunner(guarded, retry, () => closed(), onConnectionFault), allowCondition, telemetry);
+    const runner = createRunner(guarded, retry, () => closed(), onConnectionFault);
+    const router = options.replicas === undefined ? undefined : new ReadRouter(runner, options.replicas);
+    super(runner, allowCondition, telemetry, router);
     closed = () => this.#closed;
+    this.#router = router;
     this.#engine = engine;
     this.#target = options.target;
     this.#allowCondition = allowCondition;
@@ -85,6 +95,7 @@ export class MessageDbClient extends MessageStoreSession {
       const metrics = telemetry.metrics;
       engine.onAcquireWait = (seconds) => metrics.acquireWait.observe(seconds);
       this.#unwatchPool = metrics.watchPool({ stats: () => engine.poolStats(), max: engine.maxConnections });
+      if (router !== undefined) this.#unwatchReplicas = metrics.watchReplicas(router);
     }
   }
 
@@ -95,15 +106,18 @@ export class MessageDbClient extends MessageStoreSession {
   static async connect(config?: string | ConnectConfig): Promise<MessageDbClient> {
     const resolved = resolveConnectConfig(config);
     const retry = resolveRetry(typeof config === 'object' ? config.retry : undefined);
+    const replicas = typeof config === 'object' ? resolveReplicaConfig(config, resolved) : undefined;
     const engine = new PostgresEngine(resolved);
     const telemetry = typeof config === 'object' ? config : {};
-    const client = new MessageDbClient({ engine, target: describeTarget(resolved), retry, allowCondition: resolved.allowCondition, telemetry });
+    const client = new MessageDbClient({ engine, target: describeTarget(resolved), retry, allowCondition: resolved.allowCondition, telemetry, replicas });
     try {
       await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []);
     } catch (error) {
-      await engine.close().catch(() => {});
+      await client.close().catch(() => {});
       throw fromPostgresError(error);
     }
+    // A replica that does not answer now is not an error: reads skip it, and it is checked again later.
+    await client.#router?.probeAll();
     return client;
   }
 
@@ -165,6 +179,11 @@ export class MessageDbClient extends MessageStoreSession {
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#assertOpen();
+    if (this.#router !== undefined) return this.#router.afterWrite(this.#transaction(fn, options));
+    return this.#transaction(fn, options);
+  }
+
+  async #transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions): Promise<T> {
     try {
       return await this.#engine.transaction(async (queryable) => {
         let finished = false;
@@ -255,11 +274,38 @@ export class MessageDbClient extends MessageStoreSession {
     return this.#engine.poolStats();
   }
 
-  /** Close the pool (or PGlite). Idempotent; later calls fail with ClosedError. */
+  /**
+   * The primary's WAL position after this client's newest write (or transaction), or null before
+   * its first or when the client has no read replicas. Pass it as a read's `after` (in this process
+   * or another) to read only where that write can be seen.
+   */
+  get writeToken(): WriteToken | null {
+    return this.#router?.writeToken ?? null;
+  }
+
+  /**
+   * The read replicas' state and lag (replicas that are up are asked now), and where this client's
+   * reads went. A client without replicas reports none.
+   */
+  async replicaStats(): Promise<ReplicaSetStats> {
+    this.#assertOpen();
+    if (this.#router !== undefined) return this.#router.stats();
+    return {
+      writeToken: null,
+      primaryPosition: null,
+      readsOnReplicas: 0,
+      readsOnPrimary: { requested: 0, unavailable: 0, lagging: 0, conflict: 0 },
+      waits: 0,
+      replicas: [],
+    };
+  }
+
+  /** Close the pool (or PGlite), and the replicas' pools. Idempotent; later calls fail with ClosedError. */
   close(): Promise<void> {
     this.#closed = true;
     this.#unwatchPool?.();
-    this.#closing ??= this.#engine.close();
+    this.#unwatchReplicas?.();
+    this.#closing ??= Promise.all([this.#engine.close(), this.#router?.close()]).then(() => {});
     return this.#closing;
   }
 

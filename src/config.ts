@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import type { PostgresEngineConfig } from './engine/postgres.js';
+import type { ReplicaConfig } from './replica/replica-config.js';
 import type { TelemetryConfig } from './telemetry/telemetry.js';
 
 /** How connection faults are retried (reads always; writes because message ids make them safe). */
@@ -27,8 +28,8 @@ export interface CommonConfig extends TelemetryConfig {
   retry?: RetryConfig;
 }
 
-/** `MessageDbClient.connect()` configuration. */
-export interface ConnectConfig extends CommonConfig {
+/** `MessageDbClient.connect()` configuration (read replicas: `readReplicas` and the options next to it). */
+export interface ConnectConfig extends CommonConfig, ReplicaConfig {
   /** `postgres://...`; defaults to MESSAGE_DB_URL, then DATABASE_URL, then the PG* variables. */
   connectionString?: string;
   /** Default 10. */

@@ -4,12 +4,13 @@
  */
 import { ConditionNotEnabledError } from './errors.js';
 import { toMessage, toSafeInteger, type Message } from './message.js';
+import type { ReadRouteOptions } from './replica/read-router.js';
 import type { Runner } from './runner.js';
 import * as sql from './sql.js';
 import * as validate from './validate.js';
 
-/** Options every read takes. */
-export interface ReadOptions {
+/** Options every read takes (`primary` and `after` matter only on a client with read replicas). */
+export interface ReadOptions extends ReadRouteOptions {
   signal?: AbortSignal;
 }
 

@@ -11,6 +11,7 @@ import type {
   ReadContext,
   ReadOptions,
 } from './read.js';
+import type { ReadRouter } from './replica/read-router.js';
 import type { Runner } from './runner.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import * as write from './write.js';
@@ -20,11 +21,19 @@ import type { WriteMessageInput, WriteMessagesOptions, WriteOptions } from './wr
 export class MessageStoreSession {
   readonly #context: ReadContext;
   readonly #telemetry: Telemetry | undefined;
+  readonly #router: ReadRouter | undefined;
 
-  /** @internal */
-  constructor(runner: Runner, allowCondition: boolean, telemetry?: Telemetry) {
+  /** @internal `router`: the client's read replicas, when it has any. */
+  constructor(runner: Runner, allowCondition: boolean, telemetry?: Telemetry, router?: ReadRouter) {
     this.#context = { runner, allowCondition };
     this.#telemetry = telemetry;
+    this.#router = router;
+  }
+
+  /** Where a read with these options runs: the primary, or (with read replicas) wherever the router sends it. */
+  #readContext(options: ReadOptions | undefined): ReadContext {
+    if (this.#router === undefined) return this.#context;
+    return { runner: this.#router.runner(options), allowCondition: this.#context.allowCondition };
   }
 
   /**
@@ -34,46 +43,53 @@ export class MessageStoreSession {
    */
   writeMessage<Data>(message: WriteMessageInput<Data>, options?: WriteOptions): Promise<number> {
     const runner = this.#context.runner;
-    if (this.#telemetry === undefined) return write.writeMessage(runner, message, options);
-    return this.#telemetry.write('single', [message], ([traced]) => write.writeMessage(runner, traced ?? message, options));
+    const written =
+      this.#telemetry === undefined
+        ? write.writeMessage(runner, message, options)
+        : this.#telemetry.write('single', [message], ([traced]) => write.writeMessage(runner, traced ?? message, options));
+    // With read replicas, the client keeps the primary's WAL position after the commit (its write token).
+    return this.#router === undefined ? written : this.#router.afterWrite(written);
   }
 
   /** Write messages atomically in one round trip; returns their stream positions. */
   writeMessages(messages: readonly NewMessage[], options?: WriteMessagesOptions): Promise<number[]> {
     const runner = this.#context.runner;
     // Not an array: let writeMessages name the argument rather than fail inside telemetry.
-    if (this.#telemetry === undefined || !Array.isArray(messages)) return write.writeMessages(runner, messages, options);
-    return this.#telemetry.write('batch', messages, (traced) => write.writeMessages(runner, traced, options));
+    const written =
+      this.#telemetry === undefined || !Array.isArray(messages)
+        ? write.writeMessages(runner, messages, options)
+        : this.#telemetry.write('batch', messages, (traced) => write.writeMessages(runner, traced, options));
+    return this.#router === undefined ? written : this.#router.afterWrite(written);
   }
 
   /** One batch of a stream's messages from `position` (`get_stream_messages`). */
   getStreamMessages<Data = unknown>(streamName: string, options?: GetStreamMessagesOptions): Promise<Message<Data>[]> {
-    if (this.#telemetry === undefined) return read.getStreamMessages<Data>(this.#context, streamName, options);
-    return this.#telemetry.read('stream', streamName, () => read.getStreamMessages<Data>(this.#context, streamName, options), (r) => r.length);
+    if (this.#telemetry === undefined) return read.getStreamMessages<Data>(this.#readContext(options), streamName, options);
+    return this.#telemetry.read('stream', streamName, () => read.getStreamMessages<Data>(this.#readContext(options), streamName, options), (r) => r.length);
   }
 
   /** One batch of a category's messages from global `position` (`get_category_messages`). */
   getCategoryMessages<Data = unknown>(category: string, options?: GetCategoryMessagesOptions): Promise<Message<Data>[]> {
-    if (this.#telemetry === undefined) return read.getCategoryMessages<Data>(this.#context, category, options);
-    return this.#telemetry.read('category', category, () => read.getCategoryMessages<Data>(this.#context, category, options), (r) => r.length);
+    if (this.#telemetry === undefined) return read.getCategoryMessages<Data>(this.#readContext(options), category, options);
+    return this.#telemetry.read('category', category, () => read.getCategoryMessages<Data>(this.#readContext(options), category, options), (r) => r.length);
   }
 
   /** The stream's last message, optionally of one type, or null (`get_last_stream_message`). */
   getLastStreamMessage<Data = unknown>(streamName: string, options?: GetLastStreamMessageOptions): Promise<Message<Data> | null> {
-    if (this.#telemetry === undefined) return read.getLastStreamMessage<Data>(this.#context, streamName, options);
-    return this.#telemetry.read('last', streamName, () => read.getLastStreamMessage<Data>(this.#context, streamName, options), (r) => (r === null ? 0 : 1));
+    if (this.#telemetry === undefined) return read.getLastStreamMessage<Data>(this.#readContext(options), streamName, options);
+    return this.#telemetry.read('last', streamName, () => read.getLastStreamMessage<Data>(this.#readContext(options), streamName, options), (r) => (r === null ? 0 : 1));
   }
 
   /** The stream's version, or -1 when it is empty, ready to pass as `expectedVersion`. */
   streamVersion(streamName: string, options?: ReadOptions): Promise<number> {
-    if (this.#telemetry === undefined) return read.streamVersion(this.#context, streamName, options);
-    return this.#telemetry.read('version', streamName, () => read.streamVersion(this.#context, streamName, options), () => 0);
+    if (this.#telemetry === undefined) return read.streamVersion(this.#readContext(options), streamName, options);
+    return this.#telemetry.read('version', streamName, () => read.streamVersion(this.#readContext(options), streamName, options), () => 0);
   }
 
   /** The global position of the category's newest message, or 0. */
   categoryHead(category: string, options?: ReadOptions): Promise<number> {
-    if (this.#telemetry === undefined) return read.categoryHead(this.#context, category, options);
-    return this.#telemetry.read('head', category, () => read.categoryHead(this.#context, category, options), () => 0);
+    if (this.#telemetry === undefined) return read.categoryHead(this.#readContext(options), category, options);
+    return this.#telemetry.read('head', category, () => read.categoryHead(this.#readContext(options), category, options), () => 0);
   }
 
   /** Every message of a stream, fetched a batch at a time. */

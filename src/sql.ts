@@ -167,6 +167,33 @@ export const recordPosition = statement(
           message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, NULL, NULL)`,
 );
 
+// Read replicas
+
+/**
+ * The primary's WAL insert position, read after a write committed: a write token. The insert
+ * position (not the flush position) is at or past the commit record even when the commit was
+ * asynchronous (`synchronous_commit = off`).
+ */
+export const walInsertPosition = statement('wal_insert_position', 'SELECT pg_current_wal_insert_lsn()::text');
+
+/**
+ * The primary's WAL flush position: the most a replica can have received, so replica lag is
+ * measured against it (WAL inserted but not yet flushed is not lag).
+ */
+export const walFlushPosition = statement('wal_flush_position', 'SELECT pg_current_wal_flush_lsn()::text');
+
+/**
+ * A replica's state: the WAL position it has replayed (its own insert position when it is not in
+ * recovery, i.e. a primary), whether it is a standby, and how old the last transaction it
+ * replayed is, in seconds (null when it has replayed none since it started).
+ */
+export const replicaStatus = statement(
+  'replica_status',
+  `SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END::text,
+          pg_is_in_recovery(),
+          extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8`,
+);
+
 // CLI
 
 /** The server's PostgreSQL version text, e.g. `15.18`. */

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { MessageDbError } from '../errors.js';
 import type { PoolStats } from '../engine/engine.js';
+import type { ReplicaSetStats } from '../replica/replica-stats.js';
 
 /** The structural part of a prom-client Registry that messagedb uses. */
 export interface MetricsRegistry {
@@ -24,6 +25,16 @@ interface WatchedPool {
 
 /** Pools reported by each registry's gauges: shared by every client that uses the registry. */
 const poolsByRegistry = new WeakMap<object, Set<WatchedPool>>();
+
+/** A client's read replicas, as the replica metrics see them (its read router). */
+interface WatchedReplicas {
+  stats(): Promise<ReplicaSetStats>;
+  onRoute: ((target: string, reason: string) => void) | undefined;
+  onWait: ((seconds: number) => void) | undefined;
+}
+
+/** Replica sets reported by each registry's replica gauges. */
+const replicasByRegistry = new WeakMap<object, Set<WatchedReplicas>>();
 
 let promClient: PromClient | undefined;
 
@@ -57,7 +68,10 @@ export class ClientMetrics {
   readonly connectionErrors;
   readonly retries;
   readonly acquireWait;
+  readonly routedReads;
+  readonly replicaWait;
   readonly #pools: Set<WatchedPool>;
+  readonly #replicaSets: Set<WatchedReplicas>;
 
   constructor(registry: MetricsRegistry | undefined) {
     const prom = loadPromClient();
@@ -66,6 +80,9 @@ export class ClientMetrics {
     let pools = poolsByRegistry.get(this.registry);
     if (pools === undefined) poolsByRegistry.set(this.registry, (pools = new Set()));
     this.#pools = pools;
+    let replicaSets = replicasByRegistry.get(this.registry);
+    if (replicaSets === undefined) replicasByRegistry.set(this.registry, (replicaSets = new Set()));
+    this.#replicaSets = replicaSets;
     const once = <T>(name: string, make: () => T): T => (this.registry.getSingleMetric(name) as T | undefined) ?? make();
     const counter = (name: string, help: string, labelNames: string[] = []) =>
       once(name, () => new prom.Counter({ name, help, labelNames, registers }));
@@ -97,6 +114,44 @@ export class ClientMetrics {
       const max = sum((_, m) => m);
       return max === 0 ? 0 : sum((s) => s.total - s.idle) / max;
     });
+
+    // Read replicas: where reads went, read-your-writes waits, and each replica's state and lag.
+    this.routedReads = counter(
+      'messagedb_replica_routed_reads_total',
+      'Reads of clients with read replicas by server (a replica, or primary) and reason (routed, requested, unavailable, lagging, conflict)',
+      ['target', 'reason'],
+    );
+    this.replicaWait = histogram('messagedb_replica_wait_seconds', 'Time reads waited for a replica to replay their write token');
+    const sets = replicaSets;
+    const replicaGauge = (name: string, help: string, read: (replica: ReplicaSetStats['replicas'][number]) => number | null) =>
+      once(name, () => new prom.Gauge({
+        name, help, labelNames: ['replica'], registers,
+        async collect() {
+          this.reset();
+          for (const set of sets) {
+            const stats = await set.stats().catch(() => undefined);
+            for (const replica of stats?.replicas ?? []) {
+              const value = read(replica);
+              if (value !== null) this.set({ replica: replica.name }, value);
+            }
+          }
+        },
+      }));
+    replicaGauge('messagedb_replica_up', 'Whether a read replica serves reads (1) or is skipped after a failure (0)', (r) => (r.state === 'up' ? 1 : 0));
+    replicaGauge('messagedb_replica_lag_bytes', 'WAL bytes the primary has written that the replica has not replayed yet', (r) => r.lagBytes);
+    replicaGauge('messagedb_replica_lag_seconds', 'Age of the newest transaction the replica replayed (0 when it has replayed everything)', (r) => r.lagSeconds);
+  }
+
+  /** Report a client's read replicas in the replica metrics; returns the function that stops it. */
+  watchReplicas(replicas: WatchedReplicas): () => void {
+    replicas.onRoute = (target, reason) => this.routedReads.inc({ target, reason });
+    replicas.onWait = (seconds) => this.replicaWait.observe(seconds);
+    this.#replicaSets.add(replicas);
+    return () => {
+      this.#replicaSets.delete(replicas);
+      replicas.onRoute = undefined;
+      replicas.onWait = undefined;
+    };
   }
 
   /** Report this pool in the pool gauges. */

@@ -38,7 +38,10 @@ export interface ConnectConfig extends CommonConfig, ReplicaConfig {
   connectTimeoutMs?: number;
   /** Idle pooled connections are closed after this (default 10000). */
   idleTimeoutMs?: number;
-  /** Server-side `statement_timeout` for every statement (default: none). */
+  /**
+   * Server-side `statement_timeout` for every statement (default: none). A connection whose server
+   * has not answered within this plus `connectTimeoutMs` (a dead network) is given up as lost.
+   */
   statementTimeoutMs?: number;
   /** Shown in pg_stat_activity (default `messagedb`). */
   applicationName?: string;

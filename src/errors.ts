@@ -18,6 +18,7 @@ export type MessageDbErrorCode =
   | 'SCHEMA_MISSING'
   | 'CLOSED'
   | 'ABORTED'
+  | 'ROLLED_BACK'
   | 'UNSAFE_INTEGER'
   | 'HANDLER'
   | 'CONSUMER';
@@ -133,6 +134,16 @@ export class AbortError extends MessageDbError {
   }
 }
 
+/**
+ * A transaction was rolled back instead of committed: a statement in it failed (`cause`), which
+ * aborted it, although the callback caught that error and returned. Nothing it wrote was stored.
+ */
+export class TransactionRolledBackError extends MessageDbError {
+  constructor(options?: { cause?: unknown }) {
+    super('The transaction was rolled back, not committed: a statement in it failed (see cause)', 'ROLLED_BACK', options);
+  }
+}
+
 /** A position or count from the server is larger than `Number.MAX_SAFE_INTEGER`. */
 export class UnsafeIntegerError extends MessageDbError {
   constructor(column: string, value: string) {
@@ -163,3 +174,5 @@ export const isSchemaMissingError = (error: unknown): error is SchemaMissingErro
   hasCode(error, 'SCHEMA_MISSING');
 export const isClosedError = (error: unknown): error is ClosedError => hasCode(error, 'CLOSED');
 export const isAbortError = (error: unknown): error is AbortError => hasCode(error, 'ABORTED');
+export const isTransactionRolledBackError = (error: unknown): error is TransactionRolledBackError =>
+  hasCode(error, 'ROLLED_BACK');

@@ -49,6 +49,7 @@ export {
   PoolTimeoutError,
   SchemaMissingError,
   StatementTimeoutError,
+  TransactionRolledBackError,
   UnsafeIntegerError,
   isAbortError,
   isClosedError,
@@ -61,6 +62,7 @@ export {
   isPoolTimeoutError,
   isSchemaMissingError,
   isStatementTimeoutError,
+  isTransactionRolledBackError,
 } from './errors.js';
 export type { MessageDbErrorCode } from './errors.js';
 

@@ -31,6 +31,8 @@ const connectionTexts = [
   'Client has encountered a connection error',
   'Client was closed and is not queryable',
   'Connection lost',
+  // node-postgres' query_timeout (statementTimeoutMs + connectTimeoutMs): the server stopped answering.
+  'Query read timeout',
 ];
 
 function asPostgresError(error: unknown): PostgresErrorLike | undefined {

@@ -4,7 +4,7 @@
  * holds the database until it ends.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { AbortError } from '../errors.js';
+import { AbortError, TransactionRolledBackError } from '../errors.js';
 import type { Statement } from '../sql.js';
 import * as sql from '../sql.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
@@ -73,16 +73,30 @@ export class PgliteEngine implements Engine {
 
   async transaction<T>(fn: (queryable: Queryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
     if (options.signal?.aborted) throw new AbortError({ cause: options.signal.reason });
-    return this.#track(() =>
-      this.#db.transaction((tx) =>
-        fn({
-          query: (statement, values, queryOptions) => run(tx, statement, values, queryOptions?.signal),
-          exec: async (script) => {
-            await tx.exec(script);
-          },
-        }),
-      ),
-    );
+    let failure: { error: unknown } | undefined;
+    const noteFailure = (error: unknown): never => {
+      failure ??= { error };
+      throw error;
+    };
+    try {
+      return await this.#track(() =>
+        this.#db.transaction((tx) =>
+          fn({
+            query: (statement, values, queryOptions) => run(tx, statement, values, queryOptions?.signal).catch(noteFailure),
+            exec: async (script) => {
+              await tx.exec(script).catch(noteFailure);
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      // PGlite's COMMIT of a transaction a failed statement aborted: report it as the postgres engine does.
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      if (code === '25P02' && message === 'Transaction was rolled back instead of committed') {
+        throw new TransactionRolledBackError({ cause: failure?.error });
+      }
+      throw error;
+    }
   }
 
   poolStats(): PoolStats {

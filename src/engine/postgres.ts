@@ -4,7 +4,7 @@
  * Statements are prepared once per connection by name; every column comes back as text.
  */
 import pg from 'pg';
-import { AbortError, PoolTimeoutError } from '../errors.js';
+import { AbortError, PoolTimeoutError, TransactionRolledBackError } from '../errors.js';
 import { isConnectionFault } from '../postgres-error.js';
 import type { Statement } from '../sql.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
@@ -52,7 +52,14 @@ export class PostgresEngine implements Engine {
       idleTimeoutMillis: config.idleTimeoutMs,
       application_name: config.applicationName,
       options: startupOptions(config),
-      ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
+      ...(config.statementTimeoutMs === undefined
+        ? {}
+        : {
+            statement_timeout: config.statementTimeoutMs,
+            // A server that stopped answering (a dead network) never cancels anything: past the
+            // statement timeout plus the connect timeout, the client gives up on the connection.
+            query_timeout: config.statementTimeoutMs + config.connectTimeoutMs,
+          }),
     });
     // An idle pooled connection whose backend is terminated emits 'error'; the pool drops it and the
     // next acquire opens a fresh one. Without a listener, Node would crash the process.
@@ -81,12 +88,17 @@ export class PostgresEngine implements Engine {
     // A connection goes back to the pool only after COMMIT or ROLLBACK succeeded; otherwise it is
     // destroyed, so no later caller can inherit an open transaction.
     let reusable = false;
+    let failure: { error: unknown } | undefined;
+    const noteFailure = (error: unknown): never => {
+      failure ??= { error };
+      throw error;
+    };
     try {
       await client.query('BEGIN');
       const queryable: Queryable = {
-        query: (statement, values, queryOptions) => this.#run(client, statement, values, queryOptions?.signal),
+        query: (statement, values, queryOptions) => this.#run(client, statement, values, queryOptions?.signal).catch(noteFailure),
         exec: async (script) => {
-          await client.query(script);
+          await client.query(script).catch(noteFailure);
         },
       };
       let result: T;
@@ -96,8 +108,11 @@ export class PostgresEngine implements Engine {
         reusable = await client.query('ROLLBACK').then(() => true, () => false);
         throw error;
       }
-      await client.query('COMMIT');
+      const commit = await client.query('COMMIT');
       reusable = true;
+      // COMMIT of a transaction that a failed statement aborted succeeds as a ROLLBACK: the
+      // callback swallowed that failure, but its writes are gone and the caller must know.
+      if (commit.command === 'ROLLBACK') throw new TransactionRolledBackError({ cause: failure?.error });
       return result;
     } finally {
       client.release(reusable ? undefined : new Error('transaction did not finish cleanly'));
@@ -123,6 +138,23 @@ export class PostgresEngine implements Engine {
 
   async close(): Promise<void> {
     await Promise.all([this.#pool.end(), this.#listener?.close()]);
+  }
+
+  async #cancelBackend(processId: number): Promise<void> {
+    const canceller = new pg.Client({
+      connectionString: this.#config.connectionString,
+      application_name: this.#config.applicationName,
+      connectionTimeoutMillis: this.#config.connectTimeoutMs,
+    });
+    canceller.on('error', () => {});
+    try {
+      await canceller.connect();
+      await canceller.query('SELECT pg_cancel_backend($1)', [processId]);
+    } catch {
+      // Not cancelled: the caller's AbortError comes when the statement ends (or hits statementTimeoutMs).
+    } finally {
+      await canceller.end().catch(() => {});
+    }
   }
 
   async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
@@ -158,10 +190,12 @@ export class PostgresEngine implements Engine {
     if (signal === undefined) return (await client.query(config)).rows;
 
     // Abort cancels the statement server-side (pg_cancel_backend on another connection), so the
-    // connection stays usable and nothing keeps running after the caller gave up.
+    // connection stays usable and nothing keeps running after the caller gave up. That connection
+    // is not a pooled one: with the pool full (the statement may hold its last connection), the
+    // cancel would wait for the very statement it is meant to stop.
     const processId = (client as unknown as { processID?: number }).processID;
     const cancel = (): void => {
-      if (processId !== undefined) this.#pool.query('SELECT pg_cancel_backend($1)', [processId]).catch(() => {});
+      if (processId !== undefined) void this.#cancelBackend(processId);
     };
     signal.addEventListener('abort', cancel, { once: true });
     try {

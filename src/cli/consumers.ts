@@ -39,13 +39,12 @@ function recordedPosition(value: unknown): number | null {
 }
 
 const columns: readonly Column<ConsumerRow>[] = [
+  { header: 'POSITION STREAM', cell: (r) => r.positionStream },
   { header: 'CATEGORY', cell: (r) => r.category },
-  { header: 'CONSUMER', cell: (r) => r.identifier ?? '(none)' },
   { header: 'POSITION', cell: (r) => (r.position === null ? '-' : formatCount(r.position)), align: 'right' },
   { header: 'HEAD', cell: (r) => formatCount(r.head), align: 'right' },
   { header: 'LAG', cell: (r) => (r.lag === null ? '-' : formatCount(r.lag)), align: 'right' },
   { header: 'RECORDED AT', cell: (r) => formatTime(r.recordedAt) },
-  { header: 'POSITION STREAM', cell: (r) => r.positionStream },
 ];
 
 export function registerConsumers(program: Command, context: CliContext): void {

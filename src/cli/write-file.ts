@@ -16,7 +16,7 @@ import type { NewMessage } from '../message.js';
 import { CliError, toCliError, usageError } from './cli-error.js';
 import type { Output } from './output.js';
 import { ProgressBar } from './progress.js';
-import { formatCount } from './table.js';
+import { countOf, formatCount } from './table.js';
 
 const messageKeys = new Set(['streamName', 'type', 'data', 'metadata', 'id']);
 
@@ -125,6 +125,6 @@ export async function writeFile(client: MessageDbClient, file: string, batchSize
   if (output.format === 'json') {
     await output.records([{ written, batches, seconds: Number(seconds.toFixed(3)), messagesPerSecond: rate }]);
   } else {
-    await output.lines([`Wrote ${formatCount(written)} messages in ${batches} batches in ${seconds.toFixed(2)} s (${formatCount(rate)} msg/s)`]);
+    await output.lines([`Wrote ${countOf(written, 'message')} in ${countOf(batches, 'batch', 'batches')} in ${seconds.toFixed(2)} s (${formatCount(rate)} msg/s)`]);
   }
 }

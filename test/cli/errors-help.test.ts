@@ -15,8 +15,9 @@ const commands = ['install', 'version', 'write', 'read', 'tail', 'last', 'stats'
 
 describe('messagedb help', () => {
   test('--help on every command exits 0 and shows examples', async () => {
-    for (const command of commands) {
-      const result = await runCli([command, '--help']);
+    const results = await Promise.all(commands.map((command) => runCli([command, '--help'])));
+    for (const [index, command] of commands.entries()) {
+      const result = results[index]!;
       assertOk(result);
       assert.match(result.stdout, new RegExp(`^Usage: messagedb ${command} `), command);
       assert.match(result.stdout, /\nExamples:\n {2}\$ /, command);

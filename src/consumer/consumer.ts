@@ -15,6 +15,7 @@ import { offeredItems } from './message-iterator.js';
 import { notifyChannel } from './notify.js';
 import { PollLoop, type ConsumerState } from './poll-loop.js';
 import { PositionStore, positionStreamName } from './position-store.js';
+import { ConsumerTelemetry } from '../telemetry/consumer-telemetry.js';
 
 /** What a handler receives besides the message. */
 export interface HandlerContext {
@@ -83,6 +84,7 @@ export class Consumer {
   #errors = 0;
   #sinceRecord = 0;
   #recording: Promise<void> = Promise.resolve();
+  readonly #telemetry: ConsumerTelemetry | undefined;
   /** A background position write that failed for a reason other than a lost connection. */
   #recordFailure: unknown;
 
@@ -92,7 +94,12 @@ export class Consumer {
     this.category = this.#config.category;
     this.identifier = this.#config.identifier;
     this.positionStreamName = positionStreamName(this.category, this.identifier);
-    this.#store = new PositionStore(client, this.positionStreamName);
+    this.#store = new PositionStore(client, this.positionStreamName, this.#config.consumerGroup);
+    const telemetry = client.telemetry;
+    this.#telemetry = telemetry && new ConsumerTelemetry(telemetry, this.category, this.identifier, async () => {
+      const { position, lag } = await this.stats();
+      return { position, lag };
+    });
   }
 
   /** Handle messages of `type` with `handler` (replacing an earlier one). */
@@ -151,7 +158,8 @@ export class Consumer {
   /** Current figures; reads the category head (falling back to the last one known if that fails). */
   async stats(options: { signal?: AbortSignal } = {}): Promise<ConsumerStats> {
     try {
-      this.#categoryHead = Math.max(this.#categoryHead ?? 0, await this.#client.categoryHead(this.category, options));
+      // The primary's head: the lag includes what a replica has not replayed yet.
+      this.#categoryHead = Math.max(this.#categoryHead ?? 0, await this.#client.categoryHead(this.category, { ...options, primary: true }));
     } catch {
       // Stats are for monitoring: an unreachable database must not make them fail.
     }
@@ -178,6 +186,7 @@ export class Consumer {
       : (message: Message) => message.streamName;
     const loop: PollLoop<Message> = new PollLoop<Message>({
       start: async (stopSignal) => {
+        this.#telemetry?.started();
         this.#recordFailure = undefined;
         const recorded = await this.#store.get(stopSignal);
         this.#position = this.#recordedPosition = recorded;
@@ -194,6 +203,10 @@ export class Consumer {
           correlation: config.correlation,
           consumerGroup: config.consumerGroup,
           condition: config.condition,
+          // On a replica the batch is what the replica shows: a prefix of the category in order.
+          // No wait for this client's own writes (handlers' writes need not be seen here).
+          primary: !config.readFromReplicas,
+          after: null,
           signal: stopSignal,
         });
         const last = batch[batch.length - 1];
@@ -210,6 +223,7 @@ export class Consumer {
         });
       },
       finish: async (failure) => {
+        this.#telemetry?.stopped();
         await unlisten?.().catch(() => {});
         try {
           await this.#record();
@@ -221,8 +235,9 @@ export class Consumer {
       pollIntervalMs: config.pollIntervalMs,
       isTransient,
       retryDelayMs: (attempt) => backoffDelay(attempt, config.retry),
-      onRetry: () => {
+      onRetry: (error: unknown) => {
         this.#errors++;
+        this.#telemetry?.error('connection', error);
       },
     });
     this.#loop = loop;
@@ -247,7 +262,9 @@ export class Consumer {
         if (handler === undefined) {
           error = new HandlerError(message, 'No handler (strict mode)');
         } else {
-          await handler(message as never, { client: this.#client, consumer: this, signal });
+          const context = { client: this.#client, consumer: this, signal };
+          if (this.#telemetry === undefined) await handler(message as never, context);
+          else await this.#telemetry.handle(message, async () => handler(message as never, context));
           return;
         }
       } catch (cause) {
@@ -256,6 +273,7 @@ export class Consumer {
         error = new HandlerError(message, 'Handler failed', { cause });
       }
       this.#errors++;
+      this.#telemetry?.error('handler', error);
       const decision = this.#config.onError === undefined ? 'stop' : await this.#config.onError(error, message, attempt);
       if (decision === 'skip') return;
       if (decision !== 'retry') throw error;
@@ -282,6 +300,7 @@ export class Consumer {
   /** A message was handled; `prefix` is the newest message with none unhandled before it. */
   #handledThrough(prefix: Message | undefined): Promise<void> | undefined {
     this.#handled++;
+    this.#telemetry?.handled();
     if (prefix !== undefined) this.#position = prefix.globalPosition;
     if (++this.#sinceRecord < this.#config.positionUpdateInterval) return undefined;
     return this.#record();
@@ -299,9 +318,11 @@ export class Consumer {
       try {
         await this.#store.put(position);
         this.#recordedPosition = position;
+        this.#telemetry?.positionWritten(position);
       } catch (error) {
         if (!isTransient(error)) throw error;
         this.#errors++;
+        this.#telemetry?.error('connection', error);
       }
     };
     const next = this.#recording.then(write, write);

@@ -9,7 +9,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { ExpectedVersionError, MessageDbClient, TRACEPARENT } from '../../src/index.ts';
+import { Consumer, ExpectedVersionError, MessageDbClient, TRACEPARENT } from '../../src/index.ts';
 import { createDatabase, engines, onFileEnd, postgresClient, randomCategory, randomStreamName } from '../support/databases.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
@@ -181,5 +181,67 @@ describe('logging', () => {
     if (password) assert.ok(!all.includes(password), 'password absent from logs');
     assert.ok(!all.includes('payload-value'), 'message data absent from logs');
     assert.ok(!String(failing).includes(password || '\u0000'));
+  });
+});
+
+describe('consumer telemetry', () => {
+  for (const engine of engines) {
+    test(`on ${engine.name}, handled count, position, lag and position writes are exact`, async () => {
+      const registry = new Registry();
+      const client = await engine.open({ metrics: registry });
+      const category = randomCategory();
+      await client.writeMessages(Array.from({ length: 10 }, (_, i) => ({ streamName: `${category}-${i % 3}`, type: 'Counted' })));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let blocked!: () => void;
+      const reachedGate = new Promise<void>((resolve) => (blocked = resolve));
+      let seen = 0;
+      const consumer = new Consumer(client, { category, identifier: 'metrics', positionUpdateInterval: 5 }).on('Counted', async () => {
+        seen++;
+        if (seen === 11) {
+          blocked();
+          await gate;
+        }
+      });
+      const running = consumer.start();
+      const written = await client.writeMessages(Array.from({ length: 5 }, () => ({ streamName: `${category}-9`, type: 'Counted' })));
+      assert.equal(written.length, 5);
+      await reachedGate;
+      const text = await registry.metrics();
+      const labels = { category, identifier: 'metrics' };
+      const stats = await consumer.stats();
+      assert.equal(sample(text, 'messagedb_consumer_handled_total', labels), 10);
+      assert.equal(sample(text, 'messagedb_consumer_position', labels), stats.position);
+      assert.equal(sample(text, 'messagedb_consumer_lag', labels), (stats.categoryHead ?? 0) - (stats.position ?? 0));
+      // Lag is in global positions: the 5 unhandled messages, plus any position records written between them.
+      assert.ok((sample(text, 'messagedb_consumer_lag', labels) ?? 0) >= 5);
+      assert.equal(sample(text, 'messagedb_consumer_position_writes_total', labels), 2);
+      assert.equal(sample(text, 'messagedb_consumer_handler_duration_seconds_count', labels), 10);
+      release();
+      await consumer.stop();
+      await running;
+    });
+  }
+
+  test('a handled message continues the trace of the write that produced it', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const client = await engines[0]!.open({ tracing: provider.getTracer('test') });
+    const category = randomCategory();
+    await client.writeMessage({ streamName: `${category}-1`, type: 'Traced' });
+    let handled!: () => void;
+    const done = new Promise<void>((resolve) => (handled = resolve));
+    const consumer = new Consumer(client, { category, identifier: 'trace' }).on('Traced', async () => handled());
+    const running = consumer.start();
+    await done;
+    await consumer.stop();
+    await running;
+    const spans = exporter.getFinishedSpans();
+    const write = spans.find((span) => span.name === 'messagedb write');
+    const handle = spans.find((span) => span.name === 'messagedb handle Traced');
+    assert.ok(write && handle, spans.map((s) => s.name).join(', '));
+    assert.equal(handle.spanContext().traceId, write.spanContext().traceId);
+    assert.equal(handle.parentSpanContext?.spanId, write.spanContext().spanId);
+    await provider.shutdown();
   });
 });

@@ -156,7 +156,7 @@ export class ReadRouter {
     const tried = new Set<Replica>();
     for (;;) {
       const replica = this.#pick(route.after, tried);
-      if (replica === undefined) return this.#onPrimary('unavailable', statement, values, signal, attempts);
+      if (!(replica instanceof Replica)) return this.#onPrimary(replica, statement, values, signal, attempts);
       tried.add(replica);
       try {
         if (route.after !== null && !(await this.#caughtUp(replica, route.after, signal))) {
@@ -187,12 +187,14 @@ export class ReadRouter {
 
   /**
    * The next replica in round-robin order that is up and not yet tried. With a token, one already
-   * known to be past it comes first; a replica whose last wait timed out is left out.
+   * known to be past it comes first; a replica whose last wait timed out is left out. Without a
+   * replica: why the primary must answer.
    */
-  #pick(after: bigint | null, tried: ReadonlySet<Replica>): Replica | undefined {
+  #pick(after: bigint | null, tried: ReadonlySet<Replica>): Replica | 'unavailable' | 'lagging' {
     const now = Date.now();
     const count = this.replicas.length;
-    let waitable: number | undefined;
+    let waitable: Replica | undefined;
+    let lagging = false;
     for (let step = 0; step < count; step++) {
       const index = (this.#next + step) % count;
       const replica = this.replicas[index] as Replica;
@@ -201,11 +203,12 @@ export class ReadRouter {
         this.#next = (index + 1) % count;
         return replica;
       }
-      if (waitable === undefined && !replica.lagging(now)) waitable = index;
+      if (replica.lagging(now)) lagging = true;
+      else waitable ??= replica;
     }
-    if (waitable === undefined) return undefined;
-    this.#next = (waitable + 1) % count;
-    return this.replicas[waitable];
+    if (waitable === undefined) return lagging ? 'lagging' : 'unavailable';
+    this.#next = (this.replicas.indexOf(waitable) + 1) % count;
+    return waitable;
   }
 
   /** Wait (bounded) until `replica` has replayed `after`; false when it did not in time. */

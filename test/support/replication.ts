@@ -40,8 +40,14 @@ export interface Standby extends ReplicationServer {
   setApplyDelay(ms: number): Promise<void>;
 }
 
+/** The primary, which a test can restart (the standbys reconnect by themselves). */
+export interface Primary extends ReplicationServer {
+  /** Fast shutdown, then start again on the same data directory and port. */
+  restart(): Promise<void>;
+}
+
 export interface Replication {
-  readonly primary: ReplicationServer;
+  readonly primary: Primary;
   readonly standbys: readonly Standby[];
   /** Resolves once every running standby has replayed everything the primary has written so far. */
   caughtUp(timeoutMs?: number): Promise<void>;
@@ -94,6 +100,8 @@ const serverFlags = [
   '-c', 'max_replication_slots=10',
   '-c', 'max_connections=200',
   '-c', 'hot_standby=on',
+  // A standby whose primary went away tries again after this (default 5 s).
+  '-c', 'wal_retrieve_retry_interval=200ms',
 ];
 
 /** Paths of the data directory a base backup leaves out (pg_basebackup's own exclusions). */
@@ -194,7 +202,8 @@ export async function startReplication(options: { standbys?: number } = {}): Pro
     port: primaryPort,
     user: 'postgres',
     password,
-    persistent: false,
+    // Kept across a restart; remove() deletes it.
+    persistent: true,
     createPostgresUser: true,
     // A throwaway cluster: initdb need not wait for its files to reach the disk.
     initdbFlags: ['--no-sync'],
@@ -204,9 +213,13 @@ export async function startReplication(options: { standbys?: number } = {}): Pro
   });
   await primaryServer.initialise();
   await primaryServer.start();
-  const primary: ReplicationServer = {
+  const primary: Primary = {
     port: primaryPort,
     url: (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${primaryPort}/${database}`,
+    restart: async () => {
+      await primaryServer.stop();
+      await primaryServer.start();
+    },
   };
   const standbys: StandbyServer[] = [];
   const remove = async (): Promise<void> => {
@@ -291,4 +304,26 @@ async function caughtUp(primary: ReplicationServer, standbys: readonly StandbySe
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
+}
+
+/** A database on a replicated set, with Message DB installed on the primary and replayed by every standby. */
+export interface ReplicatedDatabase {
+  name: string;
+  primaryUrl: string;
+  replicaUrls: string[];
+}
+
+/** Create a database on the primary, install Message DB in it, and wait until the standbys have both. */
+export async function createReplicatedDatabase(replication: Replication): Promise<ReplicatedDatabase> {
+  const { MessageDbClient } = await import('../../src/index.ts');
+  const name = `mdbreplica_${randomBytes(6).toString('hex')}`;
+  await serverQuery(replication.primary.url(), `CREATE DATABASE ${name}`);
+  const client = await MessageDbClient.connect(replication.primary.url(name));
+  try {
+    await client.install();
+  } finally {
+    await client.close();
+  }
+  await replication.caughtUp();
+  return { name, primaryUrl: replication.primary.url(name), replicaUrls: replication.standbys.map((standby) => standby.url(name)) };
 }

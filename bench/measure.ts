@@ -24,7 +24,12 @@ export async function closedLoop(durationMs: number, operation: () => Promise<nu
   const deadline = started + durationMs;
   let messages = 0;
   const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) messages += await operation();
+    while (performance.now() < deadline) {
+      // Not `messages += await operation()`: that reads `messages` before awaiting, so concurrent
+      // callers would overwrite each other's counts.
+      const handled = await operation();
+      messages += handled;
+    }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { messages, elapsedMs: performance.now() - started };

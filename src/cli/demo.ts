@@ -13,11 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { MessageDbClient } from '../client.js';
-import { Consumer } from '../consumer/consumer.js';
-import type { Message } from '../message.js';
+import type { NewMessage } from '../message.js';
 import { sleep } from '../runner.js';
 import { CliError, ExitCode } from './cli-error.js';
-import { BalanceProjection, bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck } from './demo-bank.js';
+import { BalanceProjection, bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
+import { BalanceGroup } from './demo-group.js';
 import { addFormatOptions, addTargetOptions, examples, integerOption } from './options.js';
 import type { Output } from './output.js';
 import { ProgressBar } from './progress.js';
@@ -34,113 +34,98 @@ const groupSize = 3;
 const writeBatchSize = 250;
 const sampleEveryMs = 50;
 
-interface MemberReport {
-  member: number;
-  positionStream: string;
-  /** The global position the member recorded when it stopped. */
-  position: number | null;
-  handled: number;
-  accounts: number;
-}
-
 /** Messages per second, rounded. */
 const rate = (count: number, ms: number): number => (ms > 0 ? Math.round((count * 1000) / ms) : 0);
 
+/** What a run measured. */
+interface DemoRun {
+  written: number;
+  writeMs: number;
+  consumeMs: number;
+  /** The most events written but not yet handled, sampled as each batch committed. */
+  maxLag: number;
+}
+
 /** The balances the store's events add up to, read back a batch at a time. */
-async function storeBalances(client: MessageDbClient, category: string, signal: AbortSignal): Promise<Map<string, number>> {
+async function storeBalances(client: MessageDbClient, category: string, signal: AbortSignal): Promise<Balances> {
   const projection = new BalanceProjection();
   for await (const message of client.readCategory<AmountData>(category, { signal })) projection.apply(message);
   return projection.balances;
 }
 
-async function runDemo(client: MessageDbClient, where: string, options: DemoOptions, output: Output, signal: AbortSignal): Promise<BalanceCheck> {
-  const category = `account${randomBytes(3).toString('hex')}`;
-  const say = (line: string): Promise<void> => (output.format === 'table' ? output.lines([line]) : Promise.resolve());
-  await say(`Bank demo: ${formatCount(options.events)} events to ${options.accounts} accounts in category ${category}, on ${where}`);
-
-  const { events, ledger } = bankEvents(category, options.accounts, options.events);
-  const projections = Array.from({ length: groupSize }, () => new BalanceProjection());
-  const handledBy = projections.map(() => 0);
-  const consumers = projections.map((projection, member) => {
-    const handle = (message: Message<AmountData>): void => {
-      projection.apply(message);
-      handledBy[member] = (handledBy[member] ?? 0) + 1;
-    };
-    return new Consumer(client, { category, identifier: `balances-${member}`, consumerGroup: { member, size: groupSize }, pollIntervalMs: 20 })
-      .on<AmountData>('Deposited', handle)
-      .on<AmountData>('Withdrawn', handle);
-  });
+/** Write the events in atomic batches while the group consumes them, then wait until it has handled all. */
+async function writeAndConsume(
+  client: MessageDbClient,
+  events: readonly NewMessage<AmountData>[],
+  group: BalanceGroup,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<DemoRun> {
   const startedAt = performance.now();
-  const running = consumers.map((consumer) => consumer.start({ signal }));
-  // A consumer that fails ends the demo at once rather than at the time-out.
-  const failed = Promise.race(running.map((run) => run.then(() => new Promise<never>(() => {}))));
-  failed.catch(() => {});
-
-  const handled = (): number => handledBy.reduce((sum, count) => sum + count, 0);
-  let written = 0;
-  let maxLag = 0;
-  const sampleLag = (): void => {
-    maxLag = Math.max(maxLag, written - handled());
-  };
-
+  const run: DemoRun = { written: 0, writeMs: 0, consumeMs: 0, maxLag: 0 };
   const writing = new ProgressBar('Writing  ');
   for (let start = 0; start < events.length; start += writeBatchSize) {
     const batch = events.slice(start, start + writeBatchSize);
-    await Promise.race([client.writeMessages(batch, { signal }), failed]);
-    written += batch.length;
-    sampleLag();
-    writing.update(written, written / events.length);
+    await Promise.race([client.writeMessages(batch, { signal }), group.failed]);
+    run.written += batch.length;
+    run.maxLag = Math.max(run.maxLag, run.written - group.handled);
+    writing.update(run.written, run.written / events.length);
     // PGlite answers through promises alone: without a turn of the event loop, the consumers' poll
     // timers and Ctrl-C would wait until the writer is done.
     await setImmediate();
   }
   writing.finish();
-  const writeMs = performance.now() - startedAt;
-  await say(`Wrote ${formatCount(written)} events in ${(writeMs / 1000).toFixed(2)} s (${formatCount(rate(written, writeMs))} msg/s)`);
+  run.writeMs = performance.now() - startedAt;
 
   const balancing = new ProgressBar('Balancing');
-  const deadline = performance.now() + options.timeoutMs;
-  while (handled() < written) {
+  const deadline = startedAt + timeoutMs;
+  while (group.handled < run.written) {
     if (performance.now() > deadline) {
-      throw new CliError(`the consumer group handled ${handled()} of ${written} events within ${options.timeoutMs} ms`, ExitCode.failed);
+      throw new CliError(`the consumer group handled ${group.handled} of ${run.written} events within ${timeoutMs} ms`, ExitCode.failed);
     }
-    await Promise.race([sleep(sampleEveryMs, signal), failed]);
-    sampleLag();
-    balancing.update(handled(), handled() / written);
+    await Promise.race([sleep(sampleEveryMs, signal), group.failed]);
+    balancing.update(group.handled, group.handled / run.written);
   }
   balancing.finish();
-  const consumeMs = performance.now() - startedAt;
-  await Promise.all(consumers.map((consumer) => consumer.stop()));
-  await Promise.all(running);
+  run.consumeMs = performance.now() - startedAt;
+  return run;
+}
 
-  const members: MemberReport[] = await Promise.all(
-    consumers.map(async (consumer, member) => ({
-      member,
-      positionStream: consumer.positionStreamName,
-      position: (await consumer.stats({ signal })).recordedPosition,
-      handled: handledBy[member] ?? 0,
-      accounts: projections[member]?.balances.size ?? 0,
-    })),
-  );
-  const againstLedger = checkBalances(ledger, projections.map((projection) => projection.balances));
-  const againstStore = checkBalances(await storeBalances(client, category, signal), projections.map((projection) => projection.balances));
+async function runDemo(client: MessageDbClient, where: string, options: DemoOptions, output: Output, signal: AbortSignal): Promise<BalanceCheck> {
+  const category = `account${randomBytes(3).toString('hex')}`;
+  const say = (lines: string[]): Promise<void> => (output.format === 'table' ? output.lines(lines) : Promise.resolve());
+  await say([`Bank demo: ${formatCount(options.events)} events to ${options.accounts} accounts in category ${category}, on ${where}`]);
+
+  const { events, ledger } = bankEvents(category, options.accounts, options.events);
+  const group = new BalanceGroup(client, category, groupSize, signal);
+  let run: DemoRun;
+  try {
+    run = await writeAndConsume(client, events, group, options.timeoutMs, signal);
+  } finally {
+    // On every path (done, Ctrl-C, a failure) the members stop before the client is closed under them.
+    await group.stop();
+  }
+  const members = await group.reports();
+  const againstLedger = checkBalances(ledger, group.balances);
+  const againstStore = checkBalances(await storeBalances(client, category, signal), group.balances);
   const check: BalanceCheck = {
     ...againstLedger,
     passed: againstLedger.passed && againstStore.passed,
     mismatches: [...againstLedger.mismatches, ...againstStore.mismatches.map((text) => `store: ${text}`)],
   };
-  const finalLag = written - handled();
+  const handled = group.handled;
+  const finalLag = run.written - handled;
 
   if (output.format === 'json') {
     await output.records([
       {
         category,
         target: where,
-        events: written,
+        events: run.written,
         accounts: check.accounts,
-        write: { seconds: Number((writeMs / 1000).toFixed(3)), messagesPerSecond: rate(written, writeMs) },
-        consume: { seconds: Number((consumeMs / 1000).toFixed(3)), messagesPerSecond: rate(handled(), consumeMs), groupSize },
-        maxLag,
+        write: { seconds: Number((run.writeMs / 1000).toFixed(3)), messagesPerSecond: rate(run.written, run.writeMs) },
+        consume: { seconds: Number((run.consumeMs / 1000).toFixed(3)), messagesPerSecond: rate(handled, run.consumeMs), groupSize },
+        maxLag: run.maxLag,
         finalLag,
         members,
         check: { passed: check.passed, mismatches: check.mismatches.slice(0, 20), totalCents: check.totalCents },
@@ -148,23 +133,21 @@ async function runDemo(client: MessageDbClient, where: string, options: DemoOpti
     ]);
     return check;
   }
-  await say(
-    `Consumer group of ${groupSize} handled ${formatCount(handled())} events in ${(consumeMs / 1000).toFixed(2)} s ` +
-      `(${formatCount(rate(handled(), consumeMs))} msg/s); max lag ${formatCount(maxLag)} events, final lag ${finalLag}`,
-  );
-  for (const report of members) {
-    await say(
-      `  member ${report.member}: ${formatCount(report.handled)} events, ${report.accounts} accounts, ` +
+  await say([
+    `Wrote ${formatCount(run.written)} events in ${(run.writeMs / 1000).toFixed(2)} s (${formatCount(rate(run.written, run.writeMs))} msg/s)`,
+    `Consumer group of ${groupSize} handled ${formatCount(handled)} events in ${(run.consumeMs / 1000).toFixed(2)} s ` +
+      `(${formatCount(rate(handled, run.consumeMs))} msg/s); max lag ${formatCount(run.maxLag)} events, final lag ${finalLag}`,
+    ...members.map(
+      (report) =>
+        `  member ${report.member}: ${formatCount(report.handled)} events, ${report.accounts} accounts, ` +
         `position ${report.position ?? '-'} recorded in ${report.positionStream}`,
-    );
-  }
-  for (const mismatch of check.mismatches.slice(0, 10)) await say(`  mismatch: ${mismatch}`);
-  await say(
+    ),
+    ...check.mismatches.slice(0, 10).map((mismatch) => `  mismatch: ${mismatch}`),
     check.passed
       ? `Balance check PASSED: all ${check.accounts} balances match the written events and the store (total ${formatCents(check.totalCents)})`
       : `Balance check FAILED: ${check.mismatches.length} mismatches`,
-  );
-  await say(`Look around: messagedb stats, messagedb consumers, messagedb read ${category} --limit 10`);
+    `Look around: messagedb stats, messagedb consumers, messagedb read ${category} --limit 10`,
+  ]);
   return check;
 }
 

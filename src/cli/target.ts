@@ -3,7 +3,7 @@
  * else DATABASE_URL, else the embedded database in `./.messagedb`, created and installed on first
  * use. Falling back to the embedded database is said on stderr. Descriptions never hold a password.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { MessageDbClient } from '../client.js';
 import { redactConnectionString, resolveConnectConfig, resolveRetry } from '../config.js';
@@ -80,6 +80,9 @@ const connectConfig = (url: string) => ({ connectionString: url, connectTimeoutM
 
 /** Lock and check an embedded directory; says on stderr what is used and whether it is new. */
 async function prepareEmbedded(target: Extract<Target, { kind: 'pglite' }>, notify: Notify): Promise<{ created: boolean; release: () => Promise<void> }> {
+  if (existsSync(target.dataDir) && !statSync(target.dataDir).isDirectory()) {
+    throw usageError(`${target.description} is not a directory`);
+  }
   if (existsSync(target.dataDir) && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
     const others = readdirSync(target.dataDir).filter((name) => name !== 'messagedb-cli.lock');
     // PGlite would run initdb into any directory; refuse one that holds something else.

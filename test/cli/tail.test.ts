@@ -32,18 +32,23 @@ describe('messagedb tail on PostgreSQL', () => {
     await client.writeMessage({ streamName: `${category}-0`, type: 'Before' });
     const child = spawnCli(['tail', category, '--poll-interval-ms', '50', '--url', url]);
     const reader = new LineReader(child);
-    // tail starts after the newest message it finds, so keep writing until it shows one.
-    let index = 0;
-    const writing = (async () => {
-      while (reader.lines.length < 3 && index < 200) {
-        await client.writeMessage({ streamName: `${category}-${index % 3}`, type: 'Counted', data: { index: index++ } });
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
-    await reader.until(() => reader.lines.length >= 3, 'three tailed messages');
-    await writing;
-    child.kill('SIGINT');
-    assert.equal(await exitCode(child), 0, reader.stderr);
+    try {
+      // tail starts after the newest message it finds, so keep writing until it shows one.
+      let index = 0;
+      const deadline = Date.now() + 60_000;
+      const writing = (async () => {
+        while (reader.lines.length < 3 && Date.now() < deadline) {
+          await client.writeMessage({ streamName: `${category}-${index % 3}`, type: 'Counted', data: { index: index++ } });
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      await reader.until(() => reader.lines.length >= 3, 'three tailed messages', 60_000);
+      await writing;
+      child.kill('SIGINT');
+      assert.equal(await exitCode(child), 0, reader.stderr);
+    } finally {
+      child.kill('SIGKILL');
+    }
     const tailed = parse(reader.lines);
     assert.ok(tailed.every((message) => message.type === 'Counted'), 'nothing from before it started');
     const indexes = tailed.map((message) => message.data?.index ?? -1);

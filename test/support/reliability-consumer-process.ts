@@ -1,0 +1,47 @@
+/**
+ * A consumer group member in a child process, for the process-crash suite: one consumer per
+ * category, all on one client. It prints `handled <id> <streamName> <position> <globalPosition>`
+ * for every message it handles (a synchronous write, out before the handler returns, so before the
+ * position can be recorded), `ready` once every consumer started, and `stopped` after SIGTERM
+ * stopped them cleanly.
+ *
+ * Environment: MEMBER_URL, MEMBER_CATEGORIES (comma-separated), MEMBER_INDEX, MEMBER_GROUP_SIZE,
+ * MEMBER_CONCURRENCY, MEMBER_BATCH_SIZE, MEMBER_POSITION_UPDATE_INTERVAL.
+ */
+import { writeSync } from 'node:fs';
+import { Consumer, MessageDbClient } from '../../src/index.ts';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const retry = { initialDelayMs: 20, maxDelayMs: 500 };
+const client = await MessageDbClient.connect({ connectionString: env('MEMBER_URL'), maxPoolSize: 4, retry });
+const member = Number(env('MEMBER_INDEX'));
+let handled = 0;
+const consumers = env('MEMBER_CATEGORIES')
+  .split(',')
+  .map((category) =>
+    new Consumer(client, {
+      category,
+      identifier: `member-${member}`,
+      consumerGroup: { member, size: Number(env('MEMBER_GROUP_SIZE')) },
+      concurrency: Number(env('MEMBER_CONCURRENCY')),
+      batchSize: Number(env('MEMBER_BATCH_SIZE')),
+      positionUpdateInterval: Number(env('MEMBER_POSITION_UPDATE_INTERVAL')),
+      pollIntervalMs: 50,
+      retry,
+    }).onAny(async (message) => {
+      // Yield now and then, so a SIGKILL can land between a message and its position record.
+      if (++handled % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      writeSync(1, `handled ${message.id} ${message.streamName} ${message.position} ${message.globalPosition}\n`);
+    }),
+  );
+const running = consumers.map((consumer) => consumer.start());
+process.on('SIGTERM', () => void Promise.all(consumers.map((consumer) => consumer.stop())));
+writeSync(1, 'ready\n');
+await Promise.all(running);
+await client.close();
+writeSync(1, 'stopped\n');

@@ -91,9 +91,14 @@ export function temporaryDirectory(prefix = 'messagedb-cli-'): string {
 export class LineReader {
   readonly lines: string[] = [];
   stderr = '';
+  #exited = false;
   #waiters: Array<() => void> = [];
 
   constructor(child: ChildProcessWithoutNullStreams) {
+    child.once('close', () => {
+      this.#exited = true;
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
     let partial = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
@@ -107,11 +112,12 @@ export class LineReader {
     });
   }
 
-  /** Resolves once `predicate` holds, or fails after `timeoutMs`. */
+  /** Resolves once `predicate` holds; fails after `timeoutMs`, or as soon as the child has ended without it. */
   async until(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; stdout: ${this.lines.join('\n')}; stderr: ${this.stderr}`);
+      const problem = this.#exited ? 'the command ended' : Date.now() > deadline ? 'timed out' : undefined;
+      if (problem !== undefined) throw new Error(`${problem} waiting for ${what}; stdout: ${this.lines.join('\n')}; stderr: ${this.stderr}`);
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
         setTimeout(resolve, 200);

@@ -32,6 +32,7 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** One of the exit codes. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An error the command reports as it is: its message is the line printed, `exitCode` the exit code. */

@@ -47,6 +47,7 @@ const columns: readonly Column<ConsumerRow>[] = [
   { header: 'RECORDED AT', cell: (r) => formatTime(r.recordedAt) },
 ];
 
+/** Adds `messagedb consumers` to the program. */
 export function registerConsumers(program: Command, context: CliContext): void {
   const command = program
     .command('consumers')

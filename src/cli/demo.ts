@@ -151,6 +151,7 @@ async function runDemo(client: MessageDbClient, where: string, options: DemoOpti
   return check;
 }
 
+/** Adds `messagedb demo` to the program. */
 export function registerDemo(program: Command, context: CliContext): void {
   const command = program
     .command('demo')

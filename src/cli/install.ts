@@ -12,6 +12,7 @@ const sentences = {
   verified: (version: string, where: string) => `Message DB ${version} is already installed in ${where}`,
 } as const;
 
+/** Adds `messagedb install` to the program. */
 export function registerInstall(program: Command, context: CliContext): void {
   const command = program
     .command('install')

@@ -9,6 +9,7 @@ import { formatTime, messageRecord } from './output.js';
 import { renderRecord } from './table.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
+/** Adds `messagedb last` to the program. */
 export function registerLast(program: Command, context: CliContext): void {
   const command = program
     .command('last')

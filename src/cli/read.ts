@@ -47,6 +47,7 @@ export async function assertHasMessages(client: MessageDbClient, name: string, s
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** Adds `messagedb read` to the program. */
 export function registerRead(program: Command, context: CliContext): void {
   const command = program
     .command('read')

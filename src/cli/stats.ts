@@ -44,6 +44,7 @@ function totalsSentence(totals: Totals): string {
   );
 }
 
+/** Adds `messagedb stats` to the program. */
 export function registerStats(program: Command, context: CliContext): void {
   const command = program
     .command('stats')

@@ -45,6 +45,7 @@ async function fetchBatch(
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
+/** Adds `messagedb tail` to the program. */
 export function registerTail(program: Command, context: CliContext): void {
   const command = program
     .command('tail')

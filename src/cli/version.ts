@@ -15,6 +15,7 @@ export function packageVersion(): string {
   return manifest.version;
 }
 
+/** Adds `messagedb version` to the program. */
 export function registerVersion(program: Command, context: CliContext): void {
   const command = program
     .command('version')

@@ -17,6 +17,7 @@ interface WriteCommandOptions extends CommonOptions {
   batchSize: number;
 }
 
+/** Adds `messagedb write` to the program. */
 export function registerWrite(program: Command, context: CliContext): void {
   const command = program
     .command('write')

@@ -27,6 +27,7 @@ import { resolveReplicaConfig, type ResolvedReplicaConfig } from './replica/repl
 import type { ReplicaSetStats } from './replica/replica-stats.js';
 import type { WriteToken } from './replica/write-token.js';
 import { createRunner } from './runner.js';
+import type { ConsumerGroup } from './read.js';
 import { MessageStoreSession } from './session.js';
 import * as sql from './sql.js';
 import * as validate from './validate.js';
@@ -263,10 +264,11 @@ export class MessageDbClient extends MessageStoreSession {
    * Record a consumer's position the way Eventide does (a `Recorded` message with data
    * `{ position }` in `positionStreamName`), committed without waiting for the WAL flush, so
    * recording costs a consumer one round trip and no disk wait. Consumers call this for you.
+   * Always on the primary; a `consumerGroup` member's record carries its group in its metadata.
    */
-  recordPosition(positionStreamName: string, position: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  recordPosition(positionStreamName: string, position: number, options: { signal?: AbortSignal; consumerGroup?: ConsumerGroup } = {}): Promise<void> {
     this.#assertOpen();
-    return recordPosition(createRunner(this.#engine, this.#retry, () => this.#closed), positionStreamName, position, options.signal);
+    return recordPosition(createRunner(this.#engine, this.#retry, () => this.#closed), positionStreamName, position, options.signal, options.consumerGroup);
   }
 
   /** Pool occupancy: connections open, idle, and callers waiting for one. */

@@ -81,6 +81,18 @@ export { POSITION_RECORDED_TYPE, positionStreamName } from './consumer/position-
 export type { PositionRecordedData } from './consumer/position-store.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { notifyChannel } from './consumer/notify.js';
+
+// Scale-out: consumer groups over processes and machines
+export {
+  CONSUMER_GROUP_MEMBER_PROPERTY,
+  CONSUMER_GROUP_SIZE_PROPERTY,
+  ConsumerGroupMismatchError,
+  isConsumerGroupMismatchError,
+} from './scale-out/group-record.js';
+export { checkConsumerGroupPositions, consumerGroupIdentifiers, startConsumerGroup } from './scale-out/consumer-group-processes.js';
+export type { ConsumerGroupProcesses, ConsumerGroupProcessesConfig, GroupMemberProcess } from './scale-out/consumer-group-processes.js';
+export { CONSUMER_GROUP_MEMBER_ENV, consumerGroupMemberFromEnvironment, runConsumerGroupMember } from './scale-out/group-member.js';
+export type { ConsumerGroupMemberInfo } from './scale-out/group-member.js';
 export type { NotificationHandler, Unlisten } from './engine/engine.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
 export type { MetricsRegistry } from './telemetry/metrics.js';

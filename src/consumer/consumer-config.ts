@@ -59,6 +59,12 @@ export interface ConsumerConfig {
   strict?: boolean;
   /** Wake at once on the NOTIFY trigger's notifications (`client.installNotifyTrigger()`); polling continues. */
   listen?: boolean;
+  /**
+   * Read the category from the client's read replicas (default false: from the primary). The
+   * position is still read and recorded on the primary, and only positions of messages the
+   * replica showed are recorded; messages arrive later by the replica's lag.
+   */
+  readFromReplicas?: boolean;
   /** Decides about failed handlers; without it, a failed handler stops the consumer (Eventide's default). */
   onError?: HandlerErrorHook;
   retry?: ConsumerRetryConfig;
@@ -78,6 +84,7 @@ export interface ResolvedConsumerConfig {
   concurrencyKey: 'streamName' | 'cardinalId';
   strict: boolean;
   listen: boolean;
+  readFromReplicas: boolean;
   onError: HandlerErrorHook | undefined;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
 }
@@ -119,6 +126,7 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     concurrencyKey,
     strict: optionalBoolean('strict', config.strict),
     listen: optionalBoolean('listen', config.listen),
+    readFromReplicas: optionalBoolean('readFromReplicas', config.readFromReplicas),
     onError: config.onError,
     retry: {
       maxAttempts: Number.MAX_SAFE_INTEGER,

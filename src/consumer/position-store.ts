@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { MessageDbClient } from '../client.js';
 import { isDuplicateMessageIdError } from '../errors.js';
 import { fromPostgresError } from '../postgres-error.js';
+import type { ConsumerGroup } from '../read.js';
+import { checkRecordedConsumerGroup, consumerGroupMetadata, recordedConsumerGroup } from '../scale-out/group-record.js';
 import type { Runner } from '../runner.js';
 import * as sql from '../sql.js';
 import { categoryTypes, entityName } from '../stream-name.js';
@@ -37,13 +39,27 @@ export function positionStreamName(category: string, identifier?: string): strin
 }
 
 /**
- * Write a position record: `Recorded` with data `{ position }`, no metadata, no expected version,
- * as Eventide writes it. The id is fixed before the first try, so a retry after a lost connection
- * that finds the id already stored has found its own committed record.
+ * Write a position record: `Recorded` with data `{ position }`, no expected version, as Eventide
+ * writes it; no metadata, except a consumer group member's group (see scale-out/group-record.ts).
+ * The id is fixed before the first try, so a retry after a lost connection that finds the id
+ * already stored has found its own committed record.
  */
-export async function recordPosition(runner: Runner, streamName: string, position: number, signal?: AbortSignal): Promise<void> {
+export async function recordPosition(
+  runner: Runner,
+  streamName: string,
+  position: number,
+  signal?: AbortSignal,
+  consumerGroup?: ConsumerGroup,
+): Promise<void> {
   const data: PositionRecordedData = { position: validate.integer('position', position, 0) };
-  const values = [randomUUID(), validate.text('streamName', streamName), POSITION_RECORDED_TYPE, JSON.stringify(data)];
+  const metadata = consumerGroupMetadata(validate.consumerGroup(consumerGroup) ?? undefined);
+  const values = [
+    randomUUID(),
+    validate.text('streamName', streamName),
+    POSITION_RECORDED_TYPE,
+    JSON.stringify(data),
+    metadata === null ? null : JSON.stringify(metadata),
+  ];
   try {
     await runner.run(sql.recordPosition, values, validate.signal(signal));
   } catch (error) {
@@ -53,14 +69,20 @@ export async function recordPosition(runner: Runner, streamName: string, positio
   }
 }
 
-/** Reads and records one consumer's position in its position stream. */
+/**
+ * Reads and records one consumer's position in its position stream, always on the primary (a
+ * client with read replicas reads them for everything else). A group member's records carry its
+ * group, and reading a record of another group size fails (ConsumerGroupMismatchError).
+ */
 export class PositionStore {
   readonly streamName: string;
   readonly #client: MessageDbClient;
+  readonly #consumerGroup: ConsumerGroup | undefined;
 
-  constructor(client: MessageDbClient, streamName: string) {
+  constructor(client: MessageDbClient, streamName: string, consumerGroup?: ConsumerGroup) {
     this.#client = client;
     this.streamName = streamName;
+    this.#consumerGroup = consumerGroup;
   }
 
   /**
@@ -70,14 +92,15 @@ export class PositionStore {
   async get(signal?: AbortSignal): Promise<number | null> {
     const last = await this.#client.getLastStreamMessage<Partial<PositionRecordedData> | null>(
       this.streamName,
-      signal === undefined ? {} : { signal },
+      signal === undefined ? { primary: true } : { primary: true, signal },
     );
+    checkRecordedConsumerGroup(this.streamName, recordedConsumerGroup(last?.metadata), this.#consumerGroup);
     const position = last?.data?.position;
     return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : null;
   }
 
   /** Record `position` (see {@link recordPosition}). */
   put(position: number): Promise<void> {
-    return this.#client.recordPosition(this.streamName, position);
+    return this.#client.recordPosition(this.streamName, position, { consumerGroup: this.#consumerGroup });
   }
 }

@@ -113,7 +113,11 @@ export function metadata(value: unknown): string | null {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidArgumentError('metadata', `must be an object (got ${Array.isArray(value) ? 'an array' : typeof value})`);
   }
-  return json('metadata', value);
+  const serialised = json('metadata', value);
+  // An object with toJSON (a Date, say) can serialise to a string or an array, which would read
+  // back as metadata that is not an object.
+  if (serialised !== null && !serialised.startsWith('{')) throw new InvalidArgumentError('metadata', 'must serialise to a JSON object (it has a toJSON method)');
+  return serialised;
 }
 
 /** An optional AbortSignal. */

@@ -67,4 +67,4 @@ export const crashSize: CrashSize = soak
       positionUpdateInterval: 20, writerPauseMs: 50, killEveryMs: 800,
     };
 
-export const propertySize: PropertySize = soak ? { runs: 1000 } : { runs: 60 };
+export const propertySize: PropertySize = soak ? { runs: 1000 } : { runs: 100 };

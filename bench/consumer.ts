@@ -39,6 +39,7 @@ export async function seededCategory(url: string, prefix: string, count = consum
 export function consumerWorkload(client: MessageDbClient, url: string, positionUpdateInterval?: number): Workload {
   return {
     key: positionUpdateInterval === undefined ? 'client.consumer' : `client.consumer-${positionUpdateInterval}`,
+    whole: true,
     run: async () => {
       const category = await seededCategory(url, 'consume');
       const { tick, finished } = countdown(consumerMessages);

@@ -56,32 +56,60 @@ export interface Workload {
   key: string;
   /** Run once for about `durationMs`; returns messages per second. */
   run(durationMs: number): Promise<number>;
+  /**
+   * Runs once per round for the whole duration instead of in slices: pgbench (whole seconds,
+   * plus its own connection set-up) and the consumer runs (a fixed number of messages).
+   */
+  whole?: boolean;
 }
 
 /** Rates per workload key, one per round. */
 export type Rounds = Map<string, number[]>;
 
+const rotate = <T>(items: readonly T[], by: number): T[] => {
+  const shift = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+};
+
 /**
- * Run every workload once per round. Workloads that are compared should be neighbours in
- * `workloads` (see rows.ts): they then run back to back, so a burst of load from another
- * engineer's test suite tends to hit both sides of a ratio. The order is rotated each round, and
- * reversed every other round, so no workload always runs first or always follows the same one.
+ * Run every group of compared workloads once per round. Within a group, the workloads that can be
+ * sliced take turns in `slices` short slices (the rate of a round is the mean of its slices), and
+ * the whole ones run once in the middle: a burst of load from another engineer's test suite then
+ * lands on every side of a ratio, not on one. The order of groups and of turns is rotated each
+ * round and reversed every other round, so no workload always runs first or after the same one.
  */
 export async function interleave(
-  workloads: readonly Workload[],
+  groups: readonly (readonly Workload[])[],
   rounds: number,
   durationMs: number,
   onSample: (key: string, round: number, value: number) => void = () => {},
+  slices = 4,
 ): Promise<Rounds> {
-  const results: Rounds = new Map(workloads.map((workload) => [workload.key, []]));
+  const results: Rounds = new Map(groups.flat().map((workload) => [workload.key, []]));
   for (let round = 0; round < rounds; round++) {
-    const shift = workloads.length === 0 ? 0 : round % workloads.length;
-    const rotated = [...workloads.slice(shift), ...workloads.slice(0, shift)];
-    const order = round % 2 === 1 ? rotated.reverse() : rotated;
-    for (const workload of order) {
-      const value = await workload.run(durationMs);
-      results.get(workload.key)?.push(value);
-      onSample(workload.key, round, value);
+    const rotated = rotate(groups, round);
+    for (const group of round % 2 === 1 ? rotated.reverse() : rotated) {
+      const sliced = group.filter((workload) => workload.whole !== true);
+      const whole = group.filter((workload) => workload.whole === true);
+      const sums = new Map<string, number>(sliced.map((workload) => [workload.key, 0]));
+      for (let slice = 0; slice < slices; slice++) {
+        if (slice === Math.floor(slices / 2)) {
+          for (const workload of whole) {
+            const value = await workload.run(durationMs);
+            results.get(workload.key)?.push(value);
+            onSample(workload.key, round, value);
+          }
+        }
+        const turn = rotate(sliced, slice + round);
+        for (const workload of slice % 2 === 1 ? turn.reverse() : turn) {
+          sums.set(workload.key, (sums.get(workload.key) as number) + (await workload.run(durationMs / slices)));
+        }
+      }
+      for (const workload of sliced) {
+        const value = (sums.get(workload.key) as number) / slices;
+        results.get(workload.key)?.push(value);
+        onSample(workload.key, round, value);
+      }
     }
   }
   return results;

@@ -1,3 +1,5 @@
+import type { Workload } from './measure.ts';
+
 /**
  * The rows of the report: which client workload is compared with which pgbench anchor and which
  * peer workloads, and the target ratio each comparison has to reach (issues 2 and 6).
@@ -35,7 +37,6 @@ export const rows: Row[] = [
       emmett: { key: 'emmett.single-write', target: 1.0 },
     },
   },
-  { label: 'batch of 10 (writeMessages)', client: 'client.batch-10', anchor: { key: 'pgbench.w_pipe100' } },
   {
     label: 'batch of 100 (writeMessages)',
     client: 'client.batch-100',
@@ -46,6 +47,7 @@ export const rows: Row[] = [
       emmett: { key: 'emmett.batch-100' },
     },
   },
+  { label: 'batch of 10 (writeMessages)', client: 'client.batch-10', anchor: { key: 'pgbench.w_pipe100' } },
   { label: 'batch of 1000 (writeMessages)', client: 'client.batch-1000', anchor: { key: 'pgbench.w_pipe100' } },
   {
     label: 'transaction of 100 writeMessage calls',
@@ -92,19 +94,27 @@ export const rows: Row[] = [
   },
 ];
 
-/** Workloads ordered row by row (anchor, client, peers), so compared workloads run back to back. */
-export function orderByRow<T extends { key: string }>(workloads: readonly T[]): T[] {
+/**
+ * Workloads grouped row by row (anchor, client, peers), each in the first row that names it, so
+ * compared workloads run side by side; workloads no row names get a group each.
+ */
+export function groupByRow(workloads: readonly Workload[]): Workload[][] {
   const byKey = new Map(workloads.map((workload) => [workload.key, workload]));
-  const ordered: T[] = [];
-  const take = (key: string | undefined): void => {
+  const placed = new Set<string>();
+  const groups: Workload[][] = [];
+  const take = (group: Workload[], key: string | undefined): void => {
     const workload = key === undefined ? undefined : byKey.get(key);
-    if (workload !== undefined && !ordered.includes(workload)) ordered.push(workload);
+    if (workload === undefined || placed.has(workload.key)) return;
+    placed.add(workload.key);
+    group.push(workload);
   };
   for (const row of rows) {
-    take(row.anchor?.key);
-    take(row.client);
-    for (const peer of Object.values(row.peers ?? {})) take(peer?.key);
+    const group: Workload[] = [];
+    take(group, row.anchor?.key);
+    take(group, row.client);
+    for (const peer of Object.values(row.peers ?? {})) take(group, peer?.key);
+    if (group.length > 0) groups.push(group);
   }
-  for (const workload of workloads) take(workload.key);
-  return ordered;
+  for (const workload of workloads) if (!placed.has(workload.key)) groups.push([workload]);
+  return groups;
 }

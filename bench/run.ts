@@ -10,7 +10,7 @@ import * as clientWorkloads from './client-workloads.ts';
 import { currentLoad, describeEnvironment } from './environment.ts';
 import { interleave, type Workload } from './measure.ts';
 import { parseOptions } from './options.ts';
-import { orderByRow } from './rows.ts';
+import { groupByRow } from './rows.ts';
 import { anchorScripts, Pgbench, pgbenchVersion } from './pgbench.ts';
 import { openPeers } from './peers/index.ts';
 import { writeReport, type BenchResults } from './report.ts';
@@ -46,7 +46,7 @@ try {
       const pgbench = new Pgbench(database.url);
       closers.push(async () => pgbench.close());
       for (const script of Object.values(anchorScripts)) {
-        workloads.push({ key: `pgbench.${script.name}`, run: (durationMs) => pgbench.rate(script, durationMs / 1000) });
+        workloads.push({ key: `pgbench.${script.name}`, whole: true, run: (durationMs) => pgbench.rate(script, durationMs / 1000) });
       }
     } else {
       results.notes.push('pgbench is not on the PATH: the anchor columns are empty and no client/pgbench ratio was measured.');
@@ -75,7 +75,7 @@ try {
     if (!workload.key.startsWith('pgbench.') && !workload.key.endsWith('.consumer')) await workload.run(300);
   }
   log(`${workloads.length} workloads x ${options.rounds} rounds x ${options.seconds} s`);
-  results.rounds = await interleave(orderByRow(workloads), options.rounds, options.seconds * 1000, (key, round, value) =>
+  results.rounds = await interleave(groupByRow(workloads), options.rounds, options.seconds * 1000, (key, round, value) =>
     log(`  round ${round + 1} ${key.padEnd(28)} ${Math.round(value).toLocaleString('en-US').padStart(10)} msg/s`),
   );
 

@@ -8,7 +8,12 @@
  * of its own (see host.ts) and cannot change what the other clients measure.
  */
 import { dumbo } from '@event-driven-io/dumbo';
-import { getPostgreSQLEventStore, readLastMessageGlobalPosition, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
+import {
+  getPostgreSQLEventStore,
+  postgreSQLEventStoreConsumer,
+  readLastMessageGlobalPosition,
+  readMessagesBatch,
+} from '@event-driven-io/emmett-postgresql';
 import * as fixtures from '../fixtures.ts';
 import { loopWorkload } from '../client-workloads.ts';
 import { consumerMessages } from '../consumer.ts';
@@ -47,6 +52,7 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
         // Its consumer pulls batches of 1000 every 1 ms (defaults: 100 and 50 ms) and stops when
         // no message is left; it starts after the last message written before the seed.
         key: 'emmett.consumer',
+        whole: true,
         run: async () => {
           const { currentGlobalPosition } = await readLastMessageGlobalPosition(pool.execute);
           for (let index = 0; index < consumerMessages / 1000; index++) {
@@ -57,7 +63,12 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
             })));
           }
           const { tick, finished } = countdown(consumerMessages);
-          const consumer = store.consumer({ pulling: { batchSize: 1000, pullingFrequencyInMs: 1 }, stopWhen: { noMessagesLeft: true } });
+          // A consumer of its own pool: closing one made by `store.consumer()` would end the store's pool.
+          const consumer = postgreSQLEventStoreConsumer({
+            connectionString: url,
+            pulling: { batchSize: 1000, pullingFrequencyInMs: 1 },
+            stopWhen: { noMessagesLeft: true },
+          });
           consumer.reactor<Deposited>({
             processorId: `bench-${fixtures.randomId()}`,
             startFrom: currentGlobalPosition === null ? 'BEGINNING' : { lastCheckpoint: currentGlobalPosition },

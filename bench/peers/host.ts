@@ -8,7 +8,7 @@ import { openPeer, type PeerName } from './openers.ts';
 
 export type HostRequest = { run: string; durationMs: number } | { close: true };
 export type HostReply =
-  | { ready: true; keys: string[]; notes: string[] }
+  | { ready: true; keys: string[]; whole: string[]; notes: string[] }
   | { key: string; rate: number }
   | { failed: string };
 
@@ -34,7 +34,8 @@ try {
       (error: unknown) => send({ failed: `${request.run}: ${error instanceof Error ? error.message : String(error)}` }),
     );
   });
-  send({ ready: true, keys: [...byKey.keys()], notes: connection.notes ?? [] });
+  const whole = connection.workloads.filter((workload) => workload.whole === true).map((workload) => workload.key);
+  send({ ready: true, keys: [...byKey.keys()], whole, notes: connection.notes ?? [] });
 } catch (error) {
   send({ failed: `${peer} did not open: ${error instanceof Error ? error.message : String(error)}` });
   process.exit(1);

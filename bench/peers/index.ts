@@ -46,6 +46,7 @@ async function openHost(peer: PeerName, url: string): Promise<{ child: ChildProc
   // One request at a time: the bench runs workloads one after another.
   const workloads = ready.keys.map((key): Workload => ({
     key,
+    whole: ready.whole.includes(key),
     run: async (durationMs) => {
       const reply = nextReply(child);
       child.send({ run: key, durationMs } satisfies HostRequest);
@@ -71,6 +72,7 @@ export async function openPeers(url: string, log: (line: string) => void = () =>
         let reported = false;
         workloads.push({
           key: workload.key,
+          whole: workload.whole,
           run: (durationMs) =>
             workload.run(durationMs).catch((error: unknown) => {
               const reason = error instanceof Error ? error.message : String(error);

@@ -52,6 +52,7 @@ export async function openMessageDbConnector(url: string): Promise<PeerConnectio
         // Its Subscription waits intervalTimeMs after every batch, full or not; the bench gives it
         // 1 ms (the default is 100) and batches of 1000 (default 100), its best settings.
         key: 'mdbc.consumer',
+        whole: true,
         run: async () => {
           const category = await seededCategory(url, 'mdbcconsume');
           const { tick, finished } = countdown(consumerMessages);

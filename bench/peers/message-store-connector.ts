@@ -43,6 +43,7 @@ export async function openMessageStoreConnector(url: string): Promise<PeerConnec
         // Its Subscription polls on a fixed interval whether or not the last batch was full; the
         // bench gives it 1 ms (the default is 1000) and batches of 1000, its best settings.
         key: 'msc.consumer',
+        whole: true,
         run: async () => {
           const category = await seededCategory(url, 'mscconsume');
           const { tick, finished } = countdown(consumerMessages);

@@ -235,6 +235,9 @@ export class ReadRouter {
   }
 
   async #collectStats(): Promise<ReplicaSetStats> {
+    // A down replica past its retry delay gets its background check now, as it would on a read.
+    const now = Date.now();
+    for (const replica of this.replicas) replica.available(now);
     const [primary, ...replicas] = await Promise.allSettled([
       this.#primary.run(sql.walFlushPosition, []).then((rows) => String(rows[0]?.[0])),
       ...this.replicas.map((replica) => (replica.state === 'up' ? replica.refresh() : Promise.reject(new Error('down')))),

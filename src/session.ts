@@ -11,7 +11,7 @@ import type {
   ReadContext,
   ReadOptions,
 } from './read.js';
-import type { ReadRouter } from './replica/read-router.js';
+import { checkRouteOptions, type ReadRouter } from './replica/read-router.js';
 import type { Runner } from './runner.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import * as write from './write.js';
@@ -32,7 +32,10 @@ export class MessageStoreSession {
 
   /** Where a read with these options runs: the primary, or (with read replicas) wherever the router sends it. */
   #readContext(options: ReadOptions | undefined): ReadContext {
-    if (this.#router === undefined) return this.#context;
+    if (this.#router === undefined) {
+      const refused = checkRouteOptions(options);
+      return refused === undefined ? this.#context : { runner: refused, allowCondition: this.#context.allowCondition };
+    }
     return { runner: this.#router.runner(options), allowCondition: this.#context.allowCondition };
   }
 

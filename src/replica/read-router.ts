@@ -39,6 +39,35 @@ interface Route {
   after: bigint | null;
 }
 
+/** Check `primary`; throws InvalidArgumentError naming it. */
+function primaryOption(value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError('primary', `must be a boolean (got ${typeof value})`);
+  return value === true;
+}
+
+/**
+ * A runner that fails every statement with `error`: how a bad route option is reported when the
+ * read runs (a rejection, like every other argument check), before any SQL.
+ */
+function failing(error: unknown): Runner {
+  return { transactional: false, run: () => Promise.reject(error) };
+}
+
+/**
+ * Where there is nothing to route (no replicas, or a transaction) `primary` and `after` change
+ * nothing, but bad values are still refused: a runner that reports the error, or undefined.
+ */
+export function checkRouteOptions(options: ReadRouteOptions | undefined): Runner | undefined {
+  if (options?.primary === undefined && options?.after === undefined) return undefined;
+  try {
+    primaryOption(options.primary);
+    if (options.after !== undefined) afterPosition(options.after);
+    return undefined;
+  } catch (error) {
+    return failing(error);
+  }
+}
+
 /**
  * A read failed because of the replica, not the statement: it could not be reached or logged into
  * (a database it has not replayed yet, a full server), so another server may well answer.
@@ -103,7 +132,7 @@ export class ReadRouter {
     try {
       route = this.#route(options);
     } catch (error) {
-      return { transactional: false, run: () => Promise.reject(error) };
+      return failing(error);
     }
     return { transactional: false, run: (statement, values, signal, attempts) => this.#run(route, statement, values, signal, attempts) };
   }
@@ -143,12 +172,9 @@ export class ReadRouter {
   }
 
   #route(options: ReadRouteOptions | undefined): Route {
-    const primary = options?.primary;
-    if (primary !== undefined && typeof primary !== 'boolean') {
-      throw new InvalidArgumentError('primary', `must be a boolean (got ${typeof primary})`);
-    }
+    const primary = primaryOption(options?.primary);
     const after = options?.after === undefined ? (this.#config.readYourWrites ? this.#token : null) : afterPosition(options.after);
-    return { primary: primary === true, after };
+    return { primary, after };
   }
 
   async #run(route: Route, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined, attempts?: { count: number }): Promise<unknown[][]> {

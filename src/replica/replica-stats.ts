@@ -44,7 +44,7 @@ export interface ReplicaSetStats {
    * standby cancelled the query to replay WAL).
    */
   readsOnPrimary: { requested: number; unavailable: number; lagging: number; conflict: number };
-  /** Reads that waited for a replica to replay their write token. */
+  /** Reads whose write token a replica was not yet known to have replayed: they asked it (and waited if it had not). */
   waits: number;
   replicas: ReplicaStats[];
 }

@@ -104,12 +104,12 @@ export async function runConsumerLatency(url: string, log: (line: string) => voi
     await analyze(url);
     await client.installNotifyTrigger();
     try {
-      rows.push(row('Consumer, `listen: true` (NOTIFY trigger)', await latencies(client, true, 1000, 5), 'p99 < 20 ms'));
+      rows.push(row('Consumer, `listen: true` (NOTIFY trigger)', await latencies(client, true, 600, 5), 'p99 < 20 ms'));
     } finally {
       // The trigger sends a NOTIFY on every write: leave no trace of it for later sections.
       await client.uninstallNotifyTrigger();
     }
-    rows.push(row('Consumer, polling (pollIntervalMs 100, the default)', await latencies(client, false, 300, 5)));
+    rows.push(row('Consumer, polling (pollIntervalMs 100, the default)', await latencies(client, false, 200, 5)));
     for (const each of rows) {
       log(`  ${each.label}: p50 ${each.p50Ms.toFixed(1)} ms, p99 ${each.p99Ms.toFixed(1)} ms (the write alone: p99 ${each.writeP99Ms.toFixed(1)} ms) over ${each.messages} messages`);
     }

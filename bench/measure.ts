@@ -56,10 +56,7 @@ export interface Workload {
   key: string;
   /** Run once for about `durationMs`; returns messages per second. */
   run(durationMs: number): Promise<number>;
-  /**
-   * Runs once per round for the whole duration instead of in slices: pgbench (whole seconds,
-   * plus its own connection set-up) and the consumer runs (a fixed number of messages).
-   */
+  /** Runs once per round for the whole duration instead of in slices: the consumer runs (a fixed number of messages). */
   whole?: boolean;
 }
 

@@ -97,17 +97,32 @@ export class Pgbench {
     this.#environment = libpqEnvironment(url);
   }
 
-  /** Messages per second of `script` over `seconds` (whole seconds: pgbench's -T) on `clients` connections. */
+  /** Transactions per second last measured per script and client count, to size `-t` runs. */
+  readonly #lastTps = new Map<string, number>();
+
+  /**
+   * Messages per second of `script` over about `seconds` on `clients` connections. pgbench's -T
+   * takes whole seconds, so a shorter run (a slice of an interleaved round) is a -t run sized from
+   * the last rate measured for the script; the first run of a script is a -T 1 run.
+   */
   async rate(script: AnchorScript, seconds: number, clients = 1): Promise<number> {
     const file = join(this.#directory, `${script.name}.sql`);
     writeFileSync(file, `${script.text}\n`);
-    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(Math.max(1, Math.round(seconds))), '-f', file];
+    const key = `${script.name}/${clients}`;
+    const last = this.#lastTps.get(key);
+    const length =
+      Number.isInteger(seconds) || last === undefined
+        ? ['-T', String(Math.max(1, Math.round(seconds)))]
+        : ['-t', String(Math.max(1, Math.round((last * seconds) / clients)))];
+    const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(clients, 2)), ...length, '-f', file];
     const { stdout } = await run('pgbench', args, { env: this.#environment, maxBuffer: 1 << 20 });
     const failed = /number of failed transactions: (\d+)/.exec(stdout);
     if (failed !== null && failed[1] !== '0') throw new Error(`pgbench ${script.name}: ${failed[1]} failed transactions`);
     // No tps line: not one transaction finished within -T (a starved machine); no rate, not zero.
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
-    return tps === null ? Number.NaN : Number(tps[1]) * script.messagesPerTransaction;
+    if (tps === null) return Number.NaN;
+    this.#lastTps.set(key, Number(tps[1]));
+    return Number(tps[1]) * script.messagesPerTransaction;
   }
 
   close(): void {

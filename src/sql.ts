@@ -247,13 +247,27 @@ export const summaryViews = {
 
 /**
  * Every consumer position stream (a category whose types include `position`, Eventide's
- * `PositionStore::StreamName`) with its last record's `position` and time. Scans every message:
- * position stream names are not known in advance.
+ * `PositionStore::StreamName`) with its last record's `position`, metadata and time. Scans every
+ * message: position stream names are not known in advance.
  */
 export const positionStreams = statement(
   'position_streams',
-  `SELECT DISTINCT ON (stream_name) stream_name, data->>'position', time
+  `SELECT DISTINCT ON (stream_name) stream_name, data->>'position', metadata::text, time
      FROM message_store.messages
     WHERE 'position' = ANY (string_to_array(split_part(message_store.category(stream_name), ':', 2), '+'))
     ORDER BY stream_name, position DESC`,
+);
+
+/**
+ * The newest global position in consumer group member `$2`'s share (of a group of `$3`) of category
+ * `$1`, or no row: the server's own filter (`get_category_messages`), read backwards along the
+ * category index until the first message of the share.
+ */
+export const consumerGroupShareHead = statement(
+  'consumer_group_share_head',
+  `SELECT global_position FROM message_store.messages
+    WHERE message_store.category(stream_name) = $1::varchar
+      AND MOD(@message_store.hash_64(message_store.cardinal_id(stream_name)), $3::bigint) = $2::bigint
+    ORDER BY global_position DESC
+    LIMIT 1`,
 );

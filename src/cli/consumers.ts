@@ -1,12 +1,20 @@
 /**
  * `messagedb consumers`: every consumer position stream (Eventide's naming: `account:position-worker-1`
  * is the position of consumer `worker-1` of category `account`), the position it recorded, the
- * category's head (newest global position) and the lag, head minus position. A member of a consumer
- * group handles only its share of the category, so its lag also counts the other members' messages
- * that came after its position: an upper bound.
+ * category's head (newest global position) and the lag.
+ *
+ * The lag is Eventide's, head minus position, except for a consumer group member whose records carry
+ * its group (this package's consumers write it in `metadata.localProperties`): a member handles only
+ * its share, so its lag is measured to the newest message of that share, and a member that has
+ * handled its share shows 0 even when other members' messages came later. A group member whose
+ * records do not say so (an Eventide consumer) gets the category's lag: an upper bound.
  */
 import type { Command } from 'commander';
-import { parseUtcTimestamp } from '../message.js';
+import type { Metadata } from '../message.js';
+import { parseUtcTimestamp, toSafeInteger } from '../message.js';
+import type { ConsumerGroup } from '../read.js';
+import type { Runner } from '../runner.js';
+import { recordedConsumerGroup } from '../scale-out/group-record.js';
 import * as sql from '../sql.js';
 import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../stream-name.js';
 import { addFormatOptions, addTargetOptions, examples } from './options.js';
@@ -19,8 +27,12 @@ export interface ConsumerRow {
   positionStream: string;
   category: string;
   identifier: string | null;
+  /** The group the position records say the consumer is a member of, or null. */
+  consumerGroup: ConsumerGroup | null;
   position: number | null;
+  /** The category's newest global position (0 when it has none). */
   head: number;
+  /** Head (of the member's share, for a recorded group member) minus position; null without a position. */
   lag: number | null;
   /** When the position was recorded. */
   recordedAt: Date;
@@ -38,9 +50,22 @@ function recordedPosition(value: unknown): number | null {
   return Number.isSafeInteger(position) && position >= 0 ? position : null;
 }
 
+function parseMetadata(value: unknown): Metadata | null {
+  if (typeof value !== 'string') return null;
+  const metadata = JSON.parse(value) as unknown;
+  return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as Metadata) : null;
+}
+
+/** The newest global position of a statement's single-cell result, 0 when there is none. */
+async function newest(runner: Runner, statement: sql.Statement, values: unknown[], signal: AbortSignal): Promise<number> {
+  const [row] = await runner.run(statement, values, signal);
+  return row?.[0] === null || row?.[0] === undefined ? 0 : toSafeInteger(row[0], 'global_position');
+}
+
 const columns: readonly Column<ConsumerRow>[] = [
   { header: 'POSITION STREAM', cell: (r) => r.positionStream },
   { header: 'CATEGORY', cell: (r) => r.category },
+  { header: 'GROUP', cell: (r) => (r.consumerGroup === null ? '-' : `${r.consumerGroup.member}/${r.consumerGroup.size}`), align: 'right' },
   { header: 'POSITION', cell: (r) => (r.position === null ? '-' : formatCount(r.position)), align: 'right' },
   { header: 'HEAD', cell: (r) => formatCount(r.head), align: 'right' },
   { header: 'LAG', cell: (r) => (r.lag === null ? '-' : formatCount(r.lag)), align: 'right' },
@@ -56,26 +81,28 @@ export function registerConsumers(program: Command, context: CliContext): void {
     .addHelpText('after', examples('messagedb consumers', 'messagedb consumers --category account --json'));
   addFormatOptions(addTargetOptions(command)).action(async (options: CommonOptions & { category?: string }) => {
     await withRunner(context, options, async ({ runner }, output) => {
-      const streams = await runner.run(sql.positionStreams, [], context.signal);
+      const { signal } = context;
+      const streams = await runner.run(sql.positionStreams, [], signal);
       const heads = new Map<string, number>();
       const rows: ConsumerRow[] = [];
-      for (const [streamName, positionText, time] of streams) {
+      for (const [streamName, positionText, metadataText, time] of streams) {
         const positionStream = String(streamName);
         const category = consumerCategory(positionStream);
         if (options.category !== undefined && category !== options.category) continue;
-        if (!heads.has(category)) {
-          const [headRow] = await runner.run(sql.categoryHead, [category], context.signal);
-          heads.set(category, headRow?.[0] === null || headRow?.[0] === undefined ? 0 : Number(headRow[0]));
-        }
+        if (!heads.has(category)) heads.set(category, await newest(runner, sql.categoryHead, [category], signal));
         const head = heads.get(category) ?? 0;
         const position = recordedPosition(positionText);
+        const group = recordedConsumerGroup(parseMetadata(metadataText));
+        const lagFrom =
+          group === null ? head : await newest(runner, sql.consumerGroupShareHead, [category, group.member, group.size], signal);
         rows.push({
           positionStream,
           category,
           identifier: idOf(positionStream),
+          consumerGroup: group,
           position,
           head,
-          lag: position === null ? null : Math.max(0, head - position),
+          lag: position === null ? null : Math.max(0, lagFrom - position),
           recordedAt: parseUtcTimestamp(time),
         });
       }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import type { MessageDbClient } from '../../src/index.ts';
+import { consumerGroupMember, type MessageDbClient } from '../../src/index.ts';
 import { createDatabase, postgresClient, randomCategory } from '../support/databases.ts';
 import { assertFails, assertOk, records, runCli } from './cli-process.ts';
 
@@ -146,6 +146,27 @@ describe('messagedb stats and consumers on PostgreSQL', () => {
       ],
     );
     assert.ok(rows.every((row) => !Number.isNaN(Date.parse(String(row.recordedAt)))));
+  });
+
+  test("a group member whose records carry its group has its lag measured to the newest message of its share", async () => {
+    const category = randomCategory();
+    await client.writeMessages(Array.from({ length: 20 }, (_, index) => ({ streamName: `${category}-${index}`, type: 'Opened' })));
+    const messages = await client.getCategoryMessages(category);
+    const head = messages.at(-1)?.globalPosition ?? 0;
+    // The member that does not own the newest message: its share ends before the category's head.
+    const member = 1 - (consumerGroupMember(messages.at(-1)?.streamName ?? '', 2) ?? 0);
+    const shareHead = Math.max(...messages.filter((message) => consumerGroupMember(message.streamName, 2) === member).map((message) => message.globalPosition));
+    assert.ok(shareHead < head);
+    await client.writeMessage({
+      streamName: `${category}:position-member-${member}`,
+      type: 'Recorded',
+      data: { position: shareHead },
+      metadata: { localProperties: { consumerGroupMember: member, consumerGroupSize: 2 } },
+    });
+    const [row] = records(await runCli(['consumers', '--category', category, '--url', url]));
+    assert.deepEqual(row?.consumerGroup, { member, size: 2 });
+    assert.equal(row?.head, head);
+    assert.equal(row?.lag, 0);
   });
 
   test('consumers --category keeps one category', async () => {

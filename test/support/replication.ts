@@ -121,6 +121,8 @@ async function handOver(dir: string, user: PostgresUser | undefined): Promise<vo
 
 class StandbyServer implements Standby {
   #process: ChildProcess | undefined;
+  /** A test process that ends without remove() (a timeout, an interrupt) must not leave the standby running. */
+  readonly #onExit = (): void => void this.#process?.kill('SIGINT');
 
   constructor(
     readonly port: number,
@@ -155,11 +157,13 @@ class StandbyServer implements Standby {
     });
     child.stderr?.resume();
     this.#process = child;
+    process.once('exit', this.#onExit);
   }
 
   async stop(): Promise<void> {
     const child = this.#process;
     if (child === undefined) return;
+    process.off('exit', this.#onExit);
     this.#process = undefined;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());

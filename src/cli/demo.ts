@@ -12,16 +12,17 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { MessageDbClient } from '../client.js';
+import { MessageDbClient } from '../client.js';
 import type { NewMessage } from '../message.js';
 import { sleep } from '../runner.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { BalanceProjection, bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
-import { BalanceGroup } from './demo-group.js';
+import { BalanceGroup, type MemberReport } from './demo-group.js';
 import { addFormatOptions, addTargetOptions, examples, integerOption } from './options.js';
 import type { Output } from './output.js';
 import { ProgressBar } from './progress.js';
 import { formatCount } from './table.js';
+import type { OpenClient } from './target.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
 interface DemoOptions {
@@ -91,21 +92,40 @@ async function writeAndConsume(
   return run;
 }
 
-async function runDemo(client: MessageDbClient, where: string, options: DemoOptions, output: Output, signal: AbortSignal): Promise<BalanceCheck> {
+/**
+ * The client the consumer group runs on. On a server it gets a pool of its own: stopping a consumer
+ * aborts its read in flight, and the postgres engine's out-of-band cancel (pg_cancel_backend) can land
+ * after that read ended, on whatever statement the pooled connection runs next; here that would be
+ * the balance check's. PGlite cancels nothing.
+ */
+async function groupClient(opened: OpenClient): Promise<MessageDbClient> {
+  if (opened.target.kind !== 'postgres') return opened.client;
+  return MessageDbClient.connect({ connectionString: opened.target.url, applicationName: 'messagedb-cli-demo' });
+}
+
+async function runDemo(opened: OpenClient, options: DemoOptions, output: Output, signal: AbortSignal): Promise<BalanceCheck> {
+  const { client, target } = opened;
+  const where = target.description;
   const category = `account${randomBytes(3).toString('hex')}`;
   const say = (lines: string[]): Promise<void> => (output.format === 'table' ? output.lines(lines) : Promise.resolve());
   await say([`Bank demo: ${formatCount(options.events)} events to ${options.accounts} accounts in category ${category}, on ${where}`]);
 
   const { events, ledger } = bankEvents(category, options.accounts, options.events);
-  const group = new BalanceGroup(client, category, groupSize, signal);
+  const consumersClient = await groupClient(opened);
+  const group = new BalanceGroup(consumersClient, category, groupSize, signal);
   let run: DemoRun;
+  let members: MemberReport[];
   try {
-    run = await writeAndConsume(client, events, group, options.timeoutMs, signal);
+    try {
+      run = await writeAndConsume(client, events, group, options.timeoutMs, signal);
+    } finally {
+      // On every path (done, Ctrl-C, a failure) the members stop before the client is closed under them.
+      await group.stop();
+    }
+    members = await group.reports();
   } finally {
-    // On every path (done, Ctrl-C, a failure) the members stop before the client is closed under them.
-    await group.stop();
+    if (consumersClient !== client) await consumersClient.close();
   }
-  const members = await group.reports();
   const againstLedger = checkBalances(ledger, group.balances);
   const againstStore = checkBalances(await storeBalances(client, category, signal), group.balances);
   const check: BalanceCheck = {
@@ -168,9 +188,7 @@ export function registerDemo(program: Command, context: CliContext): void {
   addFormatOptions(addTargetOptions(command)).action(async (options: DemoOptions & CommonOptions) => {
     // Only an explicit --url sends the demo's writes to a server.
     const demoContext: CliContext = { ...context, env: {} };
-    const check = await withClient(demoContext, options, ({ client, target }, output) =>
-      runDemo(client, target.description, options, output, context.signal),
-    );
+    const check = await withClient(demoContext, options, (opened, output) => runDemo(opened, options, output, context.signal));
     if (!check.passed) throw new CliError(`the balance check failed (${check.mismatches.length} mismatches)`, ExitCode.failed);
   });
 }

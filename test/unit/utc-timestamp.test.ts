@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseUtcTimestamp } from '../../src/index.ts';
+
+// parseUtcTimestamp reads the usual shape at fixed offsets and falls back to a regular expression
+// for any other: both paths must agree with the ISO reading of the same wall-clock time as UTC.
+
+test('parseUtcTimestamp reads every fraction length from none to six digits', () => {
+  const cases: Array<[string, string]> = [
+    ['2026-11-27 00:10:51', '2026-11-27T00:10:51.000Z'],
+    ['2026-11-27 00:10:51.1', '2026-11-27T00:10:51.100Z'],
+    ['2026-11-27 00:10:51.12', '2026-11-27T00:10:51.120Z'],
+    ['2026-11-27 00:10:51.123', '2026-11-27T00:10:51.123Z'],
+    ['2026-11-27 00:10:51.1234', '2026-11-27T00:10:51.123Z'],
+    ['2026-11-27 00:10:51.000001', '2026-11-27T00:10:51.000Z'],
+    ['2026-11-27T00:10:51.999999', '2026-11-27T00:10:51.999Z'],
+  ];
+  for (const [text, iso] of cases) assert.equal(parseUtcTimestamp(text).toISOString(), iso, text);
+});
+
+test('parseUtcTimestamp agrees with the UTC reading of a timestamp for a spread of instants', () => {
+  for (let epoch = 0; epoch < 4_102_444_800_000; epoch += 86_399_999_937) {
+    const iso = new Date(epoch).toISOString();
+    const text = `${iso.slice(0, 10)} ${iso.slice(11, 23)}456`;
+    assert.equal(parseUtcTimestamp(text).getTime(), epoch, text);
+  }
+});
+
+test('parseUtcTimestamp reads a five-digit year through its fallback', () => {
+  assert.equal(parseUtcTimestamp('10000-01-01 00:00:00').getTime(), Date.UTC(10000, 0, 1));
+});
+
+test('parseUtcTimestamp gives an invalid date for text that is not a timestamp without time zone', () => {
+  for (const text of ['', 'infinity', '2026-11-27 00:10:51.', '2026-11-27 00:10:51.12a', '2026-11-27 00:10:51+00', '2026-11-27 00:10:51.1234567', 'x026-11-27 00:10:51']) {
+    assert.ok(Number.isNaN(parseUtcTimestamp(text).getTime()), text);
+  }
+});

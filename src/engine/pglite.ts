@@ -135,6 +135,10 @@ export class PgliteEngine implements Engine {
       return await work();
     } finally {
       this.#busy--;
+      // PGlite runs the statement synchronously in WebAssembly and resolves through microtasks
+      // only, so a loop of awaited calls would never let timers, I/O or signals run (a consumer's
+      // poll timer or Ctrl-C would wait for the loop to end). Yield to the event loop once per call.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

@@ -21,6 +21,10 @@ import { addFormatOptions, addTargetOptions, examples } from './options.js';
 import { formatTime } from './output.js';
 import { formatCount, renderTable, type Column } from './table.js';
 import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
+import { isAbortError } from '../errors.js';
+import { sleep } from '../runner.js';
+import { usageError } from './cli-error.js';
+import { serveConsumerMetrics } from './metrics-server.js';
 
 /** One consumer's row. */
 export interface ConsumerRow {
@@ -72,44 +76,88 @@ const columns: readonly Column<ConsumerRow>[] = [
   { header: 'RECORDED AT', cell: (r) => formatTime(r.recordedAt) },
 ];
 
+/** Every consumer position stream's row, optionally of one category. */
+async function consumerRows(runner: Runner, onlyCategory: string | undefined, signal: AbortSignal): Promise<ConsumerRow[]> {
+  const streams = await runner.run(sql.positionStreams, [], signal);
+  const heads = new Map<string, number>();
+  const rows: ConsumerRow[] = [];
+  for (const [streamName, positionText, metadataText, time] of streams) {
+    const positionStream = String(streamName);
+    const category = consumerCategory(positionStream);
+    if (onlyCategory !== undefined && category !== onlyCategory) continue;
+    if (!heads.has(category)) heads.set(category, await newest(runner, sql.categoryHead, [category], signal));
+    const head = heads.get(category) ?? 0;
+    const position = recordedPosition(positionText);
+    const group = recordedConsumerGroup(parseMetadata(metadataText));
+    const lagFrom =
+      group === null ? head : await newest(runner, sql.consumerGroupShareHead, [category, group.member, group.size], signal);
+    rows.push({
+      positionStream,
+      category,
+      identifier: idOf(positionStream),
+      consumerGroup: group,
+      position,
+      head,
+      lag: position === null ? null : Math.max(0, lagFrom - position),
+      recordedAt: parseUtcTimestamp(time),
+    });
+  }
+  return rows;
+}
+
 /** Adds `messagedb consumers` to the program. */
 export function registerConsumers(program: Command, context: CliContext): void {
   const command = program
     .command('consumers')
     .description('list consumer position streams with their position, the category head and the lag')
     .option('--category <category>', 'only consumers of this category')
-    .addHelpText('after', examples('messagedb consumers', 'messagedb consumers --category account --json'));
-  addFormatOptions(addTargetOptions(command)).action(async (options: CommonOptions & { category?: string }) => {
+    .option('--watch [ms]', 'refresh every ms milliseconds (default 2000) until Ctrl-C')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics (position, head, lag per consumer) on this port until Ctrl-C (0: any free port)')
+    .option('--metrics-host <host>', 'the address --metrics-port listens on', '127.0.0.1')
+    .addHelpText(
+      'after',
+      examples('messagedb consumers', 'messagedb consumers --category account --json', 'messagedb consumers --watch 1000', 'messagedb consumers --metrics-port 9464'),
+    );
+  type ConsumersOptions = CommonOptions & { category?: string; watch?: string | true; metricsPort?: string; metricsHost: string };
+  addFormatOptions(addTargetOptions(command)).action(async (options: ConsumersOptions) => {
+    if (options.metricsPort !== undefined) return serveMetrics(context, options);
+    const intervalMs = options.watch === undefined ? undefined : options.watch === true ? 2000 : Number(options.watch);
+    if (intervalMs !== undefined && (!Number.isSafeInteger(intervalMs) || intervalMs < 100)) {
+      throw usageError(`--watch takes an interval of at least 100 ms (got ${String(options.watch)})`);
+    }
     await withRunner(context, options, async ({ runner }, output) => {
       const { signal } = context;
-      const streams = await runner.run(sql.positionStreams, [], signal);
-      const heads = new Map<string, number>();
-      const rows: ConsumerRow[] = [];
-      for (const [streamName, positionText, metadataText, time] of streams) {
-        const positionStream = String(streamName);
-        const category = consumerCategory(positionStream);
-        if (options.category !== undefined && category !== options.category) continue;
-        if (!heads.has(category)) heads.set(category, await newest(runner, sql.categoryHead, [category], signal));
-        const head = heads.get(category) ?? 0;
-        const position = recordedPosition(positionText);
-        const group = recordedConsumerGroup(parseMetadata(metadataText));
-        const lagFrom =
-          group === null ? head : await newest(runner, sql.consumerGroupShareHead, [category, group.member, group.size], signal);
-        rows.push({
-          positionStream,
-          category,
-          identifier: idOf(positionStream),
-          consumerGroup: group,
-          position,
-          head,
-          lag: position === null ? null : Math.max(0, lagFrom - position),
-          recordedAt: parseUtcTimestamp(time),
-        });
+      const show = async (): Promise<void> => {
+        const rows = await consumerRows(runner, options.category, signal);
+        if (output.format === 'json') {
+          return output.records(rows.map((row) => ({ ...row, recordedAt: row.recordedAt.toISOString() })));
+        }
+        const table = rows.length === 0 ? ['(no consumer position streams)'] : renderTable(columns, rows, output.width);
+        // Watching on a terminal redraws in place; elsewhere each refresh follows the last.
+        const heading = intervalMs === undefined ? [] : [`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${new Date().toISOString()}  (every ${intervalMs} ms, Ctrl-C to stop)`];
+        return output.lines([...heading, ...table]);
+      };
+      if (intervalMs === undefined) return show();
+      try {
+        for (;;) {
+          await show();
+          await sleep(intervalMs, signal);
+        }
+      } catch (error) {
+        // Ctrl-C ends a watch normally.
+        if (!(isAbortError(error) && signal.aborted)) throw error;
       }
-      if (output.format === 'json') {
-        return output.records(rows.map((row) => ({ ...row, recordedAt: row.recordedAt.toISOString() })));
-      }
-      return output.lines(rows.length === 0 ? ['(no consumer position streams)'] : renderTable(columns, rows, output.width));
     });
+  });
+}
+
+/** `--metrics-port`: serve the consumers' figures to Prometheus until Ctrl-C. */
+async function serveMetrics(context: CliContext, options: CommonOptions & { category?: string; metricsPort?: string; metricsHost: string }): Promise<void> {
+  const port = Number(options.metricsPort);
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw usageError(`--metrics-port takes a port from 0 to 65535 (got ${String(options.metricsPort)})`);
+  await withRunner(context, options, async ({ runner }, output) => {
+    const served = await serveConsumerMetrics(options.metricsHost, port, () => consumerRows(runner, options.category, context.signal), context.signal);
+    output.note(`serving http://${options.metricsHost}:${served.port}/metrics (Ctrl-C to stop)`);
+    await served.closed;
   });
 }

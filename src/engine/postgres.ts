@@ -4,7 +4,7 @@
  * Statements are prepared once per connection by name; every column comes back as text.
  */
 import pg from 'pg';
-import { AbortError, PoolTimeoutError, TransactionRolledBackError } from '../errors.js';
+import { AbortError, InvalidArgumentError, PoolTimeoutError, TransactionRolledBackError } from '../errors.js';
 import { isConnectionFault } from '../postgres-error.js';
 import type { Statement } from '../sql.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
@@ -23,7 +23,12 @@ export interface PostgresEngineConfig {
 }
 
 const rawText = (value: string): string => value;
-const watchedClients = new WeakSet<pg.PoolClient>();
+/**
+ * Connections a cancel was sent to. pg_cancel_backend cancels whatever the backend runs when it
+ * arrives, which may be a later caller's statement once the aborted one has finished, so such a
+ * connection is closed, never pooled again.
+ */
+const cancelled = new WeakSet<pg.PoolClient>();
 const rawTypes = { getTypeParser: () => rawText };
 
 function startupOptions(config: PostgresEngineConfig): string {
@@ -32,6 +37,23 @@ function startupOptions(config: PostgresEngineConfig): string {
   // any value but 'off' enables it server-side, so it is never sent otherwise.
   if (config.allowCondition) options.push('-c message_store.sql_condition=on');
   return options.join(' ');
+}
+
+/**
+ * Read the target the way node-postgres will (a client object parses it; nothing connects), so a
+ * malformed one fails now with a typed error. At connect, a port that is not a number throws where
+ * no timeout ever ends the wait.
+ */
+function checkTarget(config: PostgresEngineConfig): void {
+  const argument = config.connectionString === undefined ? 'PGPORT' : 'connectionString';
+  let port: number;
+  try {
+    port = new pg.Client({ connectionString: config.connectionString }).port;
+  } catch (error) {
+    // node-postgres redacts the connection string from its URL errors; this message names none either.
+    throw new InvalidArgumentError('connectionString', 'is not a valid postgres:// URL', { cause: error });
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(argument, 'has a port that is not a number from 1 to 65535');
 }
 
 /** node-postgres pool behind the engine seam. */
@@ -44,6 +66,7 @@ export class PostgresEngine implements Engine {
   #listener: PostgresListener | undefined;
 
   constructor(config: PostgresEngineConfig) {
+    checkTarget(config);
     this.#config = config;
     this.#pool = new pg.Pool({
       connectionString: config.connectionString,
@@ -64,6 +87,11 @@ export class PostgresEngine implements Engine {
     // An idle pooled connection whose backend is terminated emits 'error'; the pool drops it and the
     // next acquire opens a fresh one. Without a listener, Node would crash the process.
     this.#pool.on('error', () => {});
+    // A checked-out connection that dies emits 'error' besides failing its query; the query's
+    // rejection is what reports it, so the event only needs a listener. It is attached as the
+    // connection opens: the server's termination notice can arrive in the same read as the end of
+    // the handshake, after the pool removed its own listener and before the caller gets the client.
+    this.#pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   async query(statement: Statement, values: readonly unknown[], options: QueryOptions = {}): Promise<unknown[][]> {
@@ -75,7 +103,8 @@ export class PostgresEngine implements Engine {
       failure = error;
       throw error;
     } finally {
-      client.release(failure !== undefined && isConnectionFault(failure) ? (failure as Error) : undefined);
+      const lost = failure !== undefined && isConnectionFault(failure);
+      client.release(lost ? (failure as Error) : cancelled.has(client) ? new Error('a cancel was sent to this connection') : undefined);
     }
   }
 
@@ -115,7 +144,7 @@ export class PostgresEngine implements Engine {
       if (commit.command === 'ROLLBACK') throw new TransactionRolledBackError({ cause: failure?.error });
       return result;
     } finally {
-      client.release(reusable ? undefined : new Error('transaction did not finish cleanly'));
+      client.release(reusable && !cancelled.has(client) ? undefined : new Error('transaction did not finish cleanly'));
     }
   }
 
@@ -163,12 +192,6 @@ export class PostgresEngine implements Engine {
     try {
       const client = await this.#pool.connect();
       this.onAcquireWait?.((performance.now() - started) / 1000);
-      // A checked-out connection that dies emits 'error' besides failing its query; the query's
-      // rejection is what reports it, so the event only needs a listener (or Node would crash).
-      if (!watchedClients.has(client)) {
-        watchedClients.add(client);
-        client.on('error', () => {});
-      }
       return client;
     } catch (error) {
       if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
@@ -189,13 +212,15 @@ export class PostgresEngine implements Engine {
     if (this.#config.preparedStatements) config.name = statement.name;
     if (signal === undefined) return (await client.query(config)).rows;
 
-    // Abort cancels the statement server-side (pg_cancel_backend on another connection), so the
-    // connection stays usable and nothing keeps running after the caller gave up. That connection
-    // is not a pooled one: with the pool full (the statement may hold its last connection), the
-    // cancel would wait for the very statement it is meant to stop.
+    // Abort cancels the statement server-side (pg_cancel_backend on another connection), so nothing
+    // keeps running after the caller gave up; this connection is then closed (see `cancelled`). The
+    // cancelling connection is not a pooled one: with the pool full (the statement may hold its last
+    // connection), the cancel would wait for the very statement it is meant to stop.
     const processId = (client as unknown as { processID?: number }).processID;
     const cancel = (): void => {
-      if (processId !== undefined) void this.#cancelBackend(processId);
+      if (processId === undefined) return;
+      cancelled.add(client);
+      void this.#cancelBackend(processId);
     };
     signal.addEventListener('abort', cancel, { once: true });
     try {

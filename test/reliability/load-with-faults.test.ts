@@ -9,10 +9,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import pg from 'pg';
 import { Consumer, MessageDbClient, consumerGroupMember, type Message } from '../../src/index.ts';
-import { adminQuery, onFileEnd } from '../support/databases.ts';
-import { startRestartableServer } from '../support/restartable-server.ts';
+import { adminQuery, onFileEnd, randomCategory } from '../support/databases.ts';
+import { startRestartableServer, type RestartableServer } from '../support/restartable-server.ts';
 import { loadSize as size, soak } from '../support/reliability-size.ts';
 import { spread, verify, type HandledRecord } from '../support/reliability-verdict.ts';
 import { runWriter, type Ack, type LoadData, type Workload } from '../support/reliability-workload.ts';
@@ -28,30 +29,62 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const retry = { initialDelayMs: 20, maxDelayMs: 500 };
 
 describe('load with faults', () => {
+  let server: RestartableServer;
+  let adminUrl: string;
+  let admin: MessageDbClient;
+  let roleUrl: URL;
+  before(async () => {
+    server = await startRestartableServer();
+    onFileEnd(() => server.remove());
+    await adminQuery('CREATE DATABASE mdbload', [], server.url());
+    adminUrl = server.url('mdbload');
+    admin = await MessageDbClient.connect({ connectionString: adminUrl, retry });
+    onFileEnd(() => admin.close());
+    await admin.install();
+    // Everything under test logs in as Message DB's own restricted role (a server of the test's own:
+    // the role is cluster-wide, and giving it a login is not for a shared server).
+    const rolePassword = randomBytes(9).toString('hex');
+    await adminQuery(`ALTER ROLE message_store LOGIN PASSWORD '${rolePassword}'`, [], adminUrl);
+    roleUrl = new URL(adminUrl);
+    roleUrl.username = 'message_store';
+    roleUrl.password = rolePassword;
+  });
+
+  const open = async (applicationName: string, maxPoolSize: number): Promise<MessageDbClient> => {
+    const client = await MessageDbClient.connect({ connectionString: roleUrl.toString(), applicationName, maxPoolSize, retry: { ...retry, maxAttempts: 20 } });
+    onFileEnd(() => client.close());
+    return client;
+  };
+
+  test('logged in as the restricted message_store role, the client verifies the install, writes, reads and runs a consumer; UPDATE and DELETE are refused', async () => {
+    const client = await open('rel-role', 2);
+    assert.deepEqual(await client.install(), { action: 'verified', version: '1.3.0' });
+    const category = randomCategory('role');
+    await client.writeMessages([{ streamName: `${category}-1`, type: 'Opened' }, { streamName: `${category}-1`, type: 'Closed' }], { expectedVersion: -1 });
+    assert.equal((await client.getCategoryMessages(category)).length, 2);
+    const handled: number[] = [];
+    const consumer = new Consumer(client, { category, identifier: 'role' }).onAny((message) => void handled.push(message.globalPosition));
+    const running = consumer.start();
+    while (handled.length < 2) await sleep(10);
+    await consumer.stop();
+    await running;
+    assert.equal((await consumer.stats()).recordedPosition, handled[1], 'the position was recorded as message_store');
+    const raw = new pg.Client({ connectionString: roleUrl.toString() });
+    await raw.connect();
+    try {
+      assert.equal((await raw.query('SELECT current_user AS name')).rows[0].name, 'message_store');
+      await assert.rejects(raw.query('UPDATE message_store.messages SET type = type'), { code: '42501' });
+      await assert.rejects(raw.query('DELETE FROM message_store.messages'), { code: '42501' });
+    } finally {
+      await raw.end();
+    }
+  });
+
   test(
     `${size.writers} writers, ${size.messages} messages, ${size.streams} streams in ${size.categories} categories, a ${size.groupSize}-member group at concurrency ${size.concurrency}, ` +
       `backends terminated every ${size.terminateEveryMs} ms and the server restarted once: every acknowledged write stored once, every message handled in stream order`,
     { timeout: soak ? 30 * 60_000 : 4 * 60_000 },
     async (t) => {
-      const server = await startRestartableServer();
-      onFileEnd(() => server.remove());
-      await adminQuery('CREATE DATABASE mdbload', [], server.url());
-      const adminUrl = server.url('mdbload');
-      const admin = await MessageDbClient.connect({ connectionString: adminUrl, retry });
-      onFileEnd(() => admin.close());
-      await admin.install();
-      // Everything under test logs in as Message DB's own restricted role.
-      const rolePassword = randomBytes(9).toString('hex');
-      await adminQuery(`ALTER ROLE message_store LOGIN PASSWORD '${rolePassword}'`, [], adminUrl);
-      const roleUrl = new URL(adminUrl);
-      roleUrl.username = 'message_store';
-      roleUrl.password = rolePassword;
-      const open = async (applicationName: string, maxPoolSize: number): Promise<MessageDbClient> => {
-        const client = await MessageDbClient.connect({ connectionString: roleUrl.toString(), applicationName, maxPoolSize, retry: { ...retry, maxAttempts: 20 } });
-        onFileEnd(() => client.close());
-        return client;
-      };
-
       const runId = randomBytes(4).toString('hex');
       const workload: Workload = {
         runId,

@@ -201,6 +201,25 @@ describe('transactions and the pool', () => {
     assert.ok(ms < 2000, `the abort took ${Math.round(ms)} ms`);
     assert.equal(await client.streamVersion(`${category}-1`), -1, 'nothing was written');
   });
+
+  test('an abort that comes as its statement finishes never cancels the next statement on that connection', async () => {
+    const { client, applicationName } = await open({ maxPoolSize: 1, connectTimeoutMs: 10_000 });
+    const [first, second] = [randomCategory(), randomCategory()];
+    const firstLock = await holdCategoryLock(database.url, first);
+    const secondLock = await holdCategoryLock(database.url, second);
+    const controller = new AbortController();
+    const aborted = client.writeMessage({ streamName: `${first}-1`, type: 'Raced' }, { signal: controller.signal }).then(() => 'written', (error: unknown) => error);
+    await untilBlocked(applicationName);
+    // The next caller waits for the only connection, and will block on the second lock.
+    const innocent = client.writeMessage({ streamName: `${second}-1`, type: 'Innocent' });
+    // The write can finish before the cancel reaches the server.
+    await firstLock.release();
+    controller.abort();
+    await aborted;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await secondLock.release();
+    assert.equal(await innocent, 0, 'the next statement was not cancelled');
+  });
 });
 
 describe('a network that fails under an open client', () => {

@@ -92,7 +92,7 @@ describe('processes killed with SIGKILL', () => {
       const kills = { writers: 0, members: 0 };
       const writersDone = (): boolean => next.every((sequence) => sequence >= size.messagesPerWriter);
       const started = performance.now();
-      while (!writersDone()) {
+      while (!writersDone() && kills.writers + kills.members < size.maxKills) {
         await sleep(randomInt(size.killEveryMs / 2, size.killEveryMs * 2));
         const killWriter = kills.writers <= kills.members;
         const pool = killWriter ? writers : members;

@@ -3,7 +3,9 @@
  * 100 `writeMessage` calls, and 1000-message stream and category reads, each the counterpart of
  * a pgbench anchor script.
  */
-import type { MessageDbClient } from '../src/index.ts';
+import { MessageDbClient } from '../src/index.ts';
+import { consumerWorkload } from './consumer.ts';
+import type { PeerConnection } from './peers/peer.ts';
 import * as fixtures from './fixtures.ts';
 import { closedLoop, rate, type Workload } from './measure.ts';
 
@@ -55,4 +57,26 @@ export async function seedReads(client: MessageDbClient): Promise<void> {
     const streamName = `${fixtures.readCategory}-seed${index}`;
     await client.writeMessages(Array.from({ length: 100 }, () => ({ streamName, type: 'Deposited', data: fixtures.batchData })));
   }
+}
+
+/**
+ * This client's workloads on the bench database, for a host process of their own (peers/host.ts)
+ * like every peer's, so no contender runs in the process that orchestrates the bench.
+ */
+export async function openClient(url: string): Promise<PeerConnection> {
+  const client = await MessageDbClient.connect({ connectionString: url, applicationName: 'messagedb-bench' });
+  return {
+    workloads: [
+      singleWrite(client),
+      batchWrite(client, 10),
+      batchWrite(client, 100),
+      batchWrite(client, 1000),
+      transactionWrite(client, 100),
+      streamRead(client),
+      categoryRead(client),
+      consumerWorkload(client, url),
+      consumerWorkload(client, url, 1000),
+    ],
+    close: () => client.close(),
+  };
 }

@@ -33,8 +33,11 @@ export function formatRate(value: number | undefined): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-export function formatRatio(value: number | undefined): string {
-  return value === undefined || !Number.isFinite(value) ? 'n/a' : `${value.toFixed(2)}x`;
+/** `1.23x`; with a target, three decimals where two would round onto the target from below. */
+export function formatRatio(value: number | undefined, target?: number): string {
+  if (value === undefined || !Number.isFinite(value)) return 'n/a';
+  const close = target !== undefined && value < target && Number(value.toFixed(2)) >= target;
+  return `${value.toFixed(close ? 3 : 2)}x`;
 }
 
 const verdict = (ratio: number, target: number | undefined): string =>
@@ -78,7 +81,7 @@ function pgbenchSection(results: BenchResults): string[] {
     const target = row.anchor?.target;
     lines.push(
       `| ${row.label} | ${formatRate(medianOf(results, row.client))} | ${anchorName(row)} | ${formatRate(row.anchor && medianOf(results, row.anchor.key))} | ` +
-        `${formatRatio(ratio)} | ${target === undefined ? '' : `>= ${target}x`} | ${verdict(ratio, target)} |`,
+        `${formatRatio(ratio, target)} | ${target === undefined ? '' : `>= ${target}x`} | ${verdict(ratio, target)} |`,
     );
   }
   return lines;
@@ -98,7 +101,7 @@ function peerSection(results: BenchResults): string[] {
       if (compared === undefined || !results.rounds.has(compared.key)) return '—';
       const ratio = pairedRatio(results.rounds, row.client, compared.key);
       const target = compared.target === undefined ? '' : ` ${verdict(ratio, compared.target)} (>= ${compared.target}x)`;
-      return `${formatRate(medianOf(results, compared.key))} (client ${formatRatio(ratio)})${target}`;
+      return `${formatRate(medianOf(results, compared.key))} (client ${formatRatio(ratio, compared.target)})${target}`;
     });
     lines.push(`| ${row.label} | ${formatRate(medianOf(results, row.client))} | ${cells.join(' | ')} |`);
   }

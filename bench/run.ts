@@ -14,7 +14,7 @@ import { groupByRow } from './rows.ts';
 import { anchorScripts, Pgbench, pgbenchVersion } from './pgbench.ts';
 import { openPeers } from './peers/index.ts';
 import { writeReport, type BenchResults } from './report.ts';
-import { consumerWorkload, runConsumerLatency } from './consumer.ts';
+import { runConsumerLatency } from './consumer.ts';
 import { runMemory } from './memory.ts';
 import { runScaling } from './scaling.ts';
 import { analyze, createBenchDatabase } from './server.ts';
@@ -51,17 +51,17 @@ try {
     } else {
       results.notes.push('pgbench is not on the PATH: the anchor columns are empty and no client/pgbench ratio was measured.');
     }
-    workloads.push(
-      clientWorkloads.singleWrite(client),
-      clientWorkloads.batchWrite(client, 10),
-      clientWorkloads.batchWrite(client, 100),
-      clientWorkloads.batchWrite(client, 1000),
-      clientWorkloads.transactionWrite(client, 100),
-      clientWorkloads.streamRead(client),
-      clientWorkloads.categoryRead(client),
-    );
   }
-  if (options.only.includes('consumer')) workloads.push(consumerWorkload(client, database.url), consumerWorkload(client, database.url, 1000));
+  if (options.only.includes('core') || options.only.includes('consumer')) {
+    // This client runs in a host process like each peer, not in the process that orchestrates.
+    const own = await openPeers(database.url, log, ['client']);
+    closers.push(() => own.close());
+    const isConsumer = (key: string): boolean => key.startsWith('client.consumer');
+    workloads.push(
+      ...own.workloads.filter((workload) => (isConsumer(workload.key) ? options.only.includes('consumer') : options.only.includes('core'))),
+    );
+    results.notes.push(...own.notes);
+  }
   if (options.only.includes('peers')) {
     const opened = await openPeers(database.url, log);
     closers.push(() => opened.close());

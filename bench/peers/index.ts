@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Workload } from '../measure.ts';
 import type { HostReply, HostRequest } from './host.ts';
-import { openers, type PeerName } from './openers.ts';
+import { peerNames, type PeerName } from './openers.ts';
 
 const hostPath = fileURLToPath(new URL('./host.ts', import.meta.url));
 
@@ -58,12 +58,15 @@ async function openHost(peer: PeerName, url: string): Promise<{ child: ChildProc
   return { child, workloads, notes: ready.notes };
 }
 
-/** Open every peer; a peer whose workload fails later reports NaN for it and a note. */
-export async function openPeers(url: string, log: (line: string) => void = () => {}): Promise<OpenedPeers> {
+/**
+ * Open each named contender (default: every peer) in its own process; a contender whose workload
+ * fails later reports NaN for it and a note.
+ */
+export async function openPeers(url: string, log: (line: string) => void = () => {}, names: readonly PeerName[] = peerNames): Promise<OpenedPeers> {
   const children: ChildProcess[] = [];
   const workloads: Workload[] = [];
   const notes: string[] = [];
-  for (const peer of Object.keys(openers) as PeerName[]) {
+  for (const peer of names) {
     try {
       const host = await openHost(peer, url);
       children.push(host.child);

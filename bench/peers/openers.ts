@@ -1,4 +1,5 @@
-/** The peer clients by name, each opened on the bench database. */
+/** The contenders by name, each opened on the bench database in a host process of its own: this client and its peers. */
+import { openClient } from '../client-workloads.ts';
 import { openEmmett } from './emmett.ts';
 import { openMessageDbConnector } from './message-db-connector.ts';
 import { openMessageStoreConnector } from './message-store-connector.ts';
@@ -6,6 +7,7 @@ import type { PeerConnection } from './peer.ts';
 import { openPgBaseline } from './pg-baseline.ts';
 
 export const openers = {
+  client: openClient,
   pg: openPgBaseline,
   msc: openMessageStoreConnector,
   mdbc: openMessageDbConnector,
@@ -13,6 +15,9 @@ export const openers = {
 } satisfies Record<string, (url: string) => Promise<PeerConnection>>;
 
 export type PeerName = keyof typeof openers;
+
+/** The peers, without this client. */
+export const peerNames = (Object.keys(openers) as PeerName[]).filter((name) => name !== 'client');
 
 export function openPeer(name: PeerName, url: string): Promise<PeerConnection> {
   const open = openers[name];

@@ -26,6 +26,16 @@ interface Fault {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Statements the clients retried after a connection fault, from their metrics. */
+async function retried(clients: MessageDbClient[]): Promise<number> {
+  let total = 0;
+  for (const client of clients) {
+    const line = (await client.metrics().metrics()).split('\n').find((text) => text.startsWith('messagedb_retries_total '));
+    total += Number(line?.split(' ')[1] ?? 0);
+  }
+  return total;
+}
 const retry = { initialDelayMs: 20, maxDelayMs: 500 };
 
 describe('load with faults', () => {
@@ -51,7 +61,7 @@ describe('load with faults', () => {
   });
 
   const open = async (applicationName: string, maxPoolSize: number): Promise<MessageDbClient> => {
-    const client = await MessageDbClient.connect({ connectionString: roleUrl.toString(), applicationName, maxPoolSize, retry: { ...retry, maxAttempts: 20 } });
+    const client = await MessageDbClient.connect({ connectionString: roleUrl.toString(), applicationName, maxPoolSize, metrics: true, retry: { ...retry, maxAttempts: 20 } });
     onFileEnd(() => client.close());
     return client;
   };
@@ -241,6 +251,7 @@ describe('load with faults', () => {
         writeCalls: writerFigures.reduce((sum, w) => sum + w.calls, 0),
         expectedVersionConflicts: writerFigures.reduce((sum, w) => sum + w.conflicts, 0),
         callsRetriedByWriters: writerFigures.reduce((sum, w) => sum + w.retriedCalls, 0),
+        statementsRetriedByClients: await retried([...writerClients, ...memberClients]),
         terminations: faults.filter((fault) => fault.kind === 'terminate').length,
         backendsTerminated: faults.filter((fault) => fault.kind === 'terminate').reduce((sum, fault) => sum + fault.detail, 0),
         restartDowntimeMs: Math.round(restart?.detail ?? 0),
@@ -249,6 +260,13 @@ describe('load with faults', () => {
         terminationRecoveryEndToEndMs: spread(terminations.map((fault) => Math.round(fault.endToEndMs))),
         consumersReplaced: replaced.length,
         consumerLagAtEnd: spread(lags),
+        faults: recovery.map((fault) => ({
+          kind: fault.kind,
+          atSeconds: Number(((fault.at - started) / 1000).toFixed(1)),
+          [fault.kind === 'restart' ? 'downMs' : 'backends']: Math.round(fault.detail),
+          writeMs: Math.round(fault.writeMs),
+          endToEndMs: Math.round(fault.endToEndMs),
+        })),
       };
       t.diagnostic(`load-with-faults ${JSON.stringify(report)}`);
       if (process.env.MESSAGE_DB_RELIABILITY_REPORT) appendFileSync(process.env.MESSAGE_DB_RELIABILITY_REPORT, `${JSON.stringify({ suite: 'load-with-faults', ...report })}\n`);

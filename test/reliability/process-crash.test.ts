@@ -13,7 +13,7 @@ import type { Message } from '../../src/index.ts';
 import { createDatabase, postgresClient } from '../support/databases.ts';
 import { startChild, type Child } from '../support/reliability-children.ts';
 import { crashSize as size, soak } from '../support/reliability-size.ts';
-import { verify, type HandledRecord } from '../support/reliability-verdict.ts';
+import { spread, verify, type HandledRecord } from '../support/reliability-verdict.ts';
 import { planBatch, type Ack, type LoadData, type Workload } from '../support/reliability-workload.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,7 +39,9 @@ describe('processes killed with SIGKILL', () => {
       const acks: Ack[] = [];
       const next = new Array<number>(size.writers).fill(0);
       const writers: Child[] = [];
-      const startWriter = (writer: number): void => {
+      // Recovery: from a kill to the restarted process's first acknowledged write or handled message.
+      const recoveries = { writers: [] as number[], members: [] as number[] };
+      const startWriter = (writer: number, killedAt?: number): void => {
         writers[writer] = startChild(
           'test/support/reliability-writer-process.ts',
           {
@@ -57,6 +59,8 @@ describe('processes killed with SIGKILL', () => {
             assert.equal(positions.length, batch.length, 'an ack covers its whole batch');
             acks.push({ writer, sequence, ids: batch.map((m) => m.id as string), streamNames: batch.map((m) => m.streamName), positions, startedAt: 0, ackedAt: 0 });
             next[writer] = sequence + batch.length;
+            if (killedAt !== undefined) recoveries.writers.push(performance.now() - killedAt);
+            killedAt = undefined;
           },
         );
       };
@@ -66,7 +70,7 @@ describe('processes killed with SIGKILL', () => {
       const handledIds = new Set<string>();
       const members: Child[] = [];
       let runs = 0;
-      const startMember = (member: number): void => {
+      const startMember = (member: number, killedAt?: number): void => {
         const run = ++runs;
         members[member] = startChild(
           'test/support/reliability-consumer-process.ts',
@@ -81,6 +85,8 @@ describe('processes killed with SIGKILL', () => {
             const [, id, streamName, position, globalPosition] = match as unknown as [string, string, string, string, string];
             handled.push({ member, run, id, streamName, position: Number(position), globalPosition: Number(globalPosition) });
             handledIds.add(id);
+            if (killedAt !== undefined) recoveries.members.push(performance.now() - killedAt);
+            killedAt = undefined;
           },
         );
       };
@@ -100,14 +106,15 @@ describe('processes killed with SIGKILL', () => {
         const candidates = pool.map((child, index) => ({ child, index })).filter(({ child, index }) => child.alive && child.lines > 0 && (!killWriter || next[index]! < size.messagesPerWriter));
         if (candidates.length === 0) continue;
         const { child, index } = candidates[randomInt(candidates.length)]!;
+        const killedAt = performance.now();
         child.kill('SIGKILL');
         assert.equal(await child.exited, 'SIGKILL');
         if (killWriter) {
           kills.writers++;
-          startWriter(index);
+          startWriter(index, killedAt);
         } else {
           kills.members++;
-          startMember(index);
+          startMember(index, killedAt);
         }
       }
       for (const writer of writers) assert.equal(await writer.exited, 0, 'every writer finished its plan');
@@ -143,6 +150,9 @@ describe('processes killed with SIGKILL', () => {
         writerKills: kills.writers,
         memberKills: kills.members,
         mostReplayedByOneRestart: Math.max(0, ...replays.values()),
+        // Mostly the start-up of a new Node process with tsx.
+        writerRecoveryMs: spread(recoveries.writers.map(Math.round)),
+        memberRecoveryMs: spread(recoveries.members.map(Math.round)),
         replayBound: bound,
       };
       t.diagnostic(`process-crash ${JSON.stringify(report)}`);

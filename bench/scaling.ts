@@ -67,7 +67,7 @@ export async function runScaling(url: string, options: BenchOptions, log: (line:
   return {
     description:
       `Single writes by ${callers} concurrent callers through one client, against its \`maxPoolSize\`, spread over 1, 4 or 16 categories; ` +
-      `pgbench runs w_distinct (one category) on as many connections as the pool. ${rounds === 1 ? 'One' : `Median of ${rounds}`} ${seconds} s run per point.`,
+      `pgbench runs w_distinct (one category) on as many connections as the pool. ${rounds === 1 ? `One ${seconds} s run` : `The median of ${rounds} runs of ${seconds} s`} per point.`,
     poolSizes,
     series: all,
     charts: [

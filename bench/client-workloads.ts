@@ -3,6 +3,9 @@
  * 100 `writeMessage` calls, and 1000-message stream and category reads, each the counterpart of
  * a pgbench anchor script.
  */
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ExportResult } from '@opentelemetry/core';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { MessageDbClient } from '../src/index.ts';
 import { consumerWorkload } from './consumer.ts';
 import type { PeerConnection } from './peers/peer.ts';
@@ -65,9 +68,19 @@ export async function seedReads(client: MessageDbClient): Promise<void> {
  */
 export async function openClient(url: string): Promise<PeerConnection> {
   const client = await MessageDbClient.connect({ connectionString: url, applicationName: 'messagedb-bench' });
+  // The same client with metrics (a prom-client registry) and tracing (the OpenTelemetry SDK,
+  // batching spans to an exporter that drops them) on: what telemetry costs a single write.
+  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DroppingExporter())] });
+  const observed = await MessageDbClient.connect({
+    connectionString: url,
+    applicationName: 'messagedb-bench',
+    metrics: true,
+    tracing: provider.getTracer('messagedb-bench'),
+  });
   return {
     workloads: [
       singleWrite(client),
+      { ...singleWrite(observed), key: 'client.single-write-telemetry' },
       batchWrite(client, 10),
       batchWrite(client, 100),
       batchWrite(client, 1000),
@@ -77,6 +90,19 @@ export async function openClient(url: string): Promise<PeerConnection> {
       consumerWorkload(client, url),
       consumerWorkload(client, url, 1000),
     ],
-    close: () => client.close(),
+    close: async () => {
+      await Promise.all([client.close(), observed.close()]);
+      await provider.shutdown();
+    },
   };
+}
+
+/** Takes finished spans and drops them: the SDK's work is measured, not an exporter's I/O. */
+class DroppingExporter implements SpanExporter {
+  export(_spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -38,6 +38,13 @@ export const rows: Row[] = [
     },
   },
   {
+    // Issue 5: metrics and tracing on must cost under 5% of single-write throughput. The "anchor"
+    // here is this client with telemetry off, measured in the same slices.
+    label: 'single write, metrics + tracing on (vs. off)',
+    client: 'client.single-write-telemetry',
+    anchor: { key: 'client.single-write', target: 0.95 },
+  },
+  {
     label: 'batch of 100 (writeMessages)',
     client: 'client.batch-100',
     anchor: { key: 'pgbench.w_pipe100', target: 0.85 },

@@ -6,7 +6,7 @@
 import type { MessageDbClient } from '../client.js';
 import { AbortError, isConnectionError, isPoolTimeoutError } from '../errors.js';
 import type { Message } from '../message.js';
-import { backoffDelay } from '../runner.js';
+import { backoffDelay, sleep } from '../runner.js';
 import { cardinalId } from '../stream-name.js';
 import { resolveConsumerConfig, type ConsumerConfig, type ResolvedConsumerConfig } from './consumer-config.js';
 import { ConsumerError, HandlerError } from './consumer-errors.js';
@@ -277,24 +277,9 @@ export class Consumer {
       const decision = this.#config.onError === undefined ? 'stop' : await this.#config.onError(error, message, attempt);
       if (decision === 'skip') return;
       if (decision !== 'retry') throw error;
-      await this.#pause(backoffDelay(attempt, this.#config.retry), signal);
+      // A stop request ends the wait (AbortError) and leaves the message unhandled.
+      await sleep(backoffDelay(attempt, this.#config.retry), signal);
     }
-  }
-
-  /** Wait before a handler retry; a stop request ends the wait and leaves the message unhandled. */
-  #pause(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const stop = (): void => {
-        clearTimeout(timer);
-        reject(new AbortError({ cause: signal.reason }));
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', stop);
-        resolve();
-      }, ms);
-      if (signal.aborted) stop();
-      else signal.addEventListener('abort', stop, { once: true });
-    });
   }
 
   /** A message was handled; `prefix` is the newest message with none unhandled before it. */

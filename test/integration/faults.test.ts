@@ -16,22 +16,9 @@ import {
   StatementTimeoutError,
 } from '../../src/index.ts';
 import { createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
+import { holdCategoryLock } from '../support/category-lock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { freePort } from '../support/test-server.ts';
-
-/** Hold Message DB's category write lock from another session, as a long transaction would. */
-async function holdCategoryLock(url: string, category: string): Promise<{ release(): Promise<void> }> {
-  const holder = new pg.Client({ connectionString: url, options: '-c search_path=message_store,public' });
-  await holder.connect();
-  await holder.query('BEGIN');
-  await holder.query('SELECT pg_advisory_xact_lock(hash_64($1))', [category]);
-  return {
-    release: async () => {
-      await holder.query('COMMIT');
-      await holder.end();
-    },
-  };
-}
 
 async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

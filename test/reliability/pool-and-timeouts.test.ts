@@ -21,21 +21,8 @@ import {
   type Transaction,
 } from '../../src/index.ts';
 import { adminQuery, createDatabase, engines, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
+import { holdCategoryLock } from '../support/category-lock.ts';
 import { startFaultProxy, type FaultProxy } from '../support/reliability-proxy.ts';
-
-/** Hold Message DB's write lock of `category` from another session until released. */
-async function holdCategoryLock(url: string, category: string): Promise<{ release(): Promise<void> }> {
-  const holder = new pg.Client({ connectionString: url, options: '-c search_path=message_store,public' });
-  await holder.connect();
-  await holder.query('BEGIN');
-  await holder.query('SELECT pg_advisory_xact_lock(hash_64($1))', [category]);
-  return {
-    release: async () => {
-      await holder.query('COMMIT');
-      await holder.end();
-    },
-  };
-}
 
 /** Resolves once a session of `applicationName` waits on an advisory lock (a write blocked by `holdCategoryLock`). */
 async function untilBlocked(applicationName: string): Promise<void> {

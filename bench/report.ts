@@ -21,6 +21,8 @@ export interface BenchResults {
   scaling?: ScalingResult;
   consumer?: ConsumerRow[];
   memory?: MemoryRow[];
+  /** The markdown of bench/replicas.ts (reads with 0, 1 and 2 hot standbys), run as a child process. */
+  replicas?: string;
   notes: string[];
   elapsedSeconds?: number;
 }
@@ -203,6 +205,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     '',
     ...memorySection(results),
     '',
+    ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
     ...(results.notes.length === 0 ? [] : ['## Notes from this run', '', ...results.notes.map((note) => `- ${note}`), '']),
     notes.trim(),
     '',

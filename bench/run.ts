@@ -95,10 +95,32 @@ try {
     results.notes.push(...memory.notes);
   }
 
+  if (options.only.includes('replicas')) {
+    // Its own servers (a primary and two hot standbys), so it runs as a process of its own after the rest.
+    log('replicas: reads with 0, 1 and 2 hot standbys');
+    results.replicas = await runReplicasBench(options.rounds, Math.max(options.seconds, 2), log);
+  }
+
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
   results.environment.loadAtEnd = currentLoad();
   await writeReport(results, log);
 } finally {
   for (const close of closers.reverse()) await close().catch(() => {});
   await database.drop();
+}
+
+/** Run bench/replicas.ts and return its markdown (its progress goes to our log). */
+async function runReplicasBench(rounds: number, seconds: number, log: (line: string) => void): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./replicas.ts', import.meta.url).pathname, '--rounds', String(rounds), '--seconds', String(seconds), '--out', '-'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let markdown = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (markdown += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) if (line !== '') log(`  ${line}`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`bench/replicas.ts exited with ${code}`);
+  return markdown;
 }

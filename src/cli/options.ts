@@ -33,6 +33,17 @@ export function integerOption(min: number): (text: string) => number {
 }
 
 /** `--group member/size`, checked as the server checks it. */
+/**
+ * The filters `read` and `tail` share: `--type` (repeatable), `--correlation` and `--group`,
+ * the last two for categories only.
+ */
+export function addMessageFilterOptions(command: Command): Command {
+  return command
+    .option('--type <type>', 'only messages of this type (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--correlation <category>', 'category only: messages whose metadata correlationStreamName is in this category')
+    .option('--group <member/size>', 'category only: the share of consumer group member/size, e.g. 0/3', consumerGroupOption);
+}
+
 export function consumerGroupOption(text: string): ConsumerGroup {
   const parts = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (parts === null) throw new CommanderArgumentError(`must be member/size, e.g. 0/3 (got ${JSON.stringify(text)})`);

@@ -9,7 +9,7 @@ import type { Message } from '../message.js';
 import type { ConsumerGroup } from '../read.js';
 import { isCategory } from '../stream-name.js';
 import { CliError, ExitCode, usageError } from './cli-error.js';
-import { addFormatOptions, addTargetOptions, consumerGroupOption, examples, integerOption } from './options.js';
+import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
@@ -45,8 +45,6 @@ export async function assertHasMessages(client: MessageDbClient, name: string, s
   if (empty) throw new CliError(`${isCategory(name) ? 'category' : 'stream'} ${name} has no messages`, ExitCode.notFound);
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 /** Adds `messagedb read` to the program. */
 export function registerRead(program: Command, context: CliContext): void {
   const command = program
@@ -55,9 +53,6 @@ export function registerRead(program: Command, context: CliContext): void {
     .argument('<stream-or-category>', 'a stream name (account-123) or a category (account)')
     .option('--position <n>', 'first position to read: stream position, or global position for a category', integerOption(0))
     .option('--limit <n>', 'print at most n messages', integerOption(1))
-    .option('--type <type>', 'only messages of this type (repeatable)', collect)
-    .option('--correlation <category>', "category only: messages whose metadata correlationStreamName is in this category")
-    .option('--group <member/size>', 'category only: the share of consumer group member/size, e.g. 0/3', consumerGroupOption)
     .addHelpText(
       'after',
       examples(
@@ -67,7 +62,7 @@ export function registerRead(program: Command, context: CliContext): void {
         'messagedb read account --correlation transfer',
       ),
     );
-  addFormatOptions(addTargetOptions(command)).action(async (name: string, options: ReadCommandOptions) => {
+  addFormatOptions(addTargetOptions(addMessageFilterOptions(command))).action(async (name: string, options: ReadCommandOptions) => {
     checkFilters(name, options);
     await withClient(context, options, async ({ client }, output) => {
       const printer = new MessagePrinter(output);

@@ -9,7 +9,7 @@ import { isAbortError } from '../errors.js';
 import type { Message } from '../message.js';
 import { sleep } from '../runner.js';
 import { isCategory } from '../stream-name.js';
-import { addFormatOptions, addTargetOptions, consumerGroupOption, examples, integerOption } from './options.js';
+import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
 import { checkFilters, typeFilter, type MessageFilterOptions } from './read.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
@@ -43,8 +43,6 @@ async function fetchBatch(
   return { batch, next: (batch.at(-1)?.position ?? position - 1) + 1 };
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 /** Adds `messagedb tail` to the program. */
 export function registerTail(program: Command, context: CliContext): void {
   const command = program
@@ -53,15 +51,12 @@ export function registerTail(program: Command, context: CliContext): void {
     .argument('<category>', 'a category (account), or a stream name (account-123)')
     .option('--position <n>', 'start here (global position for a category) instead of after the newest message', integerOption(0))
     .option('--limit <n>', 'stop after n messages', integerOption(1))
-    .option('--type <type>', 'only messages of this type (repeatable)', collect)
-    .option('--correlation <category>', "category only: messages whose metadata correlationStreamName is in this category")
-    .option('--group <member/size>', 'category only: the share of consumer group member/size', consumerGroupOption)
     .option('--poll-interval-ms <ms>', 'wait this long after an empty read', integerOption(1), 200)
     .addHelpText(
       'after',
       examples('messagedb tail account', 'messagedb tail account --type Withdrawn --json', 'messagedb tail account --position 1 --limit 10'),
     );
-  addFormatOptions(addTargetOptions(command)).action(async (name: string, options: TailCommandOptions) => {
+  addFormatOptions(addTargetOptions(addMessageFilterOptions(command))).action(async (name: string, options: TailCommandOptions) => {
     checkFilters(name, options);
     await withClient(context, options, async ({ client }, output) => {
       const { signal } = context;

@@ -3,8 +3,7 @@
  * asked for). Labels are bounded: operation kinds and outcomes, and for consumers their configured
  * category and identifier; never a stream name.
  */
-import { createRequire } from 'node:module';
-import { MessageDbError } from '../errors.js';
+import { loadOptionalPeer } from './optional-peer.js';
 import type { PoolStats } from '../engine/engine.js';
 import type { ReplicaSetStats } from '../replica/replica-stats.js';
 
@@ -36,18 +35,8 @@ interface WatchedReplicas {
 /** Replica sets reported by each registry's replica gauges. */
 const replicasByRegistry = new WeakMap<object, Set<WatchedReplicas>>();
 
-let promClient: PromClient | undefined;
-
 /** Load prom-client, or explain how to get it. */
-export function loadPromClient(): PromClient {
-  if (promClient !== undefined) return promClient;
-  try {
-    promClient = createRequire(import.meta.url)('prom-client') as PromClient;
-    return promClient;
-  } catch (error) {
-    throw new MessageDbError('Metrics need the prom-client package: npm install prom-client', 'INVALID_ARGUMENT', { cause: error });
-  }
-}
+export const loadPromClient = (): PromClient => loadOptionalPeer<PromClient>('prom-client', 'Metrics');
 
 /** Latency buckets in seconds, from 100 µs (a local write) to 10 s. */
 const durationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

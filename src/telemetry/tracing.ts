@@ -3,24 +3,13 @@
  * tracing is asked for). Trace context travels with messages as a W3C `traceparent` in
  * `metadata.properties`, which Eventide's `follow` copies to the messages that follow.
  */
-import { createRequire } from 'node:module';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
-import { MessageDbError } from '../errors.js';
+import { loadOptionalPeer } from './optional-peer.js';
 
 type OtelApi = typeof import('@opentelemetry/api');
 
-let otel: OtelApi | undefined;
-
 /** Load @opentelemetry/api, or explain how to get it. */
-export function loadOtel(): OtelApi {
-  if (otel !== undefined) return otel;
-  try {
-    otel = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
-    return otel;
-  } catch (error) {
-    throw new MessageDbError('Tracing needs the @opentelemetry/api package: npm install @opentelemetry/api', 'INVALID_ARGUMENT', { cause: error });
-  }
-}
+export const loadOtel = (): OtelApi => loadOptionalPeer<OtelApi>('@opentelemetry/api', 'Traces');
 
 /** The metadata property that carries trace context. */
 export const TRACEPARENT = 'traceparent';

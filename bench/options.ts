@@ -13,7 +13,7 @@ export interface BenchOptions {
   /** An admin URL of a server to create the bench database on; else an embedded server is started. */
   url: string | undefined;
   rounds: number;
-  /** Seconds per measurement (whole seconds: pgbench's -T). */
+  /** Seconds per workload per round; fractions are fine (pgbench's shorter turns are -t runs sized from its last rate). */
   seconds: number;
   only: Section[];
   /** Where the markdown report goes (`-` prints it only). */
@@ -47,7 +47,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${values.rounds})\n${usage}`);
-  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a positive integer (got ${values.seconds})\n${usage}`);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--seconds must be a positive number (got ${values.seconds})\n${usage}`);
   if (!Number.isInteger(Number(values['memory-messages'])) || Number(values['memory-messages']) < 1000) {
     throw new Error(`--memory-messages must be an integer of at least 1000 (got ${values['memory-messages']})\n${usage}`);
   }

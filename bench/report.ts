@@ -5,9 +5,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { ConsumerRow } from './consumer.ts';
+import type { ConsumerRow } from '../src/bench/consumer.ts';
 import type { Environment } from './environment.ts';
-import { median, pairedRatio, type Rounds } from './measure.ts';
+import { median, pairedRatio, type Rounds } from '../src/bench/measure.ts';
 import type { MemoryRow } from './memory.ts';
 import type { BenchOptions } from './options.ts';
 import { peers, rows, type Row } from './rows.ts';

@@ -1,4 +1,5 @@
-import type { Workload } from './measure.ts';
+import { counterpart } from '../src/bench/counterparts.ts';
+import { groupWorkloads, type Workload } from '../src/bench/measure.ts';
 
 /**
  * The rows of the report: which client workload is compared with which pgbench anchor and which
@@ -25,11 +26,15 @@ export interface Row {
   peers?: Partial<Record<PeerKey, { key: string; target?: number }>>;
 }
 
+/** A row of this client against its pgbench anchor (src/bench/counterparts.ts), with the ratio it has to reach. */
+function anchored(client: string, target?: number): Row {
+  const { label, anchor } = counterpart(client);
+  return { label, client, anchor: target === undefined ? { key: anchor } : { key: anchor, target } };
+}
+
 export const rows: Row[] = [
   {
-    label: 'single write (1 connection)',
-    client: 'client.single-write',
-    anchor: { key: 'pgbench.w_distinct', target: 0.9 },
+    ...anchored('client.single-write', 0.9),
     peers: {
       pg: { key: 'pg.single-write', target: 1.0 },
       msc: { key: 'msc.single-write', target: 1.0 },
@@ -45,27 +50,18 @@ export const rows: Row[] = [
     anchor: { key: 'client.single-write', target: 0.95 },
   },
   {
-    label: 'batch of 100 (writeMessages)',
-    client: 'client.batch-100',
-    anchor: { key: 'pgbench.w_pipe100', target: 0.85 },
+    ...anchored('client.batch-100', 0.85),
     peers: {
       pg: { key: 'pg.transaction-100', target: 2.5 },
       msc: { key: 'msc.batch-100' },
       emmett: { key: 'emmett.batch-100' },
     },
   },
-  { label: 'batch of 10 (writeMessages)', client: 'client.batch-10', anchor: { key: 'pgbench.w_pipe100' } },
-  { label: 'batch of 1000 (writeMessages)', client: 'client.batch-1000', anchor: { key: 'pgbench.w_pipe100' } },
+  anchored('client.batch-10'),
+  anchored('client.batch-1000'),
+  { ...anchored('client.transaction-100'), peers: { pg: { key: 'pg.transaction-100' } } },
   {
-    label: 'transaction of 100 writeMessage calls',
-    client: 'client.transaction-100',
-    anchor: { key: 'pgbench.w_txn100' },
-    peers: { pg: { key: 'pg.transaction-100' } },
-  },
-  {
-    label: 'stream read (1000 per call)',
-    client: 'client.stream-read',
-    anchor: { key: 'pgbench.r_stream_full' },
+    ...anchored('client.stream-read'),
     peers: {
       pg: { key: 'pg.stream-read' },
       msc: { key: 'msc.stream-read' },
@@ -74,9 +70,7 @@ export const rows: Row[] = [
     },
   },
   {
-    label: 'category read (1000 per call)',
-    client: 'client.category-read',
-    anchor: { key: 'pgbench.r_cat_full', target: 0.5 },
+    ...anchored('client.category-read', 0.5),
     peers: {
       pg: { key: 'pg.category-read', target: 1.5 },
       msc: { key: 'msc.category-read', target: 1.5 },
@@ -85,20 +79,14 @@ export const rows: Row[] = [
     },
   },
   {
-    label: 'consumer throughput (10,000 seeded messages)',
-    client: 'client.consumer',
-    anchor: { key: 'pgbench.r_cat_full', target: 0.4 },
+    ...anchored('client.consumer', 0.4),
     peers: {
       msc: { key: 'msc.consumer', target: 1.5 },
       mdbc: { key: 'mdbc.consumer', target: 1.5 },
       emmett: { key: 'emmett.consumer', target: 1.5 },
     },
   },
-  {
-    label: 'consumer throughput, position recorded every 1000',
-    client: 'client.consumer-1000',
-    anchor: { key: 'pgbench.r_cat_full' },
-  },
+  anchored('client.consumer-1000'),
 ];
 
 /**
@@ -106,22 +94,8 @@ export const rows: Row[] = [
  * compared workloads run side by side; workloads no row names get a group each.
  */
 export function groupByRow(workloads: readonly Workload[]): Workload[][] {
-  const byKey = new Map(workloads.map((workload) => [workload.key, workload]));
-  const placed = new Set<string>();
-  const groups: Workload[][] = [];
-  const take = (group: Workload[], key: string | undefined): void => {
-    const workload = key === undefined ? undefined : byKey.get(key);
-    if (workload === undefined || placed.has(workload.key)) return;
-    placed.add(workload.key);
-    group.push(workload);
-  };
-  for (const row of rows) {
-    const group: Workload[] = [];
-    take(group, row.anchor?.key);
-    take(group, row.client);
-    for (const peer of Object.values(row.peers ?? {})) take(group, peer?.key);
-    if (group.length > 0) groups.push(group);
-  }
-  for (const workload of workloads) if (!placed.has(workload.key)) groups.push([workload]);
-  return groups;
+  return groupWorkloads(
+    workloads,
+    rows.map((row) => [row.anchor?.key, row.client, ...Object.values(row.peers ?? {}).map((peer) => peer?.key)]),
+  );
 }

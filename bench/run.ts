@@ -5,16 +5,16 @@
  *
  * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory] [--out FILE|-]
  */
+import { seedReads } from '../src/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
-import * as clientWorkloads from './client-workloads.ts';
 import { currentLoad, describeEnvironment } from './environment.ts';
-import { interleave, type Workload } from './measure.ts';
+import { interleave, warmUp, type Workload } from '../src/bench/measure.ts';
 import { parseOptions } from './options.ts';
 import { groupByRow } from './rows.ts';
-import { anchorScripts, Pgbench, pgbenchVersion } from './pgbench.ts';
+import { anchorScripts, Pgbench, pgbenchVersion } from '../src/bench/pgbench.ts';
 import { openPeers } from './peers/index.ts';
 import { writeReport, type BenchResults } from './report.ts';
-import { runConsumerLatency } from './consumer.ts';
+import { runConsumerLatency } from '../src/bench/consumer.ts';
 import { runMemory } from './memory.ts';
 import { runScaling } from './scaling.ts';
 import { analyze, createBenchDatabase } from './server.ts';
@@ -30,7 +30,7 @@ const closers: Array<() => Promise<unknown>> = [];
 try {
   const client = await MessageDbClient.connect({ connectionString: database.url, applicationName: 'messagedb-bench' });
   closers.push(() => client.close());
-  await clientWorkloads.seedReads(client);
+  await seedReads(client);
   await analyze(database.url);
 
   const results: BenchResults = {
@@ -45,9 +45,7 @@ try {
     if (results.environment.pgbench !== undefined) {
       const pgbench = new Pgbench(database.url);
       closers.push(async () => pgbench.close());
-      for (const script of Object.values(anchorScripts)) {
-        workloads.push({ key: `pgbench.${script.name}`, run: (durationMs) => pgbench.rate(script, durationMs / 1000) });
-      }
+      workloads.push(...Object.values(anchorScripts).map((script) => pgbench.workload(script)));
     } else {
       results.notes.push('pgbench is not on the PATH: the anchor columns are empty and no client/pgbench ratio was measured.');
     }
@@ -70,11 +68,7 @@ try {
   }
   await analyze(database.url);
 
-  // Warm-up: prepared statements, JIT and pools, so round one is not the odd one out; for pgbench,
-  // a first rate that sizes its shorter runs.
-  for (const workload of workloads) {
-    if (workload.whole !== true) await workload.run(workload.key.startsWith('pgbench.') ? 1000 : 300);
-  }
+  await warmUp(workloads);
   log(`${workloads.length} workloads x ${options.rounds} rounds x ${options.seconds} s`);
   results.rounds = await interleave(groupByRow(workloads), options.rounds, options.seconds * 1000, (key, round, value) =>
     log(`  round ${round + 1} ${key.padEnd(28)} ${Math.round(value).toLocaleString('en-US').padStart(10)} msg/s`),
@@ -86,7 +80,8 @@ try {
   }
   if (options.only.includes('consumer')) {
     log('consumer latency');
-    results.consumer = await runConsumerLatency(database.url, log);
+    await analyze(database.url);
+    results.consumer = await runConsumerLatency(client, log);
   }
   if (options.only.includes('memory')) {
     log('memory');

@@ -14,10 +14,10 @@ import {
   readLastMessageGlobalPosition,
   readMessagesBatch,
 } from '@event-driven-io/emmett-postgresql';
-import * as fixtures from '../fixtures.ts';
-import { loopWorkload } from '../client-workloads.ts';
-import { consumerMessages } from '../consumer.ts';
-import { countdown } from '../seed.ts';
+import * as fixtures from '../../src/bench/fixtures.ts';
+import { loopWorkload } from '../../src/bench/client-workloads.ts';
+import { consumerMessages } from '../../src/bench/consumer.ts';
+import { countdown } from '../../src/bench/seed.ts';
 import type { PeerConnection } from './peer.ts';
 
 type Deposited = { type: 'Deposited'; data: { amount: number; currency?: string }; metadata?: { correlationStreamName: string } };

@@ -32,6 +32,15 @@ export function integerOption(min: number): (text: string) => number {
   };
 }
 
+/** A parser for a number option above 0 (fractions allowed). */
+export function positiveNumberOption(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new CommanderArgumentError(`must be a number > 0 (got ${JSON.stringify(text)})`);
+  }
+  return value;
+}
+
 /** `--group member/size`, checked as the server checks it. */
 /**
  * The filters `read` and `tail` share: `--type` (repeatable), `--correlation` and `--group`,

@@ -3,6 +3,7 @@
  * exit code. Ctrl-C aborts the running command through an AbortSignal (a second Ctrl-C exits at once).
  */
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './bench.js';
 import { ExitCode, toCliError } from './cli-error.js';
 import { registerConsumers } from './consumers.js';
 import { registerDemo } from './demo.js';
@@ -25,7 +26,7 @@ on a terminal, NDJSON when piped or with --json. Exit codes: 0 ok, 1 refused or 
 
 function createProgram(context: CliContext): Command {
   const program = new Command('messagedb')
-    .description('Message DB from the command line: install, write, read, tail and inspect, on a server or embedded')
+    .description('Message DB from the command line: install, write, read, tail, inspect and benchmark, on a server or embedded')
     .version(packageVersion(), '-V, --version', "print messagedb's version")
     .showSuggestionAfterError()
     .exitOverride()
@@ -51,6 +52,7 @@ function createProgram(context: CliContext): Command {
   registerStats(program, context);
   registerConsumers(program, context);
   registerDemo(program, context);
+  registerBench(program, context);
   return program;
 }
 

@@ -58,6 +58,40 @@ export interface Workload {
   run(durationMs: number): Promise<number>;
   /** Runs once per round for the whole duration instead of in slices: the consumer runs (a fixed number of messages). */
   whole?: boolean;
+  /** How long its warm-up run takes (default 300 ms). */
+  warmUpMs?: number;
+}
+
+/**
+ * Run each sliced workload once before the rounds: prepared statements, JIT and pools are warm, so
+ * round one is not the odd one out (and pgbench has a first rate that sizes its shorter runs).
+ */
+export async function warmUp(workloads: readonly Workload[]): Promise<void> {
+  for (const workload of workloads) {
+    if (workload.whole !== true) await workload.run(workload.warmUpMs ?? 300);
+  }
+}
+
+/**
+ * Workloads grouped by rows of keys (an anchor, a client, its peers), each workload in the first
+ * row that names it, so compared workloads run side by side; workloads no row names get a group each.
+ */
+export function groupWorkloads(workloads: readonly Workload[], rows: readonly (readonly (string | undefined)[])[]): Workload[][] {
+  const byKey = new Map(workloads.map((workload) => [workload.key, workload]));
+  const placed = new Set<string>();
+  const groups: Workload[][] = [];
+  for (const keys of rows) {
+    const group: Workload[] = [];
+    for (const key of keys) {
+      const workload = key === undefined ? undefined : byKey.get(key);
+      if (workload === undefined || placed.has(workload.key)) continue;
+      placed.add(workload.key);
+      group.push(workload);
+    }
+    if (group.length > 0) groups.push(group);
+  }
+  for (const workload of workloads) if (!placed.has(workload.key)) groups.push([workload]);
+  return groups;
 }
 
 /** Rates per workload key, one per round. */

@@ -2,13 +2,15 @@
  * The server's own ceiling: the pgbench anchor scripts of shared/docs/performance-anchors.md, run
  * with `pgbench -n -M prepared` against the bench database, with `search_path` passed through
  * PGOPTIONS (the functions reference each other unqualified). Rates are in messages per second:
- * transactions per second times the messages each transaction writes or reads.
+ * transactions per second times the messages each transaction writes or reads. The connection goes
+ * to pgbench in libpq's PG* variables, so no password shows on its command line (`ps`).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Workload } from './measure.js';
 
 const run = promisify(execFile);
 
@@ -64,37 +66,51 @@ export const anchorScripts = {
   },
 } satisfies Record<string, AnchorScript>;
 
-/** The pgbench version line, or undefined when pgbench is not on the PATH. */
-export async function pgbenchVersion(): Promise<string | undefined> {
+/** The pgbench version line, or undefined when pgbench is not on the PATH (of `env`). */
+export async function pgbenchVersion(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   try {
-    const { stdout } = await run('pgbench', ['--version']);
+    const { stdout } = await run('pgbench', ['--version'], { env });
     return stdout.trim();
   } catch {
     return undefined;
   }
 }
 
-/** libpq environment for a connection URL; the password stays in the child's environment only. */
-function libpqEnvironment(url: string): NodeJS.ProcessEnv {
+/**
+ * libpq environment for a connection URL; the password stays in the child's environment only. A
+ * URL without a password leaves `env`'s PGPASSWORD (or ~/.pgpass) to libpq.
+ */
+function libpqEnvironment(url: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const parsed = new URL(url);
+  const sslmode = parsed.searchParams.get('sslmode');
   return {
-    ...process.env,
-    PGHOST: parsed.hostname,
+    ...env,
+    // `?host=/run/postgresql` names a socket directory; an IPv6 host comes in brackets.
+    PGHOST: parsed.searchParams.get('host') ?? parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     PGPORT: parsed.port === '' ? '5432' : parsed.port,
-    PGUSER: decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres',
-    PGPASSWORD: decodeURIComponent(parsed.password),
+    PGUSER: decodeURIComponent(parsed.username) || env.PGUSER || 'postgres',
+    ...(parsed.password === '' ? {} : { PGPASSWORD: decodeURIComponent(parsed.password) }),
     PGDATABASE: decodeURIComponent(parsed.pathname.slice(1)),
+    ...(sslmode === null ? {} : { PGSSLMODE: sslmode }),
     PGOPTIONS: '-c search_path=message_store,public',
   };
+}
+
+/** `new Pgbench(url, config)`: `env` is the environment pgbench runs in (its PATH finds it); `signal` stops a run. */
+export interface PgbenchConfig {
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
 }
 
 /** Runs anchor scripts against one database. */
 export class Pgbench {
   readonly #directory = mkdtempSync(join(tmpdir(), 'messagedb-pgbench-'));
   readonly #environment: NodeJS.ProcessEnv;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(url: string) {
-    this.#environment = libpqEnvironment(url);
+  constructor(url: string, config: PgbenchConfig = {}) {
+    this.#environment = libpqEnvironment(url, config.env ?? process.env);
+    this.#signal = config.signal;
   }
 
   /** Transactions per second last measured per script and client count, to size `-t` runs. */
@@ -115,7 +131,7 @@ export class Pgbench {
         ? ['-T', String(Math.max(1, Math.round(seconds)))]
         : ['-t', String(Math.max(1, Math.round((last * seconds) / clients)))];
     const args = ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(clients, 2)), ...length, '-f', file];
-    const { stdout } = await run('pgbench', args, { env: this.#environment, maxBuffer: 1 << 20 });
+    const { stdout } = await run('pgbench', args, { env: this.#environment, maxBuffer: 1 << 20, signal: this.#signal });
     const failed = /number of failed transactions: (\d+)/.exec(stdout);
     if (failed !== null && failed[1] !== '0') throw new Error(`pgbench ${script.name}: ${failed[1]} failed transactions`);
     // No tps line: not one transaction finished within -T (a starved machine); no rate, not zero.
@@ -123,6 +139,11 @@ export class Pgbench {
     if (tps === null) return Number.NaN;
     this.#lastTps.set(key, Number(tps[1]));
     return Number(tps[1]) * script.messagesPerTransaction;
+  }
+
+  /** `pgbench.<script>` as a workload of one connection; its warm-up is a -T 1 run that sizes the shorter ones. */
+  workload(script: AnchorScript): Workload {
+    return { key: `pgbench.${script.name}`, warmUpMs: 1000, run: (durationMs) => this.rate(script, durationMs / 1000) };
   }
 
   close(): void {

@@ -20,16 +20,18 @@ export async function openClient(url: string): Promise<PeerConnection> {
   // The same client with metrics (a prom-client registry) and tracing (the OpenTelemetry SDK,
   // batching spans to an exporter that drops them) on: what telemetry costs a single write.
   const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new DroppingExporter())] });
-  const observed = await MessageDbClient.connect({
-    connectionString: url,
-    applicationName: 'messagedb-bench',
-    metrics: true,
-    tracing: provider.getTracer('messagedb-bench'),
-  });
+  const tracer = provider.getTracer('messagedb-bench');
+  const connect = (telemetry: { metrics?: boolean; tracing?: typeof tracer }): Promise<MessageDbClient> =>
+    MessageDbClient.connect({ connectionString: url, applicationName: 'messagedb-bench', ...telemetry });
+  const observed = await connect({ metrics: true, tracing: tracer });
+  const metered = await connect({ metrics: true });
+  const traced = await connect({ tracing: tracer });
   return {
     workloads: [
       singleWrite(client),
       { ...singleWrite(observed), key: 'client.single-write-telemetry' },
+      { ...singleWrite(metered), key: 'client.single-write-metrics' },
+      { ...singleWrite(traced), key: 'client.single-write-tracing' },
       batchWrite(client, 10),
       batchWrite(client, 100),
       batchWrite(client, 1000),
@@ -40,7 +42,7 @@ export async function openClient(url: string): Promise<PeerConnection> {
       consumerWorkload(client, url, 1000),
     ],
     close: async () => {
-      await Promise.all([client.close(), observed.close()]);
+      await Promise.all([client.close(), observed.close(), metered.close(), traced.close()]);
       await provider.shutdown();
     },
   };

@@ -17,6 +17,8 @@ export interface MemoryRow {
   secondHalfGrowthMiB: number;
   retainedMiB: number;
   seconds: number;
+  /** Node flags of the reader beyond the defaults; the 64 MiB target applies only to a reader without any. */
+  nodeFlags: string[];
 }
 
 export const memoryCategory = 'memory';
@@ -43,10 +45,10 @@ export interface MemoryReading {
 }
 
 /** Run one reader in a child process; resolves with what it measured. */
-export function measureReader(url: string, mode: MemoryReaderMode, expected: number): Promise<MemoryReading> {
+export function measureReader(url: string, mode: MemoryReaderMode, expected: number, nodeFlags: readonly string[] = []): Promise<MemoryReading> {
   return new Promise((resolve, reject) => {
     const child = fork(readerPath, [mode, String(expected)], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: ['--import', 'tsx', '--expose-gc', ...nodeFlags],
       env: { ...process.env, MESSAGE_DB_BENCH_MEMORY_URL: url },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -68,11 +70,20 @@ export async function runMemory(url: string, count: number, log: (line: string) 
   await seedMemoryCategory(url, count);
   const rows: MemoryRow[] = [];
   const notes: string[] = [];
-  for (const [mode, label] of [['readCategory', '`readCategory` (batchSize 1000)'], ['consumer', '`Consumer` (batchSize 1000)']] as const) {
+  // The same readers again with V8's young generation capped (4 MiB semi-spaces instead of up to
+  // 16): the difference is how much of the peak is the collector's sizing rather than the client.
+  const readers = [
+    ['readCategory', '`readCategory` (batchSize 1000)', []],
+    ['consumer', '`Consumer` (batchSize 1000)', []],
+    ['readCategory', '`readCategory`, node --max-semi-space-size=4', ['--max-semi-space-size=4']],
+    ['consumer', '`Consumer`, node --max-semi-space-size=4', ['--max-semi-space-size=4']],
+  ] as const;
+  for (const [mode, label, nodeFlags] of readers) {
     try {
-      const reading = await measureReader(url, mode, count);
-      const row = {
+      const reading = await measureReader(url, mode, count, nodeFlags);
+      const row: MemoryRow = {
         label,
+        nodeFlags: [...nodeFlags],
         messages: reading.messages,
         peakGrowthMiB: Math.max(0, reading.peakBytes - reading.baselineBytes) / 2 ** 20,
         secondHalfGrowthMiB: (reading.secondHalfPeakBytes - reading.firstHalfPeakBytes) / 2 ** 20,

@@ -157,10 +157,12 @@ function memorySection(results: BenchResults): string[] {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const row of results.memory) {
-    const met = row.peakGrowthMiB < 64 ? 'met' : '**missed**';
+    // The target is for Node's defaults; a row with other flags only shows what the collector's sizing adds.
+    const defaults = row.nodeFlags.length === 0;
+    const verdict = defaults ? (row.peakGrowthMiB < 64 ? 'met' : '**missed**') : '';
     lines.push(
       `| ${row.label} | ${row.messages.toLocaleString('en-US')} | ${row.seconds.toFixed(1)} s | ${row.peakGrowthMiB.toFixed(1)} MiB | ` +
-        `${row.secondHalfGrowthMiB.toFixed(1)} MiB | ${row.retainedMiB.toFixed(1)} MiB | peak < 64 MiB | ${met} |`,
+        `${row.secondHalfGrowthMiB.toFixed(1)} MiB | ${row.retainedMiB.toFixed(1)} MiB | ${defaults ? 'peak < 64 MiB' : ''} | ${verdict} |`,
     );
   }
   return lines;

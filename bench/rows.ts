@@ -49,6 +49,9 @@ export const rows: Row[] = [
     client: 'client.single-write-telemetry',
     anchor: { key: 'client.single-write', target: 0.95 },
   },
+  // The two halves of that cost, each against telemetry off.
+  { label: 'single write, metrics on (vs. off)', client: 'client.single-write-metrics', anchor: { key: 'client.single-write' } },
+  { label: 'single write, tracing on (vs. off)', client: 'client.single-write-tracing', anchor: { key: 'client.single-write' } },
   {
     ...anchored('client.batch-100', 0.85),
     peers: {

@@ -67,7 +67,7 @@ function environmentSection(results: BenchResults): string[] {
     `- Method: ${options.rounds} rounds; in each, the workloads of a row (pgbench's anchor, this client, the peers) take turns in four ` +
       `${options.seconds / 4} s slices, so each gets ${options.seconds} s per round; consumer runs (a fixed 10,000 messages) run once per round. ` +
       'The order is rotated each round. Rates are medians of the rounds; a ratio is the median of the per-round ratios (paired, so drift between rounds cancels). ' +
-      'Other engineers ran test suites on the same 2-core machine meanwhile, flushing to the same disk: single rounds move by 2x and more.' +
+      'The machine is a shared 2-core virtual machine whose disk other work flushes to as well: single rounds of one workload move by 2x and more (the per-round log shows it), which is why ratios are taken per round.' +
       (results.elapsedSeconds === undefined ? '' : ` The whole run took ${results.elapsedSeconds} s.`),
   ];
 }

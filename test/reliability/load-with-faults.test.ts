@@ -161,11 +161,16 @@ describe('load with faults', () => {
       });
       writersFinished.catch(() => {});
 
-      // Faults, while the writers run.
+      // Faults, while the writers run: every backend terminated every terminateEveryMs, and at least
+      // twice whatever the machine's speed (at 15 % and 80 % of the messages acknowledged, if the
+      // clock has not brought those yet); the server restarted once at restartAt; a member redeployed
+      // at 25 %.
       const faults: Fault[] = [];
+      const terminationMilestones = [0.15, 0.8];
       let restarted = false;
+      let lastTermination = performance.now();
       while (!writersDone) {
-        await Promise.race([sleep(size.terminateEveryMs), writersFinished.catch(() => {})]);
+        await Promise.race([sleep(Math.min(50, size.terminateEveryMs)), writersFinished.catch(() => {})]);
         if (writersDone) break;
         if (!restarted && ackedMessages >= size.messages * size.restartAt) {
           restarted = true;
@@ -185,6 +190,12 @@ describe('load with faults', () => {
             replaced.push(key);
           }
         }
+        const terminations = faults.filter((fault) => fault.kind === 'terminate').length;
+        const milestone = terminationMilestones[terminations];
+        const due =
+          performance.now() - lastTermination >= size.terminateEveryMs ||
+          (milestone !== undefined && ackedMessages >= size.messages * milestone);
+        if (!due) continue;
         const at = performance.now();
         const [row] = await adminQuery<{ count: string }>(
           "SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity WHERE datname = 'mdbload' AND usename = 'message_store'",
@@ -192,6 +203,7 @@ describe('load with faults', () => {
           adminUrl,
         );
         faults.push({ kind: 'terminate', at, detail: Number(row?.count) });
+        lastTermination = performance.now();
       }
       const writerFigures = await writing;
       const writeSeconds = (performance.now() - started) / 1000;

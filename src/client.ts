@@ -12,7 +12,7 @@ import {
   type ResolvedRetry,
 } from './config.js';
 import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './consumer/notify.js';
-import { recordPosition } from './consumer/position-store.js';
+import { recordPosition, type RecordPositionOptions } from './consumer/position-store.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from './engine/engine.js';
 import { PgliteEngine } from './engine/pglite.js';
 import { PostgresEngine } from './engine/postgres.js';
@@ -265,10 +265,12 @@ export class MessageDbClient extends MessageStoreSession {
    * `{ position }` in `positionStreamName`), committed without waiting for the WAL flush, so
    * recording costs a consumer one round trip and no disk wait. Consumers call this for you.
    * Always on the primary; a `consumerGroup` member's record carries its group in its metadata.
+   * With `expectedVersion` (the position stream's version as the caller last saw it), a record by
+   * anyone else in between fails with PositionConflictError. Returns the record's stream position.
    */
-  recordPosition(positionStreamName: string, position: number, options: { signal?: AbortSignal; consumerGroup?: ConsumerGroup } = {}): Promise<void> {
+  recordPosition(positionStreamName: string, position: number, options: RecordPositionOptions = {}): Promise<number> {
     this.#assertOpen();
-    return recordPosition(createRunner(this.#engine, this.#retry, () => this.#closed), positionStreamName, position, options.signal, options.consumerGroup);
+    return recordPosition(createRunner(this.#engine, this.#retry, () => this.#closed), positionStreamName, position, options);
   }
 
   /** Pool occupancy: connections open, idle, and callers waiting for one. */

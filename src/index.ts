@@ -77,8 +77,8 @@ export type {
 } from './consumer/consumer-config.js';
 export type { ConsumerState } from './consumer/poll-loop.js';
 export { ConsumerError, HandlerError, isConsumerError, isHandlerError } from './consumer/consumer-errors.js';
-export { POSITION_RECORDED_TYPE, positionStreamName } from './consumer/position-store.js';
-export type { PositionRecordedData } from './consumer/position-store.js';
+export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError, positionStreamName } from './consumer/position-store.js';
+export type { PositionRecordedData, RecordPositionOptions } from './consumer/position-store.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { notifyChannel } from './consumer/notify.js';
 

@@ -156,8 +156,8 @@ export const notifyTriggerInstalled = statement(
 );
 
 /**
- * A consumer's position record (`write_message` of a `Recorded` message, no expected version;
- * metadata only for a consumer group member), committed without waiting for the WAL flush:
+ * A consumer's position record (`write_message` of a `Recorded` message, at the version the
+ * consumer last saw, or with no expected version; metadata only for a consumer group member), committed without waiting for the WAL flush:
  * `synchronous_commit` is switched off for this one implicit transaction only. Only a server crash
  * can lose such a record, and then the consumer resumes from an earlier position and handles those
  * messages again; never later.
@@ -165,7 +165,7 @@ export const notifyTriggerInstalled = statement(
 export const recordPosition = statement(
   'record_position',
   `SELECT set_config('synchronous_commit', 'off', true),
-          message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, $5::text::jsonb, NULL)`,
+          message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, $5::text::jsonb, $6::bigint)`,
 );
 
 // Read replicas

@@ -49,11 +49,14 @@ function prepare(message: NewMessage, argument: string): PreparedMessage {
   };
 }
 
+/** What identifies a message as written: its id, where it went, and what it said. */
+export type WrittenMessage = Pick<PreparedMessage, 'id' | 'streamName' | 'type' | 'data'>;
+
 /**
  * After a duplicate-id error (or an expected-version error on a retried write): the positions of
  * these messages if every one of them is already stored as itself, else undefined.
  */
-async function storedPositions(runner: Runner, messages: PreparedMessage[], signal?: AbortSignal): Promise<number[] | undefined> {
+export async function storedPositions(runner: Runner, messages: readonly WrittenMessage[], signal?: AbortSignal): Promise<number[] | undefined> {
   const rows = await runner.run(
     sql.findMessagesById,
     [messages.map((m) => m.id), messages.map((m) => m.streamName), messages.map((m) => m.type), messages.map((m) => m.data)],

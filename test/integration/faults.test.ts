@@ -72,6 +72,15 @@ describe('connection faults', () => {
     assert.equal(await client.streamVersion(stream), 0);
   });
 
+  test('a position record at an expected version whose acknowledgement is lost returns its position, not a conflict', async () => {
+    const stream = `${randomCategory()}:position-worker`;
+    assert.equal(await client.recordPosition(stream, 10), 0);
+    proxy.cutAfterNextReply();
+    assert.equal(await client.recordPosition(stream, 20, { expectedVersion: 0 }), 1);
+    const records = await client.getStreamMessages<{ position: number }>(stream);
+    assert.deepEqual(records.map((record) => record.data.position), [10, 20], 'stored once');
+  });
+
   test('a batch whose acknowledgement is lost is stored exactly once', async () => {
     const category = randomCategory();
     const batch = Array.from({ length: 20 }, (_, i) => ({ streamName: `${category}-${i % 4}`, type: 'M', data: { i } }));

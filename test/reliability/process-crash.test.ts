@@ -125,6 +125,13 @@ describe('processes killed with SIGKILL', () => {
         if (Date.now() > deadline) throw new Error(`only ${handledIds.size} of ${total} messages handled after 2 minutes`);
         await sleep(50);
       }
+      // A member restarted near the end may still be starting: SIGTERM goes to each only once it has
+      // printed a line (`ready` comes after its SIGTERM handler is installed).
+      const readyBy = Date.now() + 60_000;
+      while (members.some((member) => member.alive && member.lines === 0)) {
+        if (Date.now() > readyBy) throw new Error('a restarted member did not start within a minute');
+        await sleep(50);
+      }
       for (const member of members) member.kill('SIGTERM');
       for (const member of members) assert.equal(await member.exited, 0, 'every member stopped cleanly');
 

@@ -17,11 +17,20 @@ const env = (name: string): string => {
   return value;
 };
 
+// SIGTERM may come while this member is still starting (restarted just before the suite ends): it
+// must still stop cleanly, not die of the signal's default action.
+let consumers: Consumer[] = [];
+let stopRequested = false;
+process.on('SIGTERM', () => {
+  stopRequested = true;
+  void Promise.all(consumers.map((consumer) => consumer.stop()));
+});
+
 const retry = { initialDelayMs: 20, maxDelayMs: 500 };
 const client = await MessageDbClient.connect({ connectionString: env('MEMBER_URL'), maxPoolSize: 4, retry });
 const member = Number(env('MEMBER_INDEX'));
 let handled = 0;
-const consumers = env('MEMBER_CATEGORIES')
+consumers = env('MEMBER_CATEGORIES')
   .split(',')
   .map((category) =>
     new Consumer(client, {
@@ -40,7 +49,7 @@ const consumers = env('MEMBER_CATEGORIES')
     }),
   );
 const running = consumers.map((consumer) => consumer.start());
-process.on('SIGTERM', () => void Promise.all(consumers.map((consumer) => consumer.stop())));
+if (stopRequested) void Promise.all(consumers.map((consumer) => consumer.stop()));
 writeSync(1, 'ready\n');
 await Promise.all(running);
 await client.close();

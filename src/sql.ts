@@ -159,9 +159,8 @@ export const notifyTriggerInstalled = statement(
  * A consumer's position record (`write_message` of a `Recorded` message at the version the
  * consumer last saw, or with no expected version; metadata only for a consumer group member),
  * committed without waiting for the WAL flush: `synchronous_commit` is switched off for this one
- * implicit transaction only. Only a server crash
- * can lose such a record, and then the consumer resumes from an earlier position and handles those
- * messages again; never later.
+ * implicit transaction only. Only a server crash can lose such a record, and then the consumer
+ * resumes from an earlier position and handles those messages again; never later.
  */
 export const recordPosition = statement(
   'record_position',

@@ -6,8 +6,8 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { seedCategory } from './seed.ts';
-import { analyze } from './server.ts';
+import { analyze } from '../src/bench/bench-database.ts';
+import { seedCategory } from '../src/bench/seed.ts';
 
 export interface MemoryRow {
   label: string;

@@ -17,7 +17,8 @@ import { writeReport, type BenchResults } from './report.ts';
 import { runConsumerLatency } from '../src/bench/consumer.ts';
 import { runMemory } from './memory.ts';
 import { runScaling } from './scaling.ts';
-import { analyze, createBenchDatabase } from './server.ts';
+import { analyze } from '../src/bench/bench-database.ts';
+import { createBenchDatabase } from './server.ts';
 
 const options = parseOptions(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);

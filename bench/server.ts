@@ -6,8 +6,6 @@
 import { createBenchDatabase as createOnServer, type BenchDatabase } from '../src/bench/bench-database.ts';
 import { startTestServer } from '../test/support/test-server.ts';
 
-export { analyze } from '../src/bench/bench-database.ts';
-
 /** Create `messagedb_bench_<random>` on the server at `adminUrl` (or a new embedded one); `drop()` also stops a server started for it. */
 export async function createBenchDatabase(adminUrl: string | undefined): Promise<BenchDatabase> {
   // startTestServer honours MESSAGE_DB_TEST_URL; the bench takes its URL only from --url or

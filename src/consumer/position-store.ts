@@ -93,10 +93,11 @@ export interface RecordPositionOptions {
 export async function recordPosition(runner: Runner, streamName: string, position: number, options: RecordPositionOptions = {}): Promise<number> {
   const data = JSON.stringify({ position: validate.integer('position', position, 0) } satisfies PositionRecordedData);
   const metadata = consumerGroupMetadata(validate.consumerGroup(options.consumerGroup) ?? undefined);
+  const metadataText = metadata === null ? null : JSON.stringify(metadata);
   const signal = validate.signal(options.signal);
   let expectedVersion = options.expectedVersion === undefined ? null : validate.expectedVersion(options.expectedVersion);
   const record = { id: randomUUID(), streamName: validate.text('streamName', streamName), type: POSITION_RECORDED_TYPE, data };
-  const values = (): unknown[] => [record.id, record.streamName, record.type, data, metadata === null ? null : JSON.stringify(metadata), expectedVersion];
+  const values = (): unknown[] => [record.id, record.streamName, record.type, data, metadataText, expectedVersion];
   for (let attempt = 1; ; attempt++) {
     try {
       const rows = await runner.run(sql.recordPosition, values(), signal);

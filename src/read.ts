@@ -70,8 +70,7 @@ export async function getStreamMessages<Data = unknown>(
     validate.batchSize(options.batchSize, 1000),
     condition(context, options.condition),
   ];
-  const rows = await context.runner.run(sql.getStreamMessages, values, validate.signal(options.signal));
-  return rows.map((row) => toMessage<Data>(row));
+  return context.runner.run(sql.getStreamMessages, values, validate.signal(options.signal), { decode: toMessage<Data> });
 }
 
 export async function getCategoryMessages<Data = unknown>(
@@ -89,8 +88,7 @@ export async function getCategoryMessages<Data = unknown>(
     group?.size ?? null,
     condition(context, options.condition),
   ];
-  const rows = await context.runner.run(sql.getCategoryMessages, values, validate.signal(options.signal));
-  return rows.map((row) => toMessage<Data>(row));
+  return context.runner.run(sql.getCategoryMessages, values, validate.signal(options.signal), { decode: toMessage<Data> });
 }
 
 export async function getLastStreamMessage<Data = unknown>(
@@ -99,8 +97,8 @@ export async function getLastStreamMessage<Data = unknown>(
   options: GetLastStreamMessageOptions = {},
 ): Promise<Message<Data> | null> {
   const type = options.type === undefined ? null : validate.text('type', options.type);
-  const rows = await context.runner.run(sql.getLastStreamMessage, [validate.text('streamName', streamName), type], validate.signal(options.signal));
-  return rows[0] === undefined ? null : toMessage<Data>(rows[0]);
+  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.text('streamName', streamName), type], validate.signal(options.signal), { decode: toMessage<Data> });
+  return message ?? null;
 }
 
 /** The stream's version (its last position), or -1 (Eventide's `no_stream`) when it is empty. */

@@ -3,18 +3,26 @@
  * transactions, retries connection faults with capped exponential backoff. Reads are idempotent;
  * writes are retried too because their message ids are unique (see write.ts).
  */
-import type { QueryOptions, Queryable } from './engine/engine.js';
+import type { QueryOptions, Queryable, RowDecoder } from './engine/engine.js';
 import type { ResolvedRetry } from './config.js';
 import { AbortError } from './errors.js';
 import { fromPostgresError, isConnectionFault } from './postgres-error.js';
 import type { Statement } from './sql.js';
 
+/** What `Runner.run` takes besides the statement, its values and the signal. */
+export interface RunOptions<Row = unknown[]> {
+  /** Set to how many tries the statement took (more than 1 after a fault). */
+  attempts?: { count: number } | undefined;
+  /** Decode each row (see QueryOptions.decode); the rows come back as arrays of column text without it. */
+  decode?: RowDecoder<Row> | undefined;
+}
+
 /** What a session runs statements through. */
 export interface Runner {
   /** True inside a transaction: no retries, and an error has aborted the transaction. */
   readonly transactional: boolean;
-  /** Run a statement; `attempts` reports how many tries it took (more than 1 after a fault). */
-  run(statement: Statement, values: readonly unknown[], signal?: AbortSignal, attempts?: { count: number }): Promise<unknown[][]>;
+  /** Run a statement. */
+  run<Row = unknown[]>(statement: Statement, values: readonly unknown[], signal?: AbortSignal, options?: RunOptions<Row>): Promise<Row[]>;
 }
 
 /** Resolve after `ms`, or reject with AbortError as soon as the signal fires. */
@@ -51,8 +59,8 @@ export function createRunner(
 ): Runner {
   return {
     transactional: retry === undefined,
-    async run(statement, values, signal, attempts) {
-      const options: QueryOptions = { signal };
+    async run<Row>(statement: Statement, values: readonly unknown[], signal?: AbortSignal, { attempts, decode }: RunOptions<Row> = {}) {
+      const options: QueryOptions<Row> = { signal, decode };
       for (let attempt = 1; ; attempt++) {
         if (attempts) attempts.count = attempt;
         try {

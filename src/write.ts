@@ -82,7 +82,7 @@ async function writePrepared(
   try {
     if (messages.length === 1) {
       const [m] = messages as [PreparedMessage];
-      const rows = await runner.run(sql.writeMessage, [m.id, m.streamName, m.type, m.data, m.metadata, expectedVersion], signal, attempts);
+      const rows = await runner.run(sql.writeMessage, [m.id, m.streamName, m.type, m.data, m.metadata, expectedVersion], signal, { attempts });
       return [toSafeInteger(rows[0]?.[0], 'position')];
     }
     const rows = await runner.run(
@@ -96,7 +96,7 @@ async function writePrepared(
         expectedVersion,
       ],
       signal,
-      attempts,
+      { attempts },
     );
     return rows.map((row) => toSafeInteger(row[0], 'position'));
   } catch (error) {

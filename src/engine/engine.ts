@@ -5,15 +5,24 @@
  */
 import type { Statement } from '../sql.js';
 
+/** Turns one row (an array of column text or null) into a value, e.g. a Message. */
+export type RowDecoder<Row> = (row: unknown[]) => Row;
+
 /** Per-call options every engine understands. */
-export interface QueryOptions {
+export interface QueryOptions<Row = unknown[]> {
   signal?: AbortSignal | undefined;
+  /**
+   * Decode each row: the query resolves with what this returns. The postgres engine decodes a row
+   * as it arrives, so no array of raw rows is built and kept until the last one; a decoder that
+   * throws fails the query with that error.
+   */
+  decode?: RowDecoder<Row> | undefined;
 }
 
 /** Anything that can run a statement: an engine, or a transaction on one of its connections. */
 export interface Queryable {
-  /** Run one statement with bound values; rows come back as arrays of column text or null. */
-  query(statement: Statement, values: readonly unknown[], options?: QueryOptions): Promise<unknown[][]>;
+  /** Run one statement with bound values; rows come back as arrays of column text or null, or decoded. */
+  query<Row = unknown[]>(statement: Statement, values: readonly unknown[], options?: QueryOptions<Row>): Promise<Row[]>;
   /** Run a multi-statement SQL script (simple protocol, no parameters): the installer's files. */
   exec(script: string): Promise<void>;
 }

@@ -30,11 +30,12 @@ const queryOptions = {
   parsers: Object.fromEntries(textOids.map((oid) => [oid, rawText])),
 } as const;
 
-async function run(db: PgliteQueryable, statement: Statement, values: readonly unknown[], signal?: AbortSignal): Promise<unknown[][]> {
+async function run<Row>(db: PgliteQueryable, statement: Statement, values: readonly unknown[], { signal, decode }: QueryOptions<Row> = {}): Promise<Row[]> {
   // PGlite cannot cancel a running statement; the signal is honoured before it starts.
   if (signal?.aborted) throw new AbortError({ cause: signal.reason });
-  const result = await db.query<unknown[]>(statement.text, values as unknown[], queryOptions);
-  return result.rows;
+  const { rows } = await db.query<unknown[]>(statement.text, values as unknown[], queryOptions);
+  // PGlite hands over all rows at once: decoding them as they come would gain nothing here.
+  return decode === undefined ? (rows as Row[]) : rows.map((row) => decode(row));
 }
 
 /** PGlite behind the engine seam. */
@@ -63,8 +64,8 @@ export class PgliteEngine implements Engine {
     return new PgliteEngine(db);
   }
 
-  async query(statement: Statement, values: readonly unknown[], options: QueryOptions = {}): Promise<unknown[][]> {
-    return this.#track(() => run(this.#db, statement, values, options.signal));
+  async query<Row = unknown[]>(statement: Statement, values: readonly unknown[], options: QueryOptions<Row> = {}): Promise<Row[]> {
+    return this.#track(() => run(this.#db, statement, values, options));
   }
 
   async exec(script: string): Promise<void> {
@@ -82,7 +83,7 @@ export class PgliteEngine implements Engine {
       return await this.#track(() =>
         this.#db.transaction((tx) =>
           fn({
-            query: (statement, values, queryOptions) => run(tx, statement, values, queryOptions?.signal).catch(noteFailure),
+            query: (statement, values, queryOptions) => run(tx, statement, values, queryOptions).catch(noteFailure),
             exec: async (script) => {
               await tx.exec(script).catch(noteFailure);
             },

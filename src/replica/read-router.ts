@@ -10,7 +10,7 @@
  * category, and a read can never see a later message of a category without the earlier ones.
  */
 import { InvalidArgumentError, isAbortError, isConnectionError, isPoolTimeoutError } from '../errors.js';
-import { sleep, type Runner } from '../runner.js';
+import { sleep, type RunOptions, type Runner } from '../runner.js';
 import * as sql from '../sql.js';
 import type { Statement } from '../sql.js';
 import { Replica } from './replica.js';
@@ -134,7 +134,7 @@ export class ReadRouter {
     } catch (error) {
       return failing(error);
     }
-    return { transactional: false, run: (statement, values, signal, attempts) => this.#run(route, statement, values, signal, attempts) };
+    return { transactional: false, run: (statement, values, signal, options) => this.#run(route, statement, values, signal, options) };
   }
 
   /** Await a write, then take the primary's WAL position as the client's write token. */
@@ -177,18 +177,18 @@ export class ReadRouter {
     return { primary, after };
   }
 
-  async #run(route: Route, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined, attempts?: { count: number }): Promise<unknown[][]> {
-    if (route.primary) return this.#onPrimary('requested', statement, values, signal, attempts);
+  async #run<Row>(route: Route, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined, options?: RunOptions<Row>): Promise<Row[]> {
+    if (route.primary) return this.#onPrimary('requested', statement, values, signal, options);
     const tried = new Set<Replica>();
     for (;;) {
       const replica = this.#pick(route.after, tried);
-      if (!(replica instanceof Replica)) return this.#onPrimary(replica, statement, values, signal, attempts);
+      if (!(replica instanceof Replica)) return this.#onPrimary(replica, statement, values, signal, options);
       tried.add(replica);
       try {
         if (route.after !== null && !(await this.#caughtUp(replica, route.after, signal))) {
-          return this.#onPrimary('lagging', statement, values, signal, attempts);
+          return this.#onPrimary('lagging', statement, values, signal, options);
         }
-        const rows = await replica.runner.run(statement, values, signal, attempts);
+        const rows = await replica.runner.run(statement, values, signal, options);
         replica.reads++;
         this.#readsOnReplicas++;
         this.onRoute?.(replica.label, 'routed');
@@ -199,16 +199,16 @@ export class ReadRouter {
           replica.markDown();
           continue;
         }
-        if (isRecoveryConflict(error)) return this.#onPrimary('conflict', statement, values, signal, attempts);
+        if (isRecoveryConflict(error)) return this.#onPrimary('conflict', statement, values, signal, options);
         throw error;
       }
     }
   }
 
-  #onPrimary(reason: PrimaryReadReason, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined, attempts?: { count: number }): Promise<unknown[][]> {
+  #onPrimary<Row>(reason: PrimaryReadReason, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined, options?: RunOptions<Row>): Promise<Row[]> {
     this.#readsOnPrimary[reason]++;
     this.onRoute?.('primary', reason);
-    return this.#primary.run(statement, values, signal, attempts);
+    return this.#primary.run(statement, values, signal, options);
   }
 
   /**

@@ -52,6 +52,9 @@ export interface ConsumerStats {
   errors: number;
 }
 
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
 /** Lost connections and pool waits are retried forever; anything else is the caller's to see. */
 const isTransient = (error: unknown): boolean => isConnectionError(error) || isPoolTimeoutError(error);
 
@@ -175,7 +178,7 @@ export class Consumer {
     };
   }
 
-  #run(handle: (message: Message, signal: AbortSignal) => Promise<void>, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+  #run(handle: (message: Message, signal: AbortSignal) => Promise<void> | undefined, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.#loop !== undefined && this.#loop.state !== 'stopped' && this.#loop.state !== 'failed') {
       return Promise.reject(new ConsumerError(`Consumer of ${this.category} is already running`));
     }
@@ -252,22 +255,43 @@ export class Consumer {
     return this.#client.listen(notifyChannel(this.category), () => loop.wake());
   }
 
-  /** Run the message's handler, and apply `onError`'s decision when it fails. */
-  async #handle(message: Message, signal: AbortSignal): Promise<void> {
+  /**
+   * Run the message's handler. A handler that returns no promise and does not throw is done at
+   * once: nothing is awaited (most of what a no-op handler costs is the awaiting). Failures go to
+   * `onError`.
+   */
+  #handle(message: Message, signal: AbortSignal): Promise<void> | undefined {
     const handler = this.#handlers.get(message.type) ?? this.#catchAll;
-    if (handler === undefined && !this.#config.strict) return;
-    for (let attempt = 1; ; attempt++) {
+    if (handler === undefined) return this.#config.strict ? this.#failed(message, signal, undefined, undefined, 1) : undefined;
+    let result: unknown;
+    try {
+      result = this.#call(handler, message, signal);
+    } catch (cause) {
+      return this.#failed(message, signal, handler, cause, 1);
+    }
+    if (!isThenable(result)) return undefined;
+    return Promise.resolve(result).then(
+      () => undefined,
+      (cause: unknown) => this.#failed(message, signal, handler, cause, 1),
+    );
+  }
+
+  #call(handler: MessageHandler<never>, message: Message, signal: AbortSignal): unknown {
+    const context: HandlerContext = { client: this.#client, consumer: this, signal };
+    if (this.#telemetry === undefined) return handler(message as never, context);
+    return this.#telemetry.handle(message, async () => handler(message as never, context));
+  }
+
+  /**
+   * The handler failed on `message` (`cause`) at `attempt`, or there is none (strict mode): apply
+   * `onError`'s decision (stop by default) until the message is handled, skipped, or the consumer stops.
+   */
+  async #failed(message: Message, signal: AbortSignal, handler: MessageHandler<never> | undefined, cause: unknown, attempt: number): Promise<void> {
+    for (;;) {
       let error: HandlerError;
-      try {
-        if (handler === undefined) {
-          error = new HandlerError(message, 'No handler (strict mode)');
-        } else {
-          const context = { client: this.#client, consumer: this, signal };
-          if (this.#telemetry === undefined) await handler(message as never, context);
-          else await this.#telemetry.handle(message, async () => handler(message as never, context));
-          return;
-        }
-      } catch (cause) {
+      if (handler === undefined) {
+        error = new HandlerError(message, 'No handler (strict mode)');
+      } else {
         // A handler that gave up because the consumer is stopping has not handled the message.
         if (signal.aborted) throw new AbortError({ cause });
         error = new HandlerError(message, 'Handler failed', { cause });
@@ -279,6 +303,14 @@ export class Consumer {
       if (decision !== 'retry') throw error;
       // A stop request ends the wait (AbortError) and leaves the message unhandled.
       await sleep(backoffDelay(attempt, this.#config.retry), signal);
+      attempt++;
+      if (handler === undefined) continue;
+      try {
+        await this.#call(handler, message, signal);
+        return;
+      } catch (failure) {
+        cause = failure;
+      }
     }
   }
 

@@ -11,8 +11,11 @@ export interface DispatchConfig<Item> {
   concurrency: number;
   /** Messages with the same key are handled one after another, in batch order. */
   key(item: Item): string;
-  /** Handle one message. Throwing stops the batch: messages in flight finish, no new ones start. */
-  handle(item: Item): Promise<void>;
+  /**
+   * Handle one message; returns nothing when it was handled synchronously. Throwing stops the
+   * batch: messages in flight finish, no new ones start.
+   */
+  handle(item: Item): Promise<void> | undefined;
   /**
    * Called after each message is handled, in completion order, with the end of the handled prefix
    * (undefined while the batch's first message is still in flight). Awaited before that key moves on.
@@ -28,8 +31,11 @@ export async function dispatchBatch<Item>(batch: readonly Item[], config: Dispat
   if (config.concurrency <= 1) {
     for (const item of batch) {
       if (signal.aborted) return;
-      await config.handle(item);
-      await config.handled(item, item);
+      // Only what returned a promise is awaited: a batch of synchronous handlers runs in one go.
+      const handling = config.handle(item);
+      if (handling !== undefined) await handling;
+      const recording = config.handled(item, item);
+      if (recording !== undefined) await recording;
     }
     return;
   }

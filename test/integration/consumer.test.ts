@@ -158,33 +158,39 @@ for (const engine of engines) {
       assert.equal((await consumer.stats()).handled, 2);
     });
 
-    test("onError 'retry' tries the handler again with backoff until it succeeds", async () => {
-      const category = randomCategory();
-      await client.writeMessage({ streamName: `${category}-1`, type: 'Flaky' });
-      const attempts: number[] = [];
-      let calls = 0;
-      const handled = new Handled();
-      const consumer = new Consumer(client, {
-        category,
-        identifier: 'x',
-        retry: { initialDelayMs: 5, maxDelayMs: 20 },
-        onError: (error, message, attempt) => {
-          assert.ok(isHandlerError(error));
-          assert.equal(message.type, 'Flaky');
-          attempts.push(attempt);
-          return 'retry';
-        },
-      }).on('Flaky', (message) => {
-        if (++calls < 3) throw new Error('not yet');
-        handled.add(message);
+    // A handler that throws is handled without an await; one that rejects, through its promise.
+    for (const style of ['throws', 'rejects'] as const) {
+      test(`onError 'retry' tries a handler that ${style} again with backoff until it succeeds`, async () => {
+        const category = randomCategory();
+        await client.writeMessage({ streamName: `${category}-1`, type: 'Flaky' });
+        const attempts: number[] = [];
+        let calls = 0;
+        const handled = new Handled();
+        const consumer = new Consumer(client, {
+          category,
+          identifier: 'x',
+          retry: { initialDelayMs: 5, maxDelayMs: 20 },
+          onError: (error, message, attempt) => {
+            assert.ok(isHandlerError(error));
+            assert.equal(message.type, 'Flaky');
+            attempts.push(attempt);
+            return 'retry';
+          },
+        }).on('Flaky', (message) => {
+          const succeeds = ++calls >= 3;
+          if (style === 'rejects') return succeeds ? Promise.resolve(handled.add(message)) : Promise.reject(new Error('not yet'));
+          if (!succeeds) throw new Error('not yet');
+          handled.add(message);
+          return undefined;
+        });
+        const running = consumer.start();
+        await handled.count(1);
+        await consumer.stop();
+        await running;
+        assert.deepEqual(attempts, [1, 2]);
+        assert.equal((await consumer.stats()).errors, 2);
       });
-      const running = consumer.start();
-      await handled.count(1);
-      await consumer.stop();
-      await running;
-      assert.deepEqual(attempts, [1, 2]);
-      assert.equal((await consumer.stats()).errors, 2);
-    });
+    }
 
     test("onError 'skip' passes over the failed message and carries on", async () => {
       const category = randomCategory();

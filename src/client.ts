@@ -94,7 +94,7 @@ export class MessageDbClient extends MessageStoreSession {
     this.#telemetry = telemetry;
     if (telemetry?.metrics !== undefined) {
       const metrics = telemetry.metrics;
-      engine.onAcquireWait = (seconds) => metrics.acquireWait.observe(seconds);
+      engine.onAcquireWait = (seconds) => metrics.acquireWait.observe({}, seconds);
       this.#unwatchPool = metrics.watchPool({ stats: () => engine.poolStats(), max: engine.maxConnections });
       if (router !== undefined) this.#unwatchReplicas = metrics.watchReplicas(router);
     }

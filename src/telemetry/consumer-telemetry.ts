@@ -5,7 +5,7 @@
  */
 import type { Message } from '../message.js';
 import { log } from './logger.js';
-import { loadPromClient, type MetricsRegistry } from './metrics.js';
+import { loadPromClient, queuedMetricMaker, type MetricsRegistry } from './metrics.js';
 import type { Telemetry } from './telemetry.js';
 import { TRACEPARENT } from './tracing.js';
 
@@ -27,6 +27,7 @@ function consumerMetrics(registry: MetricsRegistry) {
   const registers = [registry as never];
   const labelNames = ['category', 'identifier'];
   const once = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const { counter, histogram } = queuedMetricMaker(registry);
   let live = liveByRegistry.get(registry);
   if (live === undefined) liveByRegistry.set(registry, (live = new Set()));
   const consumers = live;
@@ -43,13 +44,12 @@ function consumerMetrics(registry: MetricsRegistry) {
     }));
   return {
     live: consumers,
-    handled: once('messagedb_consumer_handled_total', () => new prom.Counter({ name: 'messagedb_consumer_handled_total', help: 'Messages handled by a consumer', labelNames, registers })),
-    handlerDuration: once('messagedb_consumer_handler_duration_seconds', () => new prom.Histogram({
-      name: 'messagedb_consumer_handler_duration_seconds', help: 'Handler duration per message', labelNames, registers,
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    })),
-    positionWrites: once('messagedb_consumer_position_writes_total', () => new prom.Counter({ name: 'messagedb_consumer_position_writes_total', help: 'Position records written', labelNames, registers })),
-    errors: once('messagedb_consumer_errors_total', () => new prom.Counter({ name: 'messagedb_consumer_errors_total', help: 'Consumer errors by kind (handler, connection)', labelNames: [...labelNames, 'kind'], registers })),
+    handled: counter('messagedb_consumer_handled_total', 'Messages handled by a consumer', labelNames),
+    handlerDuration: histogram('messagedb_consumer_handler_duration_seconds', 'Handler duration per message', labelNames, [
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]),
+    positionWrites: counter('messagedb_consumer_position_writes_total', 'Position records written', labelNames),
+    errors: counter('messagedb_consumer_errors_total', 'Consumer errors by kind (handler, connection)', [...labelNames, 'kind']),
     position: figureGauge('messagedb_consumer_position', 'Global position of the last handled message', (f) => f.position),
     lag: figureGauge('messagedb_consumer_lag', 'Category head minus the consumer position', (f) => f.lag),
   };

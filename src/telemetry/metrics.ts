@@ -38,6 +38,106 @@ const replicasByRegistry = new WeakMap<object, Set<WatchedReplicas>>();
 /** Load prom-client, or explain how to get it. */
 export const loadPromClient = (): PromClient => loadOptionalPeer<PromClient>('prom-client', 'Metrics');
 
+type Labels = Record<string, string>;
+type Counter = import('prom-client').Counter;
+type Histogram = import('prom-client').Histogram;
+
+/** A counter as messagedb updates it. */
+export interface CounterUpdates {
+  inc(labels?: Labels, value?: number): void;
+}
+
+/** A histogram as messagedb updates it. */
+export interface HistogramUpdates {
+  observe(labels: Labels, value: number): void;
+}
+
+const noLabels: Labels = Object.freeze({}) as Labels;
+
+/** The most updates that wait for a scrape; more are applied at once, so nothing grows unscraped. */
+const pendingLimit = 512;
+
+/**
+ * Counter and histogram updates of one registry, waiting to be applied. prom-client hashes and
+ * validates the labels on every `inc` and `observe`; on a path that runs once per database round
+ * trip, between its I/O, that measured 17 and 13 µs a write, against well under 1 µs in a loop.
+ * Queued here as plain values, they are applied in one loop when the registry is scraped (each
+ * metric created here flushes the queue from its `collect`, which prom-client runs before it
+ * reads any value), or once `pendingLimit` are waiting. A scrape sees every update made before it.
+ */
+class PendingUpdates {
+  #counters: Array<Counter | undefined> = [];
+  #histograms: Array<Histogram | undefined> = [];
+  #labels: Labels[] = [];
+  #values: number[] = [];
+
+  inc(counter: Counter, labels: Labels, value: number): void {
+    this.#add(counter, undefined, labels, value);
+  }
+
+  observe(histogram: Histogram, labels: Labels, value: number): void {
+    this.#add(undefined, histogram, labels, value);
+  }
+
+  #add(counter: Counter | undefined, histogram: Histogram | undefined, labels: Labels, value: number): void {
+    this.#counters.push(counter);
+    this.#histograms.push(histogram);
+    this.#labels.push(labels);
+    this.#values.push(value);
+    if (this.#values.length >= pendingLimit) this.flush();
+  }
+
+  flush(): void {
+    const values = this.#values;
+    if (values.length === 0) return;
+    const counters = this.#counters;
+    const histograms = this.#histograms;
+    const labels = this.#labels;
+    this.#counters = [];
+    this.#histograms = [];
+    this.#labels = [];
+    this.#values = [];
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index] as number;
+      const label = labels[index] as Labels;
+      const counter = counters[index];
+      if (counter !== undefined) counter.inc(label, value);
+      else histograms[index]?.observe(label, value);
+    }
+  }
+}
+
+const pendingByRegistry = new WeakMap<object, PendingUpdates>();
+/** The metrics created here: their updates are queued. One of the same name registered by anyone else is updated at once. */
+const queuedMetrics = new WeakSet<object>();
+
+/** Counters and histograms on `registry`: the registered one when the name is taken, else a new one. */
+export function queuedMetricMaker(registry: MetricsRegistry) {
+  const prom = loadPromClient();
+  const registers = [registry as never];
+  let pending = pendingByRegistry.get(registry);
+  if (pending === undefined) pendingByRegistry.set(registry, (pending = new PendingUpdates()));
+  const queue = pending;
+  const collect = (): void => queue.flush();
+  const find = (name: string): Counter | Histogram | undefined => registry.getSingleMetric(name) as Counter | Histogram | undefined;
+  const made = <M extends Counter | Histogram>(metric: M): M => {
+    queuedMetrics.add(metric);
+    return metric;
+  };
+  return {
+    counter(name: string, help: string, labelNames: string[] = []): CounterUpdates {
+      const metric = (find(name) as Counter | undefined) ?? made(new prom.Counter({ name, help, labelNames, registers, collect }));
+      if (!queuedMetrics.has(metric)) return { inc: (labels = noLabels, value = 1) => metric.inc(labels, value) };
+      return { inc: (labels = noLabels, value = 1) => queue.inc(metric, labels, value) };
+    },
+    histogram(name: string, help: string, labelNames: string[] = [], buckets: number[] = durationBuckets): HistogramUpdates {
+      const metric = (find(name) as Histogram | undefined) ?? made(new prom.Histogram({ name, help, labelNames, buckets, registers, collect }));
+      if (!queuedMetrics.has(metric)) return { observe: (labels, value) => metric.observe(labels, value) };
+      return { observe: (labels, value) => queue.observe(metric, labels, value) };
+    },
+  };
+}
+
 /** Latency buckets in seconds, from 100 µs (a local write) to 10 s. */
 const durationBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -47,18 +147,18 @@ export type Outcome = 'ok' | 'expected_version' | 'duplicate' | 'invalid' | 'con
 /** The client's metrics on one registry (shared when several clients use the same registry). */
 export class ClientMetrics {
   readonly registry: MetricsRegistry;
-  readonly writes;
-  readonly writeDuration;
-  readonly messagesWritten;
-  readonly reads;
-  readonly readDuration;
-  readonly messagesRead;
-  readonly expectedVersionErrors;
-  readonly connectionErrors;
-  readonly retries;
-  readonly acquireWait;
-  readonly routedReads;
-  readonly replicaWait;
+  readonly writes: CounterUpdates;
+  readonly writeDuration: HistogramUpdates;
+  readonly messagesWritten: CounterUpdates;
+  readonly reads: CounterUpdates;
+  readonly readDuration: HistogramUpdates;
+  readonly messagesRead: CounterUpdates;
+  readonly expectedVersionErrors: CounterUpdates;
+  readonly connectionErrors: CounterUpdates;
+  readonly retries: CounterUpdates;
+  readonly acquireWait: HistogramUpdates;
+  readonly routedReads: CounterUpdates;
+  readonly replicaWait: HistogramUpdates;
   readonly #pools: Set<WatchedPool>;
   readonly #replicaSets: Set<WatchedReplicas>;
 
@@ -73,10 +173,7 @@ export class ClientMetrics {
     if (replicaSets === undefined) replicasByRegistry.set(this.registry, (replicaSets = new Set()));
     this.#replicaSets = replicaSets;
     const once = <T>(name: string, make: () => T): T => (this.registry.getSingleMetric(name) as T | undefined) ?? make();
-    const counter = (name: string, help: string, labelNames: string[] = []) =>
-      once(name, () => new prom.Counter({ name, help, labelNames, registers }));
-    const histogram = (name: string, help: string, labelNames: string[] = []) =>
-      once(name, () => new prom.Histogram({ name, help, labelNames, buckets: durationBuckets, registers }));
+    const { counter, histogram } = queuedMetricMaker(this.registry);
 
     this.writes = counter('messagedb_writes_total', 'Write calls (writeMessage, writeMessages) by kind and outcome', ['kind', 'outcome']);
     this.writeDuration = histogram('messagedb_write_duration_seconds', 'Write call duration by kind and outcome', ['kind', 'outcome']);
@@ -134,7 +231,7 @@ export class ClientMetrics {
   /** Report a client's read replicas in the replica metrics; returns the function that stops it. */
   watchReplicas(replicas: WatchedReplicas): () => void {
     replicas.onRoute = (target, reason) => this.routedReads.inc({ target, reason });
-    replicas.onWait = (seconds) => this.replicaWait.observe(seconds);
+    replicas.onWait = (seconds) => this.replicaWait.observe(noLabels, seconds);
     this.#replicaSets.add(replicas);
     return () => {
       this.#replicaSets.delete(replicas);

@@ -128,7 +128,7 @@ export class Telemetry {
     if (this.metrics !== undefined) {
       this.metrics.writes.inc({ kind, outcome });
       this.metrics.writeDuration.observe({ kind, outcome }, seconds);
-      if (outcome === 'ok') this.metrics.messagesWritten.inc(count);
+      if (outcome === 'ok') this.metrics.messagesWritten.inc(undefined, count);
       if (outcome === 'expected_version') this.metrics.expectedVersionErrors.inc();
     }
     log(this.logger, outcome === 'ok' ? 'debug' : 'warn', () => [{ op: 'write', kind, outcome, count, durationMs: seconds * 1000 }, `write ${outcome}`]);

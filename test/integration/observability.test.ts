@@ -60,6 +60,30 @@ for (const engine of engines) {
       assert.equal(sample(text, 'messagedb_pool_connections'), client.poolStats().total);
     });
 
+    // Updates wait in a queue until a scrape or 512 of them (src/telemetry/metrics.ts): every
+    // scrape must still see every update made before it, however many and from however many clients.
+    test('each scrape sees every update before it: across the queue limit, two clients on one registry, metric.get()', async () => {
+      const registry = new Registry();
+      const first = await engine.open({ metrics: registry });
+      const second = await engine.open({ metrics: registry });
+      const stream = randomStreamName();
+      const reads = async (client: MessageDbClient, count: number): Promise<void> => {
+        for (let i = 0; i < count; i++) await client.streamVersion(stream);
+      };
+      await reads(first, 3);
+      assert.equal(sample(await registry.metrics(), 'messagedb_reads_total', { kind: 'version', outcome: 'ok' }), 3);
+      await reads(first, 700);
+      await reads(second, 300);
+      const text = await registry.metrics();
+      assert.equal(sample(text, 'messagedb_reads_total', { kind: 'version', outcome: 'ok' }), 1003);
+      assert.equal(sample(text, 'messagedb_read_duration_seconds_count', { kind: 'version' }), 1003);
+      assert.equal(sample(text, 'messagedb_read_duration_seconds_bucket', { le: '+Inf', kind: 'version' }), 1003);
+      await reads(second, 2);
+      const counter = registry.getSingleMetric('messagedb_reads_total');
+      const values = (await counter?.get())?.values ?? [];
+      assert.equal(values.find((v) => v.labels.kind === 'version' && v.labels.outcome === 'ok')?.value, 1005);
+    });
+
     test('client.metrics() returns the client\'s own registry with metrics: true', async () => {
       const client = await engine.open({ metrics: true });
       await client.writeMessage({ streamName: randomStreamName(), type: 'T' });

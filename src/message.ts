@@ -77,9 +77,9 @@ function digitsAt(text: string, start: number, end: number): number {
 
 /**
  * Epoch milliseconds of `YYYY-MM-DD HH:MM:SS[.f{1,6}]` (the only shape a Message DB timestamp has
- * before year 10000), read at fixed offsets; undefined for any other shape, which the regular
- * expression then handles. Reads decode a timestamp per message, and this is several times
- * faster than the expression; both give the same result.
+ * before year 10000), read at fixed offsets; undefined for any other shape or a field out of range,
+ * which the regular expression and `Date.UTC` then handle. Reads decode a timestamp per message,
+ * and this is several times faster than the expression; both give the same result.
  */
 function parseIsoTimestamp(text: string): number | undefined {
   const length = text.length;
@@ -98,11 +98,30 @@ function parseIsoTimestamp(text: string): number | undefined {
     if (Number.isNaN(digitsAt(text, 23, length))) return undefined;
     milliseconds = fraction * (length === 21 ? 100 : length === 22 ? 10 : 1);
   }
-  const time = Date.UTC(
-    digitsAt(text, 0, 4), digitsAt(text, 5, 7) - 1, digitsAt(text, 8, 10),
-    digitsAt(text, 11, 13), digitsAt(text, 14, 16), digitsAt(text, 17, 19), milliseconds,
-  );
-  return Number.isNaN(time) ? undefined : time;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hour = digitsAt(text, 11, 13);
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  // Out-of-range fields (and NaN, which fails every comparison) go to Date.UTC in the fallback.
+  if (!(year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59)) {
+    return undefined;
+  }
+  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60000 + second * 1000 + milliseconds;
+}
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (month 1-12, year 0 or later), by arithmetic
+ * (H. Hinnant's days_from_civil): about half what `Date.UTC` costs, and a read decodes one per message.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146097 + dayOfEra - 719468;
 }
 
 /**

@@ -26,6 +26,24 @@ test('parseUtcTimestamp agrees with the UTC reading of a timestamp for a spread 
   }
 });
 
+test('parseUtcTimestamp agrees with Date.UTC on every day from 1600 to 2400 (leap years, month and year ends)', () => {
+  // The usual shape is read by arithmetic on the calendar, not by Date.UTC: every day is checked.
+  for (let epoch = Date.UTC(1600, 0, 1); epoch < Date.UTC(2400, 0, 1); epoch += 86_400_000) {
+    const iso = new Date(epoch + 86_399_999).toISOString();
+    const text = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+    assert.equal(parseUtcTimestamp(text).getTime(), epoch + 86_399_999, text);
+  }
+});
+
+test('parseUtcTimestamp leaves out-of-range fields to Date.UTC, as before', () => {
+  for (const text of ['2026-02-30 00:00:00', '2026-13-01 00:00:00', '2026-00-10 00:00:00', '2026-11-27 24:00:00', '2026-11-27 00:60:00', '0099-01-01 00:00:00']) {
+    const [date = '', time = ''] = text.split(' ');
+    const [year, month, day] = date.split('-').map(Number);
+    const [hour, minute, second] = time.split(':').map(Number);
+    assert.equal(parseUtcTimestamp(text).getTime(), Date.UTC(year as number, (month as number) - 1, day, hour, minute, second), text);
+  }
+});
+
 test('parseUtcTimestamp reads a five-digit year through its fallback', () => {
   assert.equal(parseUtcTimestamp('10000-01-01 00:00:00').getTime(), Date.UTC(10000, 0, 1));
 });

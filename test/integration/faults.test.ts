@@ -54,6 +54,18 @@ describe('connection faults', () => {
     assert.equal(messages.length, 1);
   });
 
+  test('a read cut off after part of its rows arrived is retried and returns the whole batch once', async () => {
+    const category = randomCategory();
+    await client.writeMessages(Array.from({ length: 500 }, (_, n) => ({ streamName: `${category}-${n % 7}`, type: 'A', data: { n } })));
+    // About 100 of the 500 rows (200 bytes each) reach the client, and are decoded, before the cut.
+    proxy.cutPartwayThroughNextReply(20_000);
+    const messages = await client.getCategoryMessages(category);
+    assert.deepEqual(
+      messages.map((m) => (m.data as { n: number }).n),
+      Array.from({ length: 500 }, (_, n) => n),
+    );
+  });
+
   test('a write whose acknowledgement is lost is retried and stored exactly once', async () => {
     const stream = `${randomCategory()}-1`;
     await client.writeMessage({ streamName: stream, type: 'First' });

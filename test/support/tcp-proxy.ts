@@ -9,6 +9,8 @@ export interface TcpProxy {
   port: number;
   /** Cut every open connection after the server's next bytes, which are dropped. */
   cutAfterNextReply(): void;
+  /** Pass on the first `bytes` bytes of the server's next reply, then cut every open connection. */
+  cutPartwayThroughNextReply(bytes: number): void;
   /** Destroy every open connection now. */
   cutAll(): void;
   close(): Promise<void>;
@@ -17,12 +19,21 @@ export interface TcpProxy {
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; server: Socket }>();
   let armed = false;
+  /** Bytes of the next reply still to pass on before the cut, when armed that way. */
+  let passBeforeCut: number | undefined;
   const server: Server = createServer((client) => {
     const upstream = createConnection({ host: targetHost, port: targetPort });
     const pair = { client, server: upstream };
     pairs.add(pair);
     client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
+    upstream.on('data', (chunk: Buffer) => {
+      if (passBeforeCut !== undefined) {
+        const passed = chunk.subarray(0, passBeforeCut);
+        passBeforeCut = undefined;
+        client.end(passed);
+        upstream.destroy();
+        return;
+      }
       if (armed) {
         armed = false;
         client.destroy();
@@ -46,6 +57,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     port: address.port,
     cutAfterNextReply: () => {
       armed = true;
+    },
+    cutPartwayThroughNextReply: (bytes) => {
+      passBeforeCut = bytes;
     },
     cutAll: () => {
       for (const pair of pairs) {

@@ -24,6 +24,8 @@ export interface Row {
   anchor?: { key: string; target?: number };
   /** Each peer's workload key for the same work, and the ratio client/peer must reach. */
   peers?: Partial<Record<PeerKey, { key: string; target?: number }>>;
+  /** Workloads run in the same slices as this row's, reported in rows of their own. */
+  alongside?: string[];
 }
 
 /** A row of this client against its pgbench anchor (src/bench/counterparts.ts), with the ratio it has to reach. */
@@ -41,6 +43,13 @@ export const rows: Row[] = [
       mdbc: { key: 'mdbc.single-write', target: 1.0 },
       emmett: { key: 'emmett.single-write', target: 1.0 },
     },
+    alongside: ['floor.single-write'],
+  },
+  {
+    // What Node itself costs a round trip: the same write with no driver (bench/peers/node-floor.ts).
+    label: "single write, Node's floor: a raw socket, no driver (not this client)",
+    client: 'floor.single-write',
+    anchor: { key: 'pgbench.w_distinct' },
   },
   {
     // Issue 5: metrics and tracing on must cost under 5% of single-write throughput. The "anchor"
@@ -99,6 +108,6 @@ export const rows: Row[] = [
 export function groupByRow(workloads: readonly Workload[]): Workload[][] {
   return groupWorkloads(
     workloads,
-    rows.map((row) => [row.anchor?.key, row.client, ...Object.values(row.peers ?? {}).map((peer) => peer?.key)]),
+    rows.map((row) => [row.anchor?.key, row.client, ...Object.values(row.peers ?? {}).map((peer) => peer?.key), ...(row.alongside ?? [])]),
   );
 }

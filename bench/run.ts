@@ -53,7 +53,8 @@ try {
   }
   if (options.only.includes('core') || options.only.includes('consumer')) {
     // This client runs in a host process like each peer, not in the process that orchestrates.
-    const own = await openPeers(database.url, log, ['client']);
+    // Node's floor (bench/peers/node-floor.ts) is measured beside the client's single writes.
+    const own = await openPeers(database.url, log, options.only.includes('core') ? ['client', 'floor'] : ['client']);
     closers.push(() => own.close());
     const isConsumer = (key: string): boolean => key.startsWith('client.consumer');
     workloads.push(

@@ -16,7 +16,12 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** Sees every chunk the server sends, before it is passed on (or dropped). */
+  onServerBytes?: (chunk: Buffer) => void;
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; server: Socket }>();
   let armed = false;
   /** Bytes of the next reply still to pass on before the cut, when armed that way. */
@@ -27,6 +32,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     pairs.add(pair);
     client.on('data', (chunk) => upstream.write(chunk));
     upstream.on('data', (chunk: Buffer) => {
+      options.onServerBytes?.(chunk);
       if (passBeforeCut !== undefined) {
         const passed = chunk.subarray(0, passBeforeCut);
         passBeforeCut = undefined;

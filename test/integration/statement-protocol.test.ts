@@ -14,7 +14,7 @@ import { startTcpProxy } from '../support/tcp-proxy.ts';
 /** Counts the server's messages by type byte, reading the framed backend stream across chunks. */
 class BackendMessages {
   readonly counts = new Map<string, number>();
-  #pending = Buffer.alloc(0);
+  #pending: Buffer = Buffer.alloc(0);
 
   receive(chunk: Buffer): void {
     let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);

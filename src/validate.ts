@@ -96,8 +96,9 @@ export function json(argument: string, value: unknown): string | null {
   if (serialised === undefined) throw new InvalidArgumentError(argument, `must be JSON-serialisable (got ${typeof value})`);
   // jsonb rejects \u0000 ("unsupported Unicode escape sequence") and lone surrogates, which
   // JSON.stringify escapes as \udXXX (well-formed pairs stay raw); an even run of backslashes
-  // before the escape means it is literal text instead.
-  const escape = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f])/.exec(serialised);
+  // before the escape means it is literal text instead. Text without any `\u` (nearly all of it)
+  // skips the expression.
+  const escape = serialised.includes('\\u') ? /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f])/.exec(serialised) : null;
   if (escape !== null) {
     throw new InvalidArgumentError(
       argument,

@@ -16,8 +16,6 @@ export const TRACEPARENT = 'traceparent';
 
 const traceparentText = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** Span attributes every messagedb span has (OpenTelemetry database semantic conventions). */
-const baseAttributes = { 'db.system': 'postgresql', 'db.system.name': 'postgresql' };
 
 /** Spans for one client. */
 export class ClientTracing {
@@ -29,7 +27,11 @@ export class ClientTracing {
     this.#tracer = tracer ?? this.#api.trace.getTracer('messagedb');
   }
 
-  /** Run `fn` in an active span; errors set the span's status and are recorded. */
+  /**
+   * Run `fn` in an active span; errors set the span's status and are recorded. `attributes` become
+   * the span's, with the attributes every messagedb span has (OpenTelemetry database semantic
+   * conventions) added to them: pass an object of the call's own.
+   */
   async span<T>(
     name: string,
     attributes: Record<string, string | number | boolean>,
@@ -50,7 +52,9 @@ export class ClientTracing {
           throw error;
         },
       );
-    const options = { kind: api.SpanKind.CLIENT, attributes: { ...baseAttributes, ...attributes } };
+    attributes['db.system'] = 'postgresql';
+    attributes['db.system.name'] = 'postgresql';
+    const options = { kind: api.SpanKind.CLIENT, attributes };
     return parent === undefined
       ? this.#tracer.startActiveSpan(name, options, run)
       : this.#tracer.startActiveSpan(name, options, parent, run);

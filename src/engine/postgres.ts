@@ -39,7 +39,7 @@ interface ProtocolConnection {
   parsedStatements: Record<string, unknown>;
   submittedNamedStatements: Record<string, unknown>;
   parse(message: { text: string; name?: string | undefined }): void;
-  bind(message: { portal?: string; statement?: string | undefined; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
+  bind(message: { statement?: string | undefined; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   close(message: { type: 'S'; name?: string | undefined }): void;
   sync(): void;
 }
@@ -59,12 +59,12 @@ const columnText: RowDecoder<unknown[]> = (row) => row;
  *   node-postgres fails it for a row it cannot parse.
  * - sends Bind / Execute / Sync without the Describe node-postgres puts before Execute. Describe
  *   makes the server send a RowDescription with every execution, and node-postgres then builds a
- *   row template and a parser per column each time (about 10 µs of CPU a single write, with the
- *   clone of the query config it makes for a config object: a sixth of what node-postgres spends on a
- *   write); rows here are decoded by position, so the description is never needed. Parse (once per
- *   connection for a named statement), Bind and the error path are node-postgres' own.
- * Statements without parameters and unnamed ones (`preparedStatements: false`) still work: such a
- * query is sent as node-postgres sends it, and its RowDescription is simply not needed.
+ *   row template and a parser per column each time; rows here are decoded by position, so the
+ *   description is never needed. Parse (once per connection for a named statement, every time for
+ *   an unnamed one), Bind and the error path are node-postgres' own. With the copy node-postgres
+ *   makes of a query config object (see the constructor), about 10 µs of CPU a single write.
+ * A statement with neither a name nor values (`preparedStatements: false`, no parameters) goes out
+ * as a simple query, the way node-postgres sends it; its RowDescription is simply not needed.
  */
 class StatementQuery<Row> extends pg.Query {
   /** (Not `rows`: node-postgres' Query reads that as the portal's row limit.) */

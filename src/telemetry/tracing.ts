@@ -16,7 +16,6 @@ export const TRACEPARENT = 'traceparent';
 
 const traceparentText = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-
 /** Spans for one client. */
 export class ClientTracing {
   readonly #api: OtelApi;

@@ -99,8 +99,23 @@ export const rows: Row[] = [
       mdbc: { key: 'mdbc.consumer', target: 1.5 },
       emmett: { key: 'emmett.consumer', target: 1.5 },
     },
+    alongside: ['pgbench.c_pos100'],
   },
   anchored('client.consumer-1000'),
+  {
+    // pgbench itself, running a consumer's statements one after another (src/bench/pgbench.ts).
+    label: "pgbench running a consumer's statements one after another: the read, then 10 position records (not this client)",
+    client: 'pgbench.c_pos100',
+    anchor: { key: 'pgbench.r_cat_full' },
+  },
+  {
+    // What the position records leave of r_cat_full's rate even for pgbench: the same read and ten
+    // records, one statement after another (src/bench/pgbench.ts). Not a target: a consumer that
+    // reads ahead, as this one does, is not bound by it.
+    label: "consumer throughput vs. pgbench running a consumer's statements one after another (the read, then 10 position records)",
+    client: 'client.consumer',
+    anchor: { key: 'pgbench.c_pos100' },
+  },
 ];
 
 /**

@@ -64,6 +64,25 @@ export const anchorScripts = {
     messagesPerTransaction: 1000,
     text: `SELECT * FROM message_store.get_category_messages('batch', 1, 1000);`,
   },
+  /**
+   * Not in the performance doc: a consumer's statements, one after another. The 1000-message read
+   * of `r_cat_full`, then a position record after every 100 of those messages, written as the
+   * client's consumer writes it (Eventide's `Recorded`, without waiting for the WAL flush). This
+   * is what a consumer that waits for each record would reach if nothing but the server took time.
+   * (`chr(58)` is the stream name's colon: pgbench reads `:name` as a variable.)
+   */
+  c_pos100: {
+    name: 'c_pos100',
+    messagesPerTransaction: 1000,
+    text: [
+      `SELECT * FROM message_store.get_category_messages('batch', 1, 1000);`,
+      ...Array.from(
+        { length: 10 },
+        (_, index) =>
+          `SELECT set_config('synchronous_commit', 'off', true), message_store.write_message(gen_random_uuid()::varchar, 'batch' || chr(58) || 'position-pgbench', 'Recorded', '{"position": ${(index + 1) * 100}}'::jsonb);`,
+      ),
+    ].join('\n'),
+  },
 } satisfies Record<string, AnchorScript>;
 
 /** The pgbench version line, or undefined when pgbench is not on the PATH (of `env`). */

@@ -76,10 +76,10 @@ export const anchorScripts = {
     messagesPerTransaction: 1000,
     text: [
       `SELECT * FROM message_store.get_category_messages('batch', 1, 1000);`,
-      ...Array.from(
-        { length: 10 },
-        (_, index) =>
-          `SELECT set_config('synchronous_commit', 'off', true), message_store.write_message(gen_random_uuid()::varchar, 'batch' || chr(58) || 'position-pgbench', 'Recorded', '{"position": ${(index + 1) * 100}}'::jsonb);`,
+      // Record n of 10 holds position n * 100.
+      ...Array.from({ length: 10 }, (_, offset) => offset + 1).map(
+        (index) =>
+          `SELECT set_config('synchronous_commit', 'off', true), message_store.write_message(gen_random_uuid()::varchar, 'batch' || chr(58) || 'position-pgbench', 'Recorded', '{"position": ${index}00}'::jsonb);`,
       ),
     ].join('\n'),
   },

@@ -58,8 +58,8 @@ export function toSafeInteger(value: unknown, column: string): number {
   return number;
 }
 
-function parseJson(value: unknown): unknown {
-  return value === null || value === undefined ? null : JSON.parse(value as string);
+function parseJson(value: string | null): unknown {
+  return value === null ? null : JSON.parse(value);
 }
 
 const timestampText = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
@@ -141,18 +141,67 @@ export function parseUtcTimestamp(value: unknown): Date {
   );
 }
 
-/** Row (id, stream_name, type, position, global_position, data, metadata, time) to a Message. */
-export function toMessage<Data = unknown>(row: MessageRow): Message<Data> {
+/**
+ * A row's columns, read one after another in the statement's order: how engines hand a row to a
+ * decoder. Over an array of column text ({@link ArrayColumns}: PGlite, and node-postgres' own row
+ * parsing), or straight off the wire (the postgres engine's `WireColumns`), so one decoder serves both.
+ */
+export interface Columns {
+  /** The next column's text, or null for SQL NULL. */
+  text(): string | null;
+  /** The next column, a bigint, as a number; UnsafeIntegerError past Number.MAX_SAFE_INTEGER. */
+  integer(column: string): number;
+  /** The next column, a `timestamp without time zone`, read as UTC. */
+  timestamp(): Date;
+}
+
+/** {@link Columns} over an array of column text (or null). `over(row)` starts again on another row. */
+export class ArrayColumns implements Columns {
+  #row: readonly unknown[];
+  #index = 0;
+
+  constructor(row: readonly unknown[] = []) {
+    this.#row = row;
+  }
+
+  over(row: readonly unknown[]): this {
+    this.#row = row;
+    this.#index = 0;
+    return this;
+  }
+
+  text(): string | null {
+    const value = this.#row[this.#index++];
+    return value === null || value === undefined ? null : (value as string);
+  }
+
+  integer(column: string): number {
+    return toSafeInteger(this.#row[this.#index++], column);
+  }
+
+  timestamp(): Date {
+    return parseUtcTimestamp(this.#row[this.#index++]);
+  }
+}
+
+/** Columns (id, stream_name, type, position, global_position, data, metadata, time) to a Message. */
+export function readMessage<Data = unknown>(columns: Columns): Message<Data> {
+  // Read in column order: an object literal's properties are evaluated left to right.
   return {
-    id: row[0] as string,
-    streamName: row[1] as string,
-    type: row[2] as string,
-    position: toSafeInteger(row[3], 'position'),
-    globalPosition: toSafeInteger(row[4], 'global_position'),
-    data: parseJson(row[5]) as Data,
-    metadata: parseJson(row[6]) as Metadata | null,
-    time: parseUtcTimestamp(row[7]),
+    id: columns.text() as string,
+    streamName: columns.text() as string,
+    type: columns.text() as string,
+    position: columns.integer('position'),
+    globalPosition: columns.integer('global_position'),
+    data: parseJson(columns.text()) as Data,
+    metadata: parseJson(columns.text()) as Metadata | null,
+    time: columns.timestamp(),
   };
+}
+
+/** A row of column text (id, stream_name, type, position, global_position, data, metadata, time) to a Message. */
+export function toMessage<Data = unknown>(row: MessageRow): Message<Data> {
+  return readMessage<Data>(new ArrayColumns(row));
 }
 
 /**

@@ -3,7 +3,7 @@
  * holding at most one batch in memory.
  */
 import { ConditionNotEnabledError } from './errors.js';
-import { toMessage, toSafeInteger, type Message } from './message.js';
+import { readMessage, toSafeInteger, type Message } from './message.js';
 import type { ReadRouteOptions } from './replica/read-router.js';
 import type { Runner } from './runner.js';
 import * as sql from './sql.js';
@@ -70,7 +70,7 @@ export async function getStreamMessages<Data = unknown>(
     validate.batchSize(options.batchSize, 1000),
     condition(context, options.condition),
   ];
-  return context.runner.run(sql.getStreamMessages, values, validate.signal(options.signal), { decode: toMessage<Data> });
+  return context.runner.run(sql.getStreamMessages, values, validate.signal(options.signal), { decode: readMessage<Data> });
 }
 
 export async function getCategoryMessages<Data = unknown>(
@@ -88,7 +88,7 @@ export async function getCategoryMessages<Data = unknown>(
     group?.size ?? null,
     condition(context, options.condition),
   ];
-  return context.runner.run(sql.getCategoryMessages, values, validate.signal(options.signal), { decode: toMessage<Data> });
+  return context.runner.run(sql.getCategoryMessages, values, validate.signal(options.signal), { decode: readMessage<Data> });
 }
 
 export async function getLastStreamMessage<Data = unknown>(
@@ -97,7 +97,7 @@ export async function getLastStreamMessage<Data = unknown>(
   options: GetLastStreamMessageOptions = {},
 ): Promise<Message<Data> | null> {
   const type = options.type === undefined ? null : validate.text('type', options.type);
-  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.text('streamName', streamName), type], validate.signal(options.signal), { decode: toMessage<Data> });
+  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.text('streamName', streamName), type], validate.signal(options.signal), { decode: readMessage<Data> });
   return message ?? null;
 }
 

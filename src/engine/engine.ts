@@ -3,10 +3,11 @@
  * rows as arrays of column text (or null); decoding is the client's job, so both engines decode
  * identically. Lifecycle rules (closed checks, retries, error translation) live in the client.
  */
+import type { Columns } from '../message.js';
 import type { Statement } from '../sql.js';
 
-/** Turns one row (an array of column text or null) into a value, e.g. a Message. */
-export type RowDecoder<Row> = (row: unknown[]) => Row;
+/** Turns one row, read column by column, into a value, e.g. a Message. */
+export type RowDecoder<Row> = (columns: Columns) => Row;
 
 /** Per-call options every engine understands. */
 export interface QueryOptions<Row = unknown[]> {

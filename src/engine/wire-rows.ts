@@ -15,7 +15,10 @@ import { parseUtcTimestamp, toSafeInteger, type Columns } from '../message.js';
 
 /** A statement that takes its rows off the wire while it runs. */
 export interface WireRowReader {
-  /** One row; the columns are readable only during the call (the bytes are the socket's). */
+  /**
+   * One row; the columns are readable only during the call (the bytes are the socket's). A
+   * decoder's failure is the reader's to keep: a reader that throws gets its connection closed.
+   */
   readRow(columns: Columns): void;
 }
 
@@ -143,8 +146,15 @@ export function takeOverRows(connection: object): boolean {
       const reader = wire[receiver];
       if (code === dataRow && reader !== undefined) {
         if (passFrom < offset) parse(buffer.subarray(passFrom, offset));
-        // Type (1), length (4) and column count (2) come before the first column.
-        reader.readRow(columns.at(buffer, offset + 7));
+        try {
+          // Type (1), length (4) and column count (2) come before the first column.
+          reader.readRow(columns.at(buffer, offset + 7));
+        } catch (error) {
+          // A reader keeps its own failures; one that throws leaves the connection out of step, so
+          // it is closed and the statement fails as on a lost connection.
+          wire.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         passFrom = end;
       } else if (code === readyForQuery) {
         // The statement is over. Cleared before node-postgres sees the ReadyForQuery, which may

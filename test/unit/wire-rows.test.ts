@@ -107,6 +107,24 @@ test('a decoder error reaches the statement, and later rows and messages still a
   assert.deepEqual(passed, Buffer.concat([bindComplete, commandComplete, readyForQuery]));
 });
 
+test('a reader that throws gets its connection closed, and nothing after that row is passed on', () => {
+  const destroyed: unknown[] = [];
+  const socket = Object.assign(new EventEmitter(), { destroy: (error: unknown) => destroyed.push(error) });
+  const passed: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => passed.push(Buffer.from(chunk)));
+  const connection = { stream: socket };
+  assert.equal(takeOverRows(connection), true);
+  const failure = new Error('reader bug');
+  receiveRows(connection, {
+    readRow() {
+      throw failure;
+    },
+  });
+  socket.emit('data', stream);
+  assert.deepEqual(destroyed, [failure]);
+  assert.deepEqual(Buffer.concat(passed), Buffer.concat([parseComplete, bindComplete]));
+});
+
 test('a socket without exactly one data listener is left alone', () => {
   const socket = new EventEmitter();
   assert.equal(takeOverRows({ stream: socket }), false);

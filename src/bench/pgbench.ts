@@ -67,8 +67,10 @@ export const anchorScripts = {
   /**
    * Not in the performance doc: a consumer's statements, one after another. The 1000-message read
    * of `r_cat_full`, then a position record after every 100 of those messages, written as the
-   * client's consumer writes it (Eventide's `Recorded`, without waiting for the WAL flush). This
-   * is what a consumer that waits for each record would reach if nothing but the server took time.
+   * client's consumer writes it (Eventide's `Recorded`, without waiting for the WAL flush; without
+   * its expected version, which changes no work: write_message reads the stream's version either
+   * way). This is what a consumer that waits for each record would reach if nothing but the server
+   * took time.
    * (`chr(58)` is the stream name's colon: pgbench reads `:name` as a variable.)
    */
   c_pos100: {

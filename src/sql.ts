@@ -12,7 +12,7 @@ export interface Statement {
 
 const statement = (name: string, text: string): Statement => ({ name: `messagedb_${name}`, text });
 
-/** The columns of `message_store.message`, in the order `toMessage` reads them. */
+/** The columns of `message_store.message`, in the order `readMessage` reads them. */
 const messageColumns = 'id, stream_name, type, position, global_position, data, metadata, time';
 
 /** `write_message(id, stream_name, type, data, metadata, expected_version)` -> stream position. */

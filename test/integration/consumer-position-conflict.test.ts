@@ -23,8 +23,21 @@ for (const engine of engines) {
       const category = randomCategory('twins');
       const head = await writeSpread(client, category, 200, 10);
       const handled = [new Handled(), new Handled()];
-      const consumers = handled.map((each) =>
+      // Neither handles a message before both have one in hand, so both read their start position
+      // before either can record one. (Otherwise a twin that starts late resumes from the other's
+      // record, or one that starts after the other went idle never writes: no conflict to see.)
+      const reading = handled.map(() => {
+        let resolve = (): void => {};
+        const promise = new Promise<void>((done) => {
+          resolve = done;
+        });
+        return { promise, resolve };
+      });
+      const bothReading = Promise.all(reading.map(({ promise }) => promise));
+      const consumers = handled.map((each, index) =>
         new Consumer(client, { category, identifier: 'twin', positionUpdateInterval: 10 }).onAny(async (message) => {
+          reading[index]!.resolve();
+          await bothReading;
           await tick();
           each.add(message);
         }),
@@ -42,9 +55,7 @@ for (const engine of engines) {
       assert.ok(handled[first.index]!.messages.length < 200, 'it stopped before reading everything');
 
       const survivor = 1 - first.index;
-      // The survivor may have started after the other's first record and resumed from it (it then
-      // handles fewer than 200): what counts is that it reads on to the last message.
-      await handled[survivor]!.until(() => handled[survivor]!.messages.at(-1)?.globalPosition === head, 'the survivor handled the last message');
+      await handled[survivor]!.count(200);
       await consumers[survivor]!.stop();
       assert.equal(await runs[survivor], undefined, 'the other ran to the end and stopped cleanly');
       const positions = await recordedPositions(client, `${category}:position-twin`);

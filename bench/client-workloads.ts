@@ -39,7 +39,8 @@ export async function openClient(url: string): Promise<PeerConnection> {
       streamRead(client),
       categoryRead(client),
       consumerWorkload(client, url),
-      consumerWorkload(client, url, 1000),
+      consumerWorkload(client, url, { positionUpdateInterval: 1000 }),
+      consumerWorkload(client, url, { shape: 'single' }),
     ],
     close: async () => {
       await Promise.all([client.close(), observed.close(), metered.close(), traced.close()]);

@@ -24,9 +24,9 @@ export interface MemoryRow {
 export const memoryCategory = 'memory';
 const readerPath = fileURLToPath(new URL('./memory-reader.ts', import.meta.url));
 
-/** Load `count` messages into category `memory`, then analyze. */
+/** Load `count` messages into category `memory` (with the single write's data and metadata), then analyze. */
 export async function seedMemoryCategory(url: string, count: number): Promise<void> {
-  await seedCategory(url, memoryCategory, count);
+  await seedCategory(url, memoryCategory, count, 'single');
   await analyze(url);
 }
 

@@ -102,6 +102,8 @@ export const rows: Row[] = [
     alongside: ['pgbench.c_pos100'],
   },
   anchored('client.consumer-1000'),
+  // The same consumer over heavier rows than the anchor reads: more to send and to decode.
+  anchored('client.consumer-single'),
   {
     // pgbench itself, running a consumer's statements one after another (src/bench/pgbench.ts).
     label: "pgbench running a consumer's statements one after another: the read, then 10 position records (not this client)",

@@ -56,10 +56,10 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
         run: async () => {
           const { currentGlobalPosition } = await readLastMessageGlobalPosition(pool.execute);
           for (let index = 0; index < consumerMessages / 1000; index++) {
+            // The rows the other consumers read (src/bench/seed.ts, shape `anchor`): no metadata of ours.
             await store.appendToStream<Deposited>(`consume-${fixtures.randomId()}`, Array.from({ length: 1000 }, () => ({
               type: 'Deposited' as const,
-              data: fixtures.singleData,
-              metadata: fixtures.singleMetadata,
+              data: fixtures.batchData,
             })));
           }
           const { tick, finished } = countdown(consumerMessages);

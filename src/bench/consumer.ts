@@ -1,8 +1,8 @@
 /**
  * Consumer workloads. Throughput: a fresh category is loaded with `consumerMessages` messages (not
- * timed), then a consumer with its default settings is timed from `start()` until its handler has
- * seen every one; that includes reading its position and recording it every 100 messages (the
- * Eventide default). Latency: one message is written every 5 ms, and the time from just before
+ * timed; by default rows like those the `r_cat_full` anchor reads, see seed.ts), then a consumer with
+ * its default settings is timed from `start()` until its handler has seen every one; that includes
+ * reading its position and recording it every 100 messages (the Eventide default). Latency: one message is written every 5 ms, and the time from just before
  * `writeMessage` to the handler is recorded, with `listen: true` (the NOTIFY trigger installed)
  * and with polling alone.
  */
@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { MessageDbClient } from '../client.js';
 import { Consumer } from '../consumer/consumer.js';
 import { percentile, type Workload } from './measure.js';
-import { countdown, seedCategory, seededType, type SeedTarget } from './seed.js';
+import { countdown, seedCategory, seededType, type SeedShape, type SeedTarget } from './seed.js';
 
 /** Messages each consumer throughput run reads. */
 export const consumerMessages = 10_000;
@@ -29,11 +29,19 @@ export interface ConsumerRow {
   target?: string;
 }
 
-/** A fresh category loaded with `count` seeded messages. */
-export async function seededCategory(target: SeedTarget, prefix: string, count = consumerMessages): Promise<string> {
+/** A fresh category loaded with `count` seeded messages of `shape`. */
+export async function seededCategory(target: SeedTarget, prefix: string, count = consumerMessages, shape: SeedShape = 'anchor'): Promise<string> {
   const category = `${prefix}${randomBytes(4).toString('hex')}`;
-  await seedCategory(target, category, count);
+  await seedCategory(target, category, count, shape);
   return category;
+}
+
+/** How a consumer throughput workload runs; the defaults are the consumer's and the anchor's rows. */
+export interface ConsumerWorkloadOptions {
+  positionUpdateInterval?: number;
+  /** What the seeded messages hold (seed.ts); `single` adds a row of its own (`client.consumer-single`). */
+  shape?: SeedShape;
+  signal?: AbortSignal;
 }
 
 /** Resolves when `signal` fires (never without one), so a wait can be raced against Ctrl-C. */
@@ -43,15 +51,18 @@ function aborted(signal: AbortSignal | undefined): Promise<void> {
 
 /**
  * `client.consumer`: messages per second of a Consumer reading a seeded category from the start,
- * with its defaults, or with the position recorded every `positionUpdateInterval` messages. The
+ * with its defaults, or with the position recorded every `positionUpdateInterval` messages
+ * (`client.consumer-<interval>`), or over the heavier `single` rows (`client.consumer-single`). The
  * category is seeded through `seed` (the database's URL, or the client on an embedded database).
  */
-export function consumerWorkload(client: MessageDbClient, seed: SeedTarget, positionUpdateInterval?: number, signal?: AbortSignal): Workload {
+export function consumerWorkload(client: MessageDbClient, seed: SeedTarget, options: ConsumerWorkloadOptions = {}): Workload {
+  const { positionUpdateInterval, shape = 'anchor', signal } = options;
+  const suffix = [positionUpdateInterval, shape === 'anchor' ? undefined : shape].filter((part) => part !== undefined).join('-');
   return {
-    key: positionUpdateInterval === undefined ? 'client.consumer' : `client.consumer-${positionUpdateInterval}`,
+    key: suffix === '' ? 'client.consumer' : `client.consumer-${suffix}`,
     whole: true,
     run: async () => {
-      const category = await seededCategory(seed, 'consume');
+      const category = await seededCategory(seed, 'consume', consumerMessages, shape);
       const { tick, finished } = countdown(consumerMessages);
       const consumer = new Consumer(client, { category, identifier: 'bench', positionUpdateInterval }).on(seededType, tick);
       const started = performance.now();

@@ -57,7 +57,7 @@ function sectionWorkloads(section: Section, bench: Bench, signal: AbortSignal): 
   const { client } = bench;
   if (section === 'writes') return [singleWrite(client), batchWrite(client, 10), batchWrite(client, 100), batchWrite(client, 1000), transactionWrite(client, 100)];
   if (section === 'reads') return [streamRead(client), categoryRead(client)];
-  return [consumerWorkload(bench.consumerClient, bench.seed, undefined, signal)];
+  return [consumerWorkload(bench.consumerClient, bench.seed, { signal })];
 }
 
 /** A workload that stops before its next run once Ctrl-C was pressed (a run in flight is a slice at most). */

@@ -46,15 +46,33 @@ export const findMessagesById = statement(
      JOIN message_store.messages m ON m.id = s.id`,
 );
 
+/**
+ * The first argument of a stream or category read, with `enable_sort` turned off for the rest of the
+ * statement's transaction before the function runs (arguments are evaluated first, and
+ * `set_config` is volatile, so it is never folded away). The read functions plan their query when
+ * they run it, from the table's statistics. While those are stale (a new database, analyzed while
+ * empty, or a category or stream written since the last analyze), the planner expects a handful of
+ * rows and chooses to fetch every message of the category or stream and sort them, instead of
+ * walking the category or stream index in order: 1000 messages from a 10,000-message category took
+ * 9-11 ms instead of 2.1-2.4 ms on PostgreSQL 15 (4.5 instead of 1.8 ms for a stream). With
+ * sorting priced out, the ordered index scan is the plan; the rows are the same either way. The
+ * setting is local: it ends with the statement outside a transaction, and inside one it lasts to
+ * the end, where only this client's statements run (a sort that has no ordered alternative, like a
+ * batch's, is still done: the setting only prices it, it never changes a result).
+ */
+const indexOrdered = (argument: string): string => `CASE WHEN set_config('enable_sort', 'off', true) = 'off' THEN ${argument} END`;
+
 export const getStreamMessages = statement(
   'get_stream_messages',
-  `SELECT ${messageColumns} FROM message_store.get_stream_messages($1::varchar, $2::bigint, $3::bigint, $4::varchar)`,
+  `SELECT ${messageColumns}
+     FROM message_store.get_stream_messages(${indexOrdered('$1::varchar')}, $2::bigint, $3::bigint, $4::varchar)`,
 );
 
 export const getCategoryMessages = statement(
   'get_category_messages',
   `SELECT ${messageColumns}
-     FROM message_store.get_category_messages($1::varchar, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint, $7::varchar)`,
+     FROM message_store.get_category_messages(
+          ${indexOrdered('$1::varchar')}, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint, $7::varchar)`,
 );
 
 export const getLastStreamMessage = statement(

@@ -2,9 +2,9 @@
  * Consumer workloads. Throughput: a fresh category is loaded with `consumerMessages` messages (not
  * timed; by default rows like those the `r_cat_full` anchor reads, see seed.ts), then a consumer with
  * its default settings is timed from `start()` until its handler has seen every one; that includes
- * reading its position and recording it every 100 messages (the Eventide default). Latency: one message is written every 5 ms, and the time from just before
- * `writeMessage` to the handler is recorded, with `listen: true` (the NOTIFY trigger installed)
- * and with polling alone.
+ * reading its position and recording it every 100 messages (the Eventide default). Latency: one
+ * message is written every 5 ms, and the time from just before `writeMessage` to the handler is
+ * recorded, with `listen: true` (the NOTIFY trigger installed) and with polling alone.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MessageDbClient } from '../client.js';

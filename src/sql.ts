@@ -47,7 +47,7 @@ export const findMessagesById = statement(
 );
 
 /**
- * The first argument of a stream or category read, with `enable_sort` turned off for the rest of the
+ * The first argument (`$1`, the stream or category) of a stream or category read, with `enable_sort` turned off for the rest of the
  * statement's transaction before the function runs (arguments are evaluated first, and
  * `set_config` is volatile, so it is never folded away). The read functions plan their query when
  * they run it, from the table's statistics. While those are stale (a new database, analyzed while
@@ -60,19 +60,19 @@ export const findMessagesById = statement(
  * the end, where only this client's statements run (a sort that has no ordered alternative, like a
  * batch's, is still done: the setting only prices it, it never changes a result).
  */
-const indexOrdered = (argument: string): string => `CASE WHEN set_config('enable_sort', 'off', true) = 'off' THEN ${argument} END`;
+const indexOrderedName = "CASE WHEN set_config('enable_sort', 'off', true) = 'off' THEN $1::varchar END";
 
 export const getStreamMessages = statement(
   'get_stream_messages',
   `SELECT ${messageColumns}
-     FROM message_store.get_stream_messages(${indexOrdered('$1::varchar')}, $2::bigint, $3::bigint, $4::varchar)`,
+     FROM message_store.get_stream_messages(${indexOrderedName}, $2::bigint, $3::bigint, $4::varchar)`,
 );
 
 export const getCategoryMessages = statement(
   'get_category_messages',
   `SELECT ${messageColumns}
      FROM message_store.get_category_messages(
-          ${indexOrdered('$1::varchar')}, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint, $7::varchar)`,
+          ${indexOrderedName}, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint, $7::varchar)`,
 );
 
 export const getLastStreamMessage = statement(

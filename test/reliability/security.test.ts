@@ -34,6 +34,7 @@ import { freePort } from '../support/test-server.ts';
 const reviewedInterpolations: Record<string, Record<string, string>> = {
   'sql.ts': {
     messageColumns: 'a constant column list',
+    indexOrderedName: "a constant: the parameter $1 behind set_config('enable_sort', 'off', true)",
     'quoteIdentifier(channel)': 'LISTEN takes an identifier, which cannot be a parameter: quoted, with inner quotes doubled',
     notifyFunctionName: 'a constant',
     notifyTriggerName: 'a constant',

@@ -47,9 +47,9 @@ export const findMessagesById = statement(
 );
 
 /**
- * The first argument (`$1`, the stream or category) of a stream or category read, with `enable_sort` turned off for the rest of the
- * statement's transaction before the function runs (arguments are evaluated first, and
- * `set_config` is volatile, so it is never folded away). The read functions plan their query when
+ * The first argument (`$1`, the stream or category) of a stream or category read, with
+ * `enable_sort` turned off for the rest of the statement's transaction before the function runs
+ * (arguments are evaluated first, and `set_config` is volatile, so it is never folded away). The read functions plan their query when
  * they run it, from the table's statistics. While those are stale (a new database, analyzed while
  * empty, or a category or stream written since the last analyze), the planner expects a handful of
  * rows and chooses to fetch every message of the category or stream and sort them, instead of

@@ -63,7 +63,7 @@ describe('reads on a table whose statistics are stale', () => {
   const ids = (result: pg.QueryResult): string[] => result.rows.map((row: unknown[]) => String(row[0]));
   const asArrays = (text: string, values: unknown[]) => connection.query({ text, values, rowMode: 'array' });
 
-  test("a category read scans the category index in order, where the bare function reads the whole category", async () => {
+  test('a category read scans the category index in order, where the bare function reads the whole category', async () => {
     const plain = await indexEntriesRead('messages_category', () =>
       asArrays('SELECT id FROM message_store.get_category_messages($1::varchar, 1, $2::bigint)', [category, batchSize]),
     );

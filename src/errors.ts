@@ -3,6 +3,7 @@
  * branch. Guards check a `Symbol.for` brand, so they work across two installed copies of the package.
  * Messages never contain message data, SQL parameters or credentials.
  */
+import { hostname } from 'node:os';
 
 const brand = Symbol.for('messagedb.error');
 
@@ -21,7 +22,12 @@ export type MessageDbErrorCode =
   | 'ROLLED_BACK'
   | 'UNSAFE_INTEGER'
   | 'HANDLER'
-  | 'CONSUMER';
+  | 'CONSUMER'
+  | 'DATA_DIR_LOCKED'
+  | 'DEADLOCK'
+  | 'AUTHENTICATION'
+  | 'DATABASE_MISSING'
+  | 'WOULD_DEADLOCK';
 
 /** Base class of every error raised by messagedb. `code` is stable across versions. */
 export class MessageDbError extends Error {
@@ -87,10 +93,21 @@ export class ConditionNotEnabledError extends MessageDbError {
   }
 }
 
-/** The database could not be reached, or the connection was lost and retries ran out. */
+/**
+ * The database could not be reached, or the connection was lost and retries ran out.
+ *
+ * A write that fails this way may still have committed: the connection can be lost after the server
+ * committed and before its answer arrived. `messageIds` holds the ids the failed write used (the
+ * caller's or generated ones), so writing the same messages again with these ids is safe: a
+ * message already stored is found as itself instead of being stored twice.
+ */
 export class ConnectionError extends MessageDbError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The ids of the messages a failed write sent, in order; undefined for anything but a write. */
+  readonly messageIds: readonly string[] | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; messageIds?: readonly string[] | undefined }) {
     super(message, 'CONNECTION', options);
+    this.messageIds = options?.messageIds;
   }
 }
 
@@ -151,6 +168,88 @@ export class UnsafeIntegerError extends MessageDbError {
   }
 }
 
+/** Who holds an embedded database directory, as written in its lock file. */
+export interface DataDirHolder {
+  pid: number;
+  hostname: string;
+  /** When the holder took the lock (ISO 8601). */
+  since: string;
+  /** The holder's command line, shortened. */
+  command: string;
+}
+
+/**
+ * An embedded (PGlite) database directory is already open, in this process or another. PGlite is a
+ * single-user server: two openers of one directory overwrite each other's files and lose writes.
+ */
+export class DataDirLockedError extends MessageDbError {
+  constructor(
+    readonly dataDir: string,
+    readonly holder: DataDirHolder | undefined,
+    options?: { cause?: unknown },
+  ) {
+    const who =
+      holder === undefined
+        ? 'another opener'
+        : holder.pid === process.pid && holder.hostname === hostname()
+          ? `this process (pid ${holder.pid}) through another client, since ${holder.since}`
+          : `process ${holder.pid} on ${holder.hostname} (${holder.command}), since ${holder.since}`;
+    super(
+      `The embedded database in ${dataDir} is already open by ${who}. PGlite allows one opener at a time: ` +
+        'close that client first, or share the database through a PostgreSQL server.',
+      'DATA_DIR_LOCKED',
+      options,
+    );
+  }
+}
+
+/**
+ * The server broke a deadlock by rolling back this statement (SQLSTATE 40P01), and retries ran out
+ * (or it happened inside a transaction, which is never retried). Nothing the statement wrote was
+ * committed.
+ */
+export class DeadlockError extends MessageDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'DEADLOCK', options);
+  }
+}
+
+/** The server refused the credentials (wrong password, unknown role, no pg_hba.conf entry). `target` is redacted. */
+export class AuthenticationError extends MessageDbError {
+  constructor(
+    readonly target: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`The server at ${target} refused the credentials: ${problem}`, 'AUTHENTICATION', options);
+  }
+}
+
+/** The database named in the connection target does not exist on the server. `target` is redacted. */
+export class DatabaseMissingError extends MessageDbError {
+  constructor(
+    readonly target: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`The database at ${target} does not exist (create it, then run \`npx messagedb install\`)`, 'DATABASE_MISSING', options);
+  }
+}
+
+/**
+ * A call on the client was made inside the client's own `transaction()` callback on an engine with
+ * one connection (PGlite): it would wait for the transaction it is part of, forever. Use the
+ * callback's `tx` instead.
+ */
+export class WouldDeadlockError extends MessageDbError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      "The client was called inside its own transaction() callback; PGlite has one connection, so this call would wait for that transaction forever. Use the callback's tx.",
+      'WOULD_DEADLOCK',
+      options,
+    );
+  }
+}
+
 function hasCode(error: unknown, code?: MessageDbErrorCode): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const branded = (error as Record<symbol, unknown>)[brand];
@@ -176,3 +275,8 @@ export const isClosedError = (error: unknown): error is ClosedError => hasCode(e
 export const isAbortError = (error: unknown): error is AbortError => hasCode(error, 'ABORTED');
 export const isTransactionRolledBackError = (error: unknown): error is TransactionRolledBackError =>
   hasCode(error, 'ROLLED_BACK');
+export const isDataDirLockedError = (error: unknown): error is DataDirLockedError => hasCode(error, 'DATA_DIR_LOCKED');
+export const isDeadlockError = (error: unknown): error is DeadlockError => hasCode(error, 'DEADLOCK');
+export const isAuthenticationError = (error: unknown): error is AuthenticationError => hasCode(error, 'AUTHENTICATION');
+export const isDatabaseMissingError = (error: unknown): error is DatabaseMissingError => hasCode(error, 'DATABASE_MISSING');
+export const isWouldDeadlockError = (error: unknown): error is WouldDeadlockError => hasCode(error, 'WOULD_DEADLOCK');

@@ -39,9 +39,13 @@ export {
 export type { StreamNameOptions } from './stream-name.js';
 export {
   AbortError,
+  AuthenticationError,
   ClosedError,
   ConditionNotEnabledError,
   ConnectionError,
+  DataDirLockedError,
+  DatabaseMissingError,
+  DeadlockError,
   DuplicateMessageIdError,
   ExpectedVersionError,
   InvalidArgumentError,
@@ -51,10 +55,15 @@ export {
   StatementTimeoutError,
   TransactionRolledBackError,
   UnsafeIntegerError,
+  WouldDeadlockError,
   isAbortError,
+  isAuthenticationError,
   isClosedError,
   isConditionNotEnabledError,
   isConnectionError,
+  isDataDirLockedError,
+  isDatabaseMissingError,
+  isDeadlockError,
   isDuplicateMessageIdError,
   isExpectedVersionError,
   isInvalidArgumentError,
@@ -63,8 +72,9 @@ export {
   isSchemaMissingError,
   isStatementTimeoutError,
   isTransactionRolledBackError,
+  isWouldDeadlockError,
 } from './errors.js';
-export type { MessageDbErrorCode } from './errors.js';
+export type { DataDirHolder, MessageDbErrorCode } from './errors.js';
 
 // Consumers
 export { Consumer } from './consumer/consumer.js';

@@ -10,6 +10,7 @@ import {
   ExpectedVersionError,
   InvalidArgumentError,
   SchemaMissingError,
+  isMessageDbError,
   StatementTimeoutError,
 } from './errors.js';
 
@@ -57,6 +58,8 @@ export function isConnectionFault(error: unknown): boolean {
 
 /** Translate a recognised database error into a typed error; anything else is returned as it is. */
 export function fromPostgresError(error: unknown): unknown {
+  // Already translated (a transaction's statement, then the transaction): keep it as it is.
+  if (isMessageDbError(error)) return error;
   const pgError = asPostgresError(error);
   if (pgError === undefined) return error;
   const { code, message } = pgError;

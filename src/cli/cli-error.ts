@@ -6,6 +6,7 @@
 import {
   isAbortError,
   isConnectionError,
+  isDataDirLockedError,
   isDuplicateMessageIdError,
   isExpectedVersionError,
   isInvalidArgumentError,
@@ -91,6 +92,14 @@ export function toCliError(error: unknown, context: ErrorContext = {}): CliError
     return new CliError(`cannot reach ${where}: ${oneLine(connectionDetail(error))}`, ExitCode.unavailable);
   }
   if (isAbortError(error)) return new CliError('interrupted', ExitCode.interrupted);
+  if (isDataDirLockedError(error)) {
+    const { holder } = error;
+    const who = holder === undefined ? 'another opener' : `process ${holder.pid} on ${holder.hostname} (${holder.command}) since ${holder.since}`;
+    return new CliError(
+      `the embedded database in ${where} is in use by ${who} (PGlite allows one opener at a time; use a PostgreSQL server with --url to share a database)`,
+      ExitCode.unavailable,
+    );
+  }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && isConnectRefusal(code)) {

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { MessageDbClient } from '../client.js';
 import { redactConnectionString, resolveConnectConfig, resolveRetry } from '../config.js';
+import { LOCK_FILE_NAME } from '../engine/data-dir-lock.js';
 import { PgliteEngine } from '../engine/pglite.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import type { Engine } from '../engine/engine.js';
@@ -14,7 +15,6 @@ import { MESSAGE_DB_VERSION, install } from '../install.js';
 import { fromPostgresError } from '../postgres-error.js';
 import { createRunner, type Runner } from '../runner.js';
 import { usageError } from './cli-error.js';
-import { lockDataDir } from './embedded-lock.js';
 
 /** The embedded database's directory when nothing else is said. */
 export const DEFAULT_DATA_DIR = '.messagedb';
@@ -59,7 +59,7 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
 /** Where notes for the user go (stderr). */
 export type Notify = (line: string) => void;
 
-/** An open database: `close()` releases everything, the embedded lock included. */
+/** An open database: `close()` releases everything, the embedded database's lock included. */
 interface Opened {
   target: Target;
   close(): Promise<void>;
@@ -78,20 +78,22 @@ export interface OpenRunner extends Opened {
 
 const connectConfig = (url: string) => ({ connectionString: url, connectTimeoutMs: 10_000, applicationName: 'messagedb-cli' });
 
-/** Lock and check an embedded directory; says on stderr what is used and whether it is new. */
-async function prepareEmbedded(target: Extract<Target, { kind: 'pglite' }>, notify: Notify): Promise<{ created: boolean; release: () => Promise<void> }> {
+/**
+ * Check an embedded directory; says on stderr what is used and whether it is new. The engine locks
+ * it when it opens, like any opener's (DataDirLockedError while another one has it).
+ */
+function prepareEmbedded(target: Extract<Target, { kind: 'pglite' }>, notify: Notify): { created: boolean } {
   if (existsSync(target.dataDir) && !statSync(target.dataDir).isDirectory()) {
     throw usageError(`${target.description} is not a directory`);
   }
   if (existsSync(target.dataDir) && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
-    const others = readdirSync(target.dataDir).filter((name) => name !== 'messagedb-cli.lock');
+    const others = readdirSync(target.dataDir).filter((name) => !name.startsWith(LOCK_FILE_NAME));
     // PGlite would run initdb into any directory; refuse one that holds something else.
     if (others.length > 0) throw usageError(`${target.description} is not an embedded database directory (it has files but no PG_VERSION)`);
   }
-  const release = await lockDataDir(target.dataDir, target.description);
   const created = !existsSync(join(target.dataDir, 'PG_VERSION'));
   if (target.fallback) notify(`using the embedded database in ${target.description} (no --url, MESSAGE_DB_URL or DATABASE_URL)`);
-  return { created, release };
+  return { created };
 }
 
 function announceCreated(target: Target, installed: boolean, notify: Notify): void {
@@ -107,48 +109,35 @@ export async function openClient(target: Target, notify: Notify, options: { inst
     const client = await MessageDbClient.connect(connectConfig(target.url));
     return { target, client, close: () => client.close() };
   }
-  const { created, release } = await prepareEmbedded(target, notify);
-  try {
-    const client = await MessageDbClient.embedded({ dataDir: target.dataDir, install: options.install });
-    if (created) announceCreated(target, options.install, notify);
-    return {
-      target,
-      client,
-      close: async () => {
-        await client.close();
-        await release();
-      },
-    };
-  } catch (error) {
-    await release();
-    throw error;
-  }
+  const { created } = prepareEmbedded(target, notify);
+  const client = await MessageDbClient.embedded({ dataDir: target.dataDir, install: options.install });
+  if (created) announceCreated(target, options.install, notify);
+  return { target, client, close: () => client.close() };
 }
 
 /** Open a statement runner on the target (an embedded database is created and installed if new). */
 export async function openRunner(target: Target, notify: Notify): Promise<OpenRunner> {
   let engine: Engine;
-  let release = async (): Promise<void> => {};
   if (target.kind === 'postgres') {
     engine = new PostgresEngine(resolveConnectConfig(connectConfig(target.url)));
   } else {
-    const prepared = await prepareEmbedded(target, notify);
-    release = prepared.release;
+    const { created } = prepareEmbedded(target, notify);
+    engine = await PgliteEngine.create({ dataDir: target.dataDir, allowCondition: false }).catch((error: unknown) => {
+      throw fromPostgresError(error);
+    });
     try {
-      engine = await PgliteEngine.create({ dataDir: target.dataDir, allowCondition: false });
       await install(engine);
-      if (prepared.created) announceCreated(target, true, notify);
     } catch (error) {
-      await release();
+      await engine.close().catch(() => {});
       throw fromPostgresError(error);
     }
+    if (created) announceCreated(target, true, notify);
   }
   let closed = false;
   const runner = createRunner(engine, resolveRetry(undefined), () => closed);
   const close = async (): Promise<void> => {
     closed = true;
     await engine.close();
-    await release();
   };
   if (target.kind === 'postgres') {
     // Prove the server answers, as MessageDbClient.connect does, so an unreachable one fails at once.

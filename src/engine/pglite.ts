@@ -8,6 +8,7 @@ import { AbortError, TransactionRolledBackError } from '../errors.js';
 import { ArrayColumns } from '../message.js';
 import type { Statement } from '../sql.js';
 import * as sql from '../sql.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
 
 /** What the PGlite engine needs. */
@@ -54,17 +55,33 @@ export class PgliteEngine implements Engine {
   readonly #listeners = new Map<string, Set<NotificationHandler>>();
   #hearing = false;
 
-  private constructor(db: PGlite) {
+  /** The data directory's lock, released once PGlite has closed it; none in memory. */
+  readonly #lock: DataDirLock | undefined;
+
+  private constructor(db: PGlite, lock: DataDirLock | undefined) {
     this.#db = db;
+    this.#lock = lock;
   }
 
-  /** Start PGlite and set the session up the way the postgres engine's startup options do. */
+  /**
+   * Lock the data directory (DataDirLockedError while another opener has it: PGlite allows one),
+   * start PGlite and set the session up the way the postgres engine's startup options do.
+   */
   static async create(config: PgliteEngineConfig): Promise<PgliteEngine> {
-    const db = await PGlite.create(config.dataDir === undefined ? {} : { dataDir: config.dataDir });
-    const settings = ['SET search_path TO message_store, public', 'SET DateStyle TO ISO'];
-    if (config.allowCondition) settings.push('SET message_store.sql_condition TO on');
-    await db.exec(settings.join('; '));
-    return new PgliteEngine(db);
+    const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
+    let db: PGlite | undefined;
+    try {
+      db = await PGlite.create(config.dataDir === undefined ? {} : { dataDir: config.dataDir });
+      const settings = ['SET search_path TO message_store, public', 'SET DateStyle TO ISO'];
+      if (config.allowCondition) settings.push('SET message_store.sql_condition TO on');
+      await db.exec(settings.join('; '));
+      return new PgliteEngine(db, lock);
+    } catch (error) {
+      // The directory is free again only once nothing of this PGlite writes to it.
+      if (db !== undefined && !db.closed) await db.close().catch(() => {});
+      lock?.release();
+      throw error;
+    }
   }
 
   async query<Row = unknown[]>(statement: Statement, values: readonly unknown[], options: QueryOptions<Row> = {}): Promise<Row[]> {
@@ -131,6 +148,8 @@ export class PgliteEngine implements Engine {
 
   async close(): Promise<void> {
     if (!this.#db.closed) await this.#db.close();
+    // After PGlite flushed and closed its files; a close that threw keeps the lock until the process ends.
+    this.#lock?.release();
   }
 
   async #track<T>(work: () => Promise<T>): Promise<T> {

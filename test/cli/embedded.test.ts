@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { MessageDbClient, isDataDirLockedError } from '../../src/index.ts';
 import { LineReader, assertFails, assertOk, exitCode, records, runCli, spawnCli, temporaryDirectory } from './cli-process.ts';
 
 interface MessageRecord {
@@ -34,7 +35,7 @@ describe('messagedb on the embedded database', () => {
     assert.equal(versions?.engine, 'pglite');
     assert.equal(versions?.messageDb, '1.3.0');
     assert.ok(existsSync(join(cwd, '.messagedb', 'PG_VERSION')));
-    assert.ok(!existsSync(join(cwd, '.messagedb', 'messagedb-cli.lock')), 'the lock is released');
+    assert.ok(!existsSync(join(cwd, '.messagedb', 'messagedb.lock')), 'the lock is released');
   });
 
   test('install on an existing embedded database only verifies it', async () => {
@@ -86,20 +87,37 @@ describe('messagedb on the embedded database', () => {
     assert.equal(consumer?.lag, 2);
   });
 
-  test('while tail holds the embedded database another command exits 4 naming it, and Ctrl-C ends tail with 0', async () => {
+  test('while tail holds the embedded database another command and a library client are refused naming it, and Ctrl-C ends tail with 0', async () => {
     const tail = spawnCli(['tail', 'account', '--position', '1'], { cwd });
     try {
       const reader = new LineReader(tail);
       await reader.until(() => reader.lines.length >= 4, "tail's first messages", 60_000);
       const streams = reader.lines.map((line) => (JSON.parse(line) as MessageRecord).streamName);
       assert.deepEqual(streams, ['account-1', 'account-1', 'account-2', 'account-2']);
-      assertFails(await cli('read', 'account'), 4, new RegExp(`in use by process ${tail.pid}`));
+      assertFails(await cli('read', 'account'), 4, new RegExp(`^messagedb: the embedded database in \\./\\.messagedb is in use by process ${tail.pid} on .* \\(node main\\.js tail\\) since `));
+      const opened = await MessageDbClient.embedded({ dataDir: join(cwd, '.messagedb') }).then(
+        async (client) => client.close(),
+        (error: unknown) => error,
+      );
+      assert.ok(isDataDirLockedError(opened), `the library client is refused, got ${String(opened)}`);
+      assert.equal(opened.holder?.pid, tail.pid);
       tail.kill('SIGINT');
       assert.equal(await exitCode(tail), 0, reader.stderr);
     } finally {
       tail.kill('SIGKILL');
     }
-    assert.ok(!existsSync(join(cwd, '.messagedb', 'messagedb-cli.lock')), 'the lock is released');
+    assert.ok(!existsSync(join(cwd, '.messagedb', 'messagedb.lock')), 'the lock is released');
+  });
+
+  test('while a program holds the embedded database, write exits 4 naming it and stores nothing; after close it writes', async () => {
+    const client = await MessageDbClient.embedded({ dataDir: join(cwd, '.messagedb') });
+    try {
+      assertFails(await cli('write', 'held-1', 'Opened', '{}'), 4, new RegExp(`in use by process ${process.pid} on `));
+    } finally {
+      await client.close();
+    }
+    assertOk(await cli('write', 'held-1', 'Opened', '{}'));
+    assert.deepEqual(records<MessageRecord>(await cli('read', 'held-1')).map((message) => message.position), [0]);
   });
 
   test('--data-dir refuses a directory that holds other files', async () => {

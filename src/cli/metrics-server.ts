@@ -5,7 +5,7 @@
  * the position stream and its category: one series per consumer, never per message stream.
  */
 import { createServer, type Server } from 'node:http';
-import { loadPromClient } from '../telemetry/metrics.js';
+import { loadPromClient } from '../telemetry/optional-peer.js';
 
 /** One consumer as the endpoint reports it. */
 export interface ConsumerFigureRow {

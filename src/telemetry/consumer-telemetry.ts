@@ -5,7 +5,8 @@
  */
 import type { Message } from '../message.js';
 import { log } from './logger.js';
-import { loadPromClient, queuedMetricMaker, type MetricsRegistry } from './metrics.js';
+import { queuedMetricMaker, type MetricsRegistry } from './metrics.js';
+import { loadPromClient } from './optional-peer.js';
 import type { Telemetry } from './telemetry.js';
 import { TRACEPARENT } from './tracing.js';
 

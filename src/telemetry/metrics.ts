@@ -3,7 +3,7 @@
  * asked for). Labels are bounded: operation kinds and outcomes, and for consumers their configured
  * category and identifier; never a stream name.
  */
-import { loadOptionalPeer } from './optional-peer.js';
+import { loadPromClient } from './optional-peer.js';
 import type { PoolStats } from '../engine/engine.js';
 import type { ReplicaSetStats } from '../replica/replica-stats.js';
 
@@ -14,8 +14,6 @@ export interface MetricsRegistry {
   metrics(): Promise<string>;
   contentType: string;
 }
-
-type PromClient = typeof import('prom-client');
 
 interface WatchedPool {
   stats(): PoolStats;
@@ -34,9 +32,6 @@ interface WatchedReplicas {
 
 /** Replica sets reported by each registry's replica gauges. */
 const replicasByRegistry = new WeakMap<object, Set<WatchedReplicas>>();
-
-/** Load prom-client, or explain how to get it. */
-export const loadPromClient = (): PromClient => loadOptionalPeer<PromClient>('prom-client', 'Metrics');
 
 type Labels = Record<string, string>;
 type Counter = import('prom-client').Counter;

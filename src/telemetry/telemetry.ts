@@ -2,7 +2,7 @@
  * The client's telemetry: metrics, spans and log lines around every write and read. Created only
  * when something is enabled, so a client without telemetry runs its calls unwrapped.
  */
-import type { Tracer } from '@opentelemetry/api';
+import type { Tracer } from './tracing.js';
 import { isMessageDbError } from '../errors.js';
 import type { Metadata, NewMessage } from '../message.js';
 import { log, type Logger } from './logger.js';

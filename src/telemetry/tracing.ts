@@ -3,13 +3,38 @@
  * tracing is asked for). Trace context travels with messages as a W3C `traceparent` in
  * `metadata.properties`, which Eventide's `follow` copies to the messages that follow.
  */
-import type { Context, Span, Tracer } from '@opentelemetry/api';
-import { loadOptionalPeer } from './optional-peer.js';
+import { loadOtel } from './optional-peer.js';
 
-type OtelApi = typeof import('@opentelemetry/api');
+// The OpenTelemetry types below are messagedb's own, shaped after @opentelemetry/api's and filled by
+// its objects: the published declarations name them, and must compile for a TypeScript user who
+// has not installed that optional peer (strict, without skipLibCheck).
 
-/** Load @opentelemetry/api, or explain how to get it. */
-export const loadOtel = (): OtelApi => loadOptionalPeer<OtelApi>('@opentelemetry/api', 'Traces');
+/** OpenTelemetry's `Tracer`, as messagedb starts spans with it; a Tracer from @opentelemetry/api is one. */
+export interface Tracer {
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, context: Context, fn: F): ReturnType<F>;
+}
+
+/** The options messagedb starts a span with: its kind (`SpanKind.CLIENT`) and attributes. */
+export interface SpanOptions {
+  kind?: number;
+  attributes?: Record<string, string | number | boolean>;
+}
+
+/** OpenTelemetry's `Span`, as messagedb ends it and reads its context. */
+export interface Span {
+  spanContext(): { traceId: string; spanId: string; traceFlags: number };
+  recordException(exception: Error | string): void;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(): void;
+}
+
+/** OpenTelemetry's `Context` (immutable values keyed by symbols): the parent of a consumer's handler span. */
+export interface Context {
+  getValue(key: symbol): unknown;
+  setValue(key: symbol, value: unknown): Context;
+  deleteValue(key: symbol): Context;
+}
 
 /** The metadata property that carries trace context. */
 export const TRACEPARENT = 'traceparent';
@@ -18,7 +43,7 @@ const traceparentText = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** Spans for one client. */
 export class ClientTracing {
-  readonly #api: OtelApi;
+  readonly #api: ReturnType<typeof loadOtel>;
   readonly #tracer: Tracer;
 
   constructor(tracer: Tracer | undefined) {

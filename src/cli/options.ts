@@ -6,12 +6,13 @@ import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 
 import type { ConsumerGroup } from '../read.js';
 import { MAX_CONSUMER_GROUP_SIZE } from '../stream-name.js';
 import { usageError } from './cli-error.js';
+import { parseExactJson } from './exact-json.js';
 
 /** Adds --url and --data-dir. */
 export function addTargetOptions(command: Command): Command {
   return command
     .option('--url <url>', 'PostgreSQL connection string (default: $MESSAGE_DB_URL, then $DATABASE_URL, then the embedded database)')
-    .option('--data-dir <dir>', 'use the embedded database (PGlite) in this directory (default: ./.messagedb)');
+    .option('--data-dir <dir>', 'use the embedded database (PGlite) in this directory (default: ./.messagedb)', textOption);
 }
 
 /** Adds --json and --table. */
@@ -21,38 +22,49 @@ export function addFormatOptions(command: Command): Command {
     .option('--table', 'print a table even when stdout is not a terminal');
 }
 
-/** A parser for an integer option from `min` on. */
+/**
+ * A parser for an integer option from `min` on: decimal digits only (a minus sign where `min` is
+ * negative), so `1e3`, `0x1`, `1.0` and ` ` are refused rather than read as Number() reads them.
+ */
 export function integerOption(min: number): (text: string) => number {
+  const shape = min < 0 ? /^-?\d+$/ : /^\d+$/;
   return (text) => {
     const value = Number(text);
-    if (text.trim() === '' || !Number.isSafeInteger(value) || value < min) {
-      throw new CommanderArgumentError(`must be an integer >= ${min} (got ${JSON.stringify(text)})`);
+    if (!shape.test(text) || !Number.isSafeInteger(value) || value < min) {
+      throw new CommanderArgumentError(`must be an integer >= ${min}, in decimal digits (got ${JSON.stringify(text)})`);
     }
-    return value;
+    // -0 is 0.
+    return value === 0 ? 0 : value;
   };
 }
 
-/** A parser for a number option above 0 (fractions allowed). */
+/** A parser for a number option above 0 in decimal notation (fractions allowed: `0.5`, `2`; not `1e3` or `0x1`). */
 export function positiveNumberOption(text: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new CommanderArgumentError(`must be a number > 0 (got ${JSON.stringify(text)})`);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || !Number.isFinite(value) || value <= 0) {
+    throw new CommanderArgumentError(`must be a number > 0, in decimal notation (got ${JSON.stringify(text)})`);
   }
   return value;
 }
 
-/** `--group member/size`, checked as the server checks it. */
+/** A parser for a text option: a name, a type, a directory. Empty or blank text is refused, not taken as "none". */
+export function textOption(text: string): string {
+  if (text.trim() === '') throw new CommanderArgumentError(`must not be empty (got ${JSON.stringify(text)})`);
+  return text;
+}
+
 /**
  * The filters `read` and `tail` share: `--type` (repeatable), `--correlation` and `--group`,
  * the last two for categories only.
  */
 export function addMessageFilterOptions(command: Command): Command {
   return command
-    .option('--type <type>', 'only messages of this type (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
-    .option('--correlation <category>', 'category only: messages whose metadata correlationStreamName is in this category')
+    .option('--type <type>', 'only messages of this type (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), textOption(value)])
+    .option('--correlation <category>', 'category only: messages whose metadata correlationStreamName is in this category', textOption)
     .option('--group <member/size>', 'category only: the share of consumer group member/size, e.g. 0/3', consumerGroupOption);
 }
 
+/** `--group member/size`, checked as the server checks it. */
 export function consumerGroupOption(text: string): ConsumerGroup {
   const parts = /^(\d+)\/(\d+)$/.exec(text.trim());
   if (parts === null) throw new CommanderArgumentError(`must be member/size, e.g. 0/3 (got ${JSON.stringify(text)})`);
@@ -65,13 +77,12 @@ export function consumerGroupOption(text: string): ConsumerGroup {
   return { member, size };
 }
 
-/** Parse JSON given on the command line; `what` names the argument in the error. */
+/**
+ * Parse JSON given on the command line; `what` names the argument in the error. A number that a
+ * double cannot hold exactly is refused (exact-json.ts).
+ */
 export function parseJson(what: string, text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw usageError(`${what} is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseExactJson(what, text);
 }
 
 /** Parse a JSON object (metadata): null is allowed, arrays and scalars are not. */

@@ -5,8 +5,9 @@
  */
 import type { Writable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
-import type { Message } from '../message.js';
 import { usageError } from './cli-error.js';
+import { compactJson } from './exact-json.js';
+import type { StoredMessage } from './stored-messages.js';
 import { StreamingTable, formatCount, type Column } from './table.js';
 
 /** `table` or `json` (NDJSON). */
@@ -63,13 +64,13 @@ export class Output {
   }
 }
 
-const messageColumns: readonly Column<Message>[] = [
+const messageColumns: readonly Column<StoredMessage>[] = [
   { header: 'GLOBAL', cell: (m) => formatCount(m.globalPosition), align: 'right' },
   { header: 'POSITION', cell: (m) => String(m.position), align: 'right' },
   { header: 'TIME', cell: (m) => formatTime(m.time) },
   { header: 'STREAM', cell: (m) => m.streamName },
   { header: 'TYPE', cell: (m) => m.type },
-  { header: 'DATA', cell: (m) => JSON.stringify(m.data) },
+  { header: 'DATA', cell: (m) => storedJson(m.data) },
 ];
 
 /** `2026-01-31 12:00:00.123` (UTC, as Message DB stores it). */
@@ -77,24 +78,31 @@ export function formatTime(time: Date): string {
   return Number.isNaN(time.getTime()) ? '' : time.toISOString().replace('T', ' ').replace('Z', '');
 }
 
-/** A message as one NDJSON record: the Message's fields, time as ISO-8601 UTC. */
-export function messageRecord(message: Message): object {
-  return {
+/** Stored JSON text as printed: compact, every number as stored; `null` for SQL NULL. */
+export function storedJson(text: string | null): string {
+  return text === null ? 'null' : compactJson(text);
+}
+
+/**
+ * A message as one NDJSON line: `{ id, streamName, type, position, globalPosition, data, metadata, time }`,
+ * time as ISO-8601 UTC. Data and metadata are spliced in as stored, not through JSON.parse, which
+ * would round a number beyond a double's precision.
+ */
+export function messageLine(message: StoredMessage): string {
+  const head = JSON.stringify({
     id: message.id,
     streamName: message.streamName,
     type: message.type,
     position: message.position,
     globalPosition: message.globalPosition,
-    data: message.data,
-    metadata: message.metadata,
-    time: message.time.toISOString(),
-  };
+  });
+  return `${head.slice(0, -1)},"data":${storedJson(message.data)},"metadata":${storedJson(message.metadata)},"time":${JSON.stringify(message.time.toISOString())}}`;
 }
 
 /** Prints messages as they arrive, in the output's format. */
 export class MessagePrinter {
   readonly #output: Output;
-  readonly #table: StreamingTable<Message> | undefined;
+  readonly #table: StreamingTable<StoredMessage> | undefined;
   count = 0;
 
   constructor(output: Output) {
@@ -102,10 +110,10 @@ export class MessagePrinter {
     this.#table = output.format === 'table' ? new StreamingTable(messageColumns, output.width) : undefined;
   }
 
-  async print(messages: readonly Message[]): Promise<void> {
+  async print(messages: readonly StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
     this.count += messages.length;
-    if (this.#table === undefined) await this.#output.records(messages.map(messageRecord));
+    if (this.#table === undefined) await this.#output.lines(messages.map(messageLine));
     else await this.#output.lines(this.#table.render(messages));
     // PGlite answers through promises alone; a turn of the event loop lets Ctrl-C through.
     await setImmediate();

@@ -1,17 +1,17 @@
 /**
  * `messagedb read`: a stream's messages (a name with `-`), or a category's (a name without), a
- * batch at a time. `--type` filters on the client: Message DB can filter by type only through the
- * raw-SQL `condition`, which the command never enables.
+ * batch at a time, printed as stored (stored-messages.ts). `--type` filters on the client: Message DB
+ * can filter by type only through the raw-SQL `condition`, which the command never enables.
  */
 import type { Command } from 'commander';
-import type { MessageDbClient } from '../client.js';
-import type { Message } from '../message.js';
 import type { ConsumerGroup } from '../read.js';
+import type { Runner } from '../runner.js';
 import { isCategory } from '../stream-name.js';
 import { CliError, ExitCode, usageError } from './cli-error.js';
 import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
-import { withClient, type CliContext, type CommonOptions } from './with-target.js';
+import { newestPosition, readMessages, type StoredMessage } from './stored-messages.js';
+import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
 
 /** The filters `read` and `tail` share. */
 export interface MessageFilterOptions {
@@ -33,15 +33,15 @@ export function checkFilters(name: string, options: MessageFilterOptions): void 
 }
 
 /** Keeps messages of the wanted types (all when none are given). */
-export function typeFilter(types: readonly string[] | undefined): (message: Message) => boolean {
+export function typeFilter(types: readonly string[] | undefined): (message: StoredMessage) => boolean {
   if (types === undefined || types.length === 0) return () => true;
   const wanted = new Set(types);
   return (message) => wanted.has(message.type);
 }
 
 /** Exit 3 when the stream or category has no messages at all (rather than none that matched). */
-export async function assertHasMessages(client: MessageDbClient, name: string, signal: AbortSignal): Promise<void> {
-  const empty = isCategory(name) ? (await client.categoryHead(name, { signal })) === 0 : (await client.streamVersion(name, { signal })) === -1;
+export async function assertHasMessages(runner: Runner, name: string, signal: AbortSignal): Promise<void> {
+  const empty = (await newestPosition(runner, name, signal)) === (isCategory(name) ? 0 : -1);
   if (empty) throw new CliError(`${isCategory(name) ? 'category' : 'stream'} ${name} has no messages`, ExitCode.notFound);
 }
 
@@ -64,21 +64,18 @@ export function registerRead(program: Command, context: CliContext): void {
     );
   addFormatOptions(addTargetOptions(addMessageFilterOptions(command))).action(async (name: string, options: ReadCommandOptions) => {
     checkFilters(name, options);
-    await withClient(context, options, async ({ client }, output) => {
+    await withRunner(context, options, async ({ runner }, output) => {
       const printer = new MessagePrinter(output);
       const wanted = typeFilter(options.type);
       const limit = options.limit ?? Infinity;
       const batchSize = Math.min(1000, limit);
-      const messages = isCategory(name)
-        ? client.readCategory(name, {
-            position: options.position,
-            batchSize,
-            correlation: options.correlation,
-            consumerGroup: options.group,
-            signal: context.signal,
-          })
-        : client.readStream(name, { position: options.position, batchSize, signal: context.signal });
-      let batch: Message[] = [];
+      const messages = readMessages(
+        runner,
+        name,
+        { position: options.position, batchSize, correlation: options.correlation, consumerGroup: options.group },
+        context.signal,
+      );
+      let batch: StoredMessage[] = [];
       for await (const message of messages) {
         if (!wanted(message)) continue;
         batch.push(message);
@@ -89,7 +86,7 @@ export function registerRead(program: Command, context: CliContext): void {
         }
       }
       await printer.print(batch);
-      if (printer.count === 0) await assertHasMessages(client, name, context.signal);
+      if (printer.count === 0) await assertHasMessages(runner, name, context.signal);
     });
   });
 }

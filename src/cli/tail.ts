@@ -1,18 +1,17 @@
 /**
- * `messagedb tail`: print a category's (or a stream's) new messages as they are written, until
- * Ctrl-C (exit 0) or `--limit`. It polls: a full batch is read again at once, an empty one waits
- * `--poll-interval-ms`. It starts after the newest message unless `--position` says otherwise.
+ * `messagedb tail`: print a category's (or a stream's) new messages as they are written, as stored
+ * (stored-messages.ts), until Ctrl-C (exit 0) or `--limit`. It polls: a full batch is read again at
+ * once, an empty one waits `--poll-interval-ms`. It starts after the newest message unless
+ * `--position` says otherwise.
  */
 import type { Command } from 'commander';
-import type { MessageDbClient } from '../client.js';
 import { isAbortError } from '../errors.js';
-import type { Message } from '../message.js';
 import { sleep } from '../runner.js';
-import { isCategory } from '../stream-name.js';
 import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
 import { checkFilters, typeFilter, type MessageFilterOptions } from './read.js';
-import { withClient, type CliContext, type CommonOptions } from './with-target.js';
+import { getMessages, newestPosition, nextPosition } from './stored-messages.js';
+import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
 
 interface TailCommandOptions extends MessageFilterOptions, CommonOptions {
   limit?: number;
@@ -20,28 +19,6 @@ interface TailCommandOptions extends MessageFilterOptions, CommonOptions {
 }
 
 const batchSize = 1000;
-
-/** One batch from `position` on, and the position after it. */
-async function fetchBatch(
-  client: MessageDbClient,
-  name: string,
-  position: number,
-  options: TailCommandOptions,
-  signal: AbortSignal,
-): Promise<{ batch: Message[]; next: number }> {
-  if (isCategory(name)) {
-    const batch = await client.getCategoryMessages(name, {
-      position,
-      batchSize,
-      correlation: options.correlation,
-      consumerGroup: options.group,
-      signal,
-    });
-    return { batch, next: (batch.at(-1)?.globalPosition ?? position - 1) + 1 };
-  }
-  const batch = await client.getStreamMessages(name, { position, batchSize, signal });
-  return { batch, next: (batch.at(-1)?.position ?? position - 1) + 1 };
-}
 
 /** Adds `messagedb tail` to the program. */
 export function registerTail(program: Command, context: CliContext): void {
@@ -58,18 +35,17 @@ export function registerTail(program: Command, context: CliContext): void {
     );
   addFormatOptions(addTargetOptions(addMessageFilterOptions(command))).action(async (name: string, options: TailCommandOptions) => {
     checkFilters(name, options);
-    await withClient(context, options, async ({ client }, output) => {
+    await withRunner(context, options, async ({ runner }, output) => {
       const { signal } = context;
       const printer = new MessagePrinter(output);
       const wanted = typeFilter(options.type);
       const limit = options.limit ?? Infinity;
-      let position =
-        options.position ??
-        (isCategory(name) ? (await client.categoryHead(name, { signal })) + 1 : (await client.streamVersion(name, { signal })) + 1);
+      const filters = { batchSize, correlation: options.correlation, consumerGroup: options.group };
+      let position = options.position ?? (await newestPosition(runner, name, signal)) + 1;
       try {
         for (;;) {
-          const { batch, next } = await fetchBatch(client, name, position, options, signal);
-          position = next;
+          const batch = await getMessages(runner, name, { ...filters, position }, signal);
+          position = nextPosition(name, batch, position);
           await printer.print(batch.filter(wanted).slice(0, limit - printer.count));
           if (printer.count >= limit) break;
           if (batch.length < batchSize) await sleep(options.pollIntervalMs, signal);

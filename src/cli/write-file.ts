@@ -14,13 +14,14 @@ import type { MessageDbClient } from '../client.js';
 import { isInvalidArgumentError } from '../errors.js';
 import type { NewMessage } from '../message.js';
 import { CliError, toCliError, usageError } from './cli-error.js';
+import { checkNumbersExact } from './exact-json.js';
 import type { Output } from './output.js';
 import { ProgressBar } from './progress.js';
 import { countOf, formatCount } from './table.js';
 
 const messageKeys = new Set(['streamName', 'type', 'data', 'metadata', 'id']);
 
-/** A line's message, or a usage error naming the file and line. */
+/** A line's message, or a usage error naming the file and line (numbers are kept exact or refused). */
 function parseLine(text: string, where: string): NewMessage {
   let value: unknown;
   try {
@@ -28,6 +29,7 @@ function parseLine(text: string, where: string): NewMessage {
   } catch (error) {
     throw usageError(`${where}: not valid JSON: ${(error as Error).message}`);
   }
+  value = checkNumbersExact(where, text, value);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${where}: must be a JSON object`);
   const unknown = Object.keys(value).filter((key) => !messageKeys.has(key));
   if (unknown.length > 0) {

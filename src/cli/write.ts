@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import * as validate from '../validate.js';
 import { usageError } from './cli-error.js';
-import { addFormatOptions, addTargetOptions, examples, integerOption, parseJson, parseJsonObject } from './options.js';
+import { addFormatOptions, addTargetOptions, examples, integerOption, parseJson, parseJsonObject, textOption } from './options.js';
 import { writeFile } from './write-file.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
@@ -29,7 +30,7 @@ export function registerWrite(program: Command, context: CliContext): void {
     .option('--metadata <json>', 'metadata as a JSON object')
     .option('--expected-version <n>', 'the stream version it must have: -1 for an empty stream', integerOption(-1))
     .option('--id <uuid>', 'message id (default: a random UUID)')
-    .option('--file <path>', 'write every line of this NDJSON file ({"streamName","type","data","metadata","id"}); - reads stdin')
+    .option('--file <path>', 'write every line of this NDJSON file ({"streamName","type","data","metadata","id"}); - reads stdin', textOption)
     .option('--batch-size <n>', 'messages per atomic batch with --file', integerOption(1), 1000)
     .addHelpText(
       'after',
@@ -51,9 +52,12 @@ export function registerWrite(program: Command, context: CliContext): void {
         return withClient(context, options, (opened, output) => writeFile(opened.client, file, options.batchSize, output, context.signal));
       }
       if (stream === undefined || type === undefined) throw usageError('missing <stream> and <type> (or --file)');
+      // Checked here, so that errors name the command's arguments rather than the library's.
+      validate.text('<stream>', stream);
+      validate.text('<type>', type);
       const data = dataJson === undefined ? null : parseJson('data-json', dataJson);
       const metadata = options.metadata === undefined ? null : parseJsonObject('--metadata', options.metadata);
-      const id = options.id ?? randomUUID();
+      const id = options.id === undefined ? randomUUID() : validate.uuid(options.id, '--id');
       return withClient(context, options, async ({ client }, output) => {
         const position = await client.writeMessage(
           { id, streamName: stream, type, data, metadata, expectedVersion: options.expectedVersion ?? null },

@@ -78,7 +78,7 @@ export type { DataDirHolder, MessageDbErrorCode } from './errors.js';
 
 // Consumers
 export { Consumer } from './consumer/consumer.js';
-export type { ConsumerStartOptions, ConsumerStats, HandlerContext, MessageHandler } from './consumer/consumer.js';
+export type { ConsumerStartOptions, ConsumerStats, ConsumerStopOptions, HandlerContext, MessageHandler } from './consumer/consumer.js';
 export type {
   ConsumerConfig,
   ConsumerRetryConfig,
@@ -86,7 +86,7 @@ export type {
   HandlerErrorHook,
 } from './consumer/consumer-config.js';
 export type { ConsumerState } from './consumer/poll-loop.js';
-export { ConsumerError, HandlerError, isConsumerError, isHandlerError } from './consumer/consumer-errors.js';
+export { ConsumerError, HandlerError, HandlerTimeoutError, isConsumerError, isHandlerError, isHandlerTimeoutError } from './consumer/consumer-errors.js';
 export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError, positionStreamName } from './consumer/position-store.js';
 export type { PositionRecordedData, RecordPositionOptions } from './consumer/position-store.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';

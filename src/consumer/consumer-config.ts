@@ -65,6 +65,12 @@ export interface ConsumerConfig {
    * replica showed are recorded; messages arrive later by the replica's lag.
    */
   readFromReplicas?: boolean;
+  /**
+   * Fail a handler that has not finished after this many milliseconds with a HandlerTimeoutError,
+   * which goes to `onError` like any failure (default: no timeout). The handler's `context.signal`
+   * is aborted then; a handler that ignores it keeps running, unwatched.
+   */
+  handlerTimeoutMs?: number;
   /** Decides about failed handlers; without it, a failed handler stops the consumer (Eventide's default). */
   onError?: HandlerErrorHook;
   retry?: ConsumerRetryConfig;
@@ -85,9 +91,13 @@ export interface ResolvedConsumerConfig {
   strict: boolean;
   listen: boolean;
   readFromReplicas: boolean;
+  handlerTimeoutMs: number | undefined;
   onError: HandlerErrorHook | undefined;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
 }
+
+/** setTimeout's longest delay: a longer one would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 function optionalInteger(argument: string, value: unknown, min: number, fallback: number): number {
   return value === undefined ? fallback : validate.integer(argument, value, min);
@@ -127,6 +137,7 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     strict: optionalBoolean('strict', config.strict),
     listen: optionalBoolean('listen', config.listen),
     readFromReplicas: optionalBoolean('readFromReplicas', config.readFromReplicas),
+    handlerTimeoutMs: config.handlerTimeoutMs === undefined ? undefined : validate.integer('handlerTimeoutMs', config.handlerTimeoutMs, 1, MAX_TIMER_MS),
     onError: config.onError,
     retry: {
       maxAttempts: Number.MAX_SAFE_INTEGER,

@@ -1,5 +1,6 @@
 /**
- * The consumer's errors: a handler that failed on a message, and a consumer used the wrong way.
+ * The consumer's errors: a handler that failed on a message (or ran past its timeout), and a
+ * consumer used the wrong way.
  * Both are MessageDbErrors (codes `HANDLER` and `CONSUMER`); messages name the message's stream,
  * type and global position, never its data.
  */
@@ -24,6 +25,23 @@ export class HandlerError extends MessageDbError {
   }
 }
 
+/**
+ * A handler ran longer than the consumer's `handlerTimeoutMs`. It goes to `onError` like any
+ * handler failure; the handler's own promise is abandoned (JavaScript cannot cancel it), and its
+ * `context.signal` is aborted with this error so a handler that watches the signal can end.
+ */
+export class HandlerTimeoutError extends HandlerError {
+  readonly timeoutMs: number;
+
+  constructor(message: Message, timeoutMs: number) {
+    super(message, `Handler did not finish within handlerTimeoutMs (${timeoutMs} ms)`);
+    this.timeoutMs = timeoutMs;
+    Object.defineProperty(this, timeoutBrand, { value: true });
+  }
+}
+
+const timeoutBrand = Symbol.for('messagedb.handlerTimeout');
+
 /** A consumer was used in a way it does not support (started twice, iterated while handlers are set, ...). */
 export class ConsumerError extends MessageDbError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -32,4 +50,6 @@ export class ConsumerError extends MessageDbError {
 }
 
 export const isHandlerError = (error: unknown): error is HandlerError => isMessageDbError(error) && error.code === 'HANDLER';
+export const isHandlerTimeoutError = (error: unknown): error is HandlerTimeoutError =>
+  isHandlerError(error) && (error as unknown as Record<symbol, unknown>)[timeoutBrand] === true;
 export const isConsumerError = (error: unknown): error is ConsumerError => isMessageDbError(error) && error.code === 'CONSUMER';

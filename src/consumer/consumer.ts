@@ -8,9 +8,11 @@ import { AbortError, isConnectionError, isPoolTimeoutError } from '../errors.js'
 import type { Message } from '../message.js';
 import { backoffDelay, sleep } from '../runner.js';
 import { cardinalId } from '../stream-name.js';
-import { resolveConsumerConfig, type ConsumerConfig, type ResolvedConsumerConfig } from './consumer-config.js';
-import { ConsumerError, HandlerError } from './consumer-errors.js';
+import * as validate from '../validate.js';
+import { MAX_TIMER_MS, resolveConsumerConfig, type ConsumerConfig, type ResolvedConsumerConfig } from './consumer-config.js';
+import { ConsumerError, HandlerError, HandlerTimeoutError } from './consumer-errors.js';
 import { dispatchBatch } from './dispatch.js';
+import { callWithTimeout, isThenable } from './handler-timeout.js';
 import { offeredItems } from './message-iterator.js';
 import { notifyChannel } from './notify.js';
 import { PollLoop, type ConsumerState } from './poll-loop.js';
@@ -22,7 +24,10 @@ export interface HandlerContext {
   /** The consumer's client, so a handler can write (e.g. `follow` the message it handles). */
   client: MessageDbClient;
   consumer: Consumer;
-  /** Aborted once the consumer is asked to stop; the handler may finish early. */
+  /**
+   * Aborted once the consumer is asked to stop, and when the handler runs past `handlerTimeoutMs`
+   * (with the HandlerTimeoutError as its reason); the handler may finish early.
+   */
   signal: AbortSignal;
 }
 
@@ -33,6 +38,16 @@ export type MessageHandler<Data = unknown> = (message: Message<Data>, context: H
 export interface ConsumerStartOptions {
   /** Stops the consumer like `stop()` does. */
   signal?: AbortSignal;
+}
+
+/** `stop()` options. */
+export interface ConsumerStopOptions {
+  /**
+   * Wait at most this long for the handlers in flight (default: as long as they take). Past it the
+   * consumer stops without them: their messages are not recorded as handled, so they are handled
+   * again after a restart.
+   */
+  timeoutMs?: number;
 }
 
 /** A consumer's figures; `lag` is the category head minus `position`. */
@@ -51,9 +66,6 @@ export interface ConsumerStats {
   /** Failures seen: handler errors, and lost connections that were retried. */
   errors: number;
 }
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 /** Lost connections and pool waits are retried forever; anything else is the caller's to see. */
 const isTransient = (error: unknown): boolean => isConnectionError(error) || isPoolTimeoutError(error);
@@ -133,9 +145,26 @@ export class Consumer {
     return this.#run((message, signal) => this.#handle(message, signal), this.#config.concurrency, options.signal);
   }
 
-  /** Let the messages in flight finish, record the position, and resolve. Never rejects. */
-  stop(): Promise<void> {
-    return this.#loop?.stop() ?? Promise.resolve();
+  /**
+   * Let the messages in flight finish, record the position, and resolve. Stops without waiting for
+   * the handlers in flight after `timeoutMs`, and at once when the client is closed (nothing they do
+   * could be recorded); their messages stay unhandled. Rejects only on a bad option.
+   */
+  stop(options: ConsumerStopOptions = {}): Promise<void> {
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options.timeoutMs === undefined ? undefined : validate.integer('timeoutMs', options.timeoutMs, 0, MAX_TIMER_MS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const loop = this.#loop;
+    if (loop === undefined) return Promise.resolve();
+    const ended = loop.stop();
+    if (timeoutMs !== undefined && loop.state === 'stopping') {
+      const timer = setTimeout(() => void loop.abandon(), timeoutMs);
+      void ended.finally(() => clearTimeout(timer));
+    }
+    return ended;
   }
 
   /**
@@ -184,6 +213,7 @@ export class Consumer {
     }
     const config = this.#config;
     let unlisten: (() => Promise<void>) | undefined;
+    let stopWatch: ReturnType<typeof setInterval> | undefined;
     const key = config.concurrencyKey === 'cardinalId'
       ? (message: Message) => cardinalId(message.streamName) ?? message.streamName
       : (message: Message) => message.streamName;
@@ -217,7 +247,13 @@ export class Consumer {
         return batch;
       },
       dispatch: (batch, stopSignal) =>
-        dispatchBatch(batch, { concurrency, key, handle: (message) => handle(message, stopSignal), handled: (_, prefix) => this.#handledThrough(prefix) }, stopSignal),
+        dispatchBatch(batch, {
+          concurrency,
+          key,
+          handle: (message) => handle(message, stopSignal),
+          // A handler that finishes after its run gave up on it must not move a later run's position.
+          handled: (_, prefix) => (loop.abandoned ? undefined : this.#handledThrough(prefix)),
+        }, stopSignal),
       nextPosition: (message) => message.globalPosition + 1,
       // Recording on idle runs in the background: a notification meanwhile must not wait for it.
       idle: async () => {
@@ -242,9 +278,32 @@ export class Consumer {
         this.#errors++;
         this.#telemetry?.error('connection', error);
       },
+      onState: (state) => {
+        if (state === 'stopping') stopWatch = this.#watchClose(loop);
+        else if (state === 'stopped' || state === 'failed') clearInterval(stopWatch);
+      },
     });
     this.#loop = loop;
     return loop.run(signal);
+  }
+
+  /**
+   * A stopping run gives up on its handlers in flight once the client is closed: nothing they do
+   * can be recorded. The client has no close event, so a close during the stop is noticed within
+   * 100 ms; the interval runs only while stopping.
+   */
+  #watchClose(loop: PollLoop<Message>): ReturnType<typeof setInterval> | undefined {
+    if (this.#client.closed) {
+      void loop.abandon();
+      return undefined;
+    }
+    const watch = setInterval(() => {
+      if (!this.#client.closed) return;
+      clearInterval(watch);
+      void loop.abandon();
+    }, 100);
+    watch.unref();
+    return watch;
   }
 
   /** Subscribe to the category's notifications; each one ends the current poll wait. */
@@ -276,7 +335,14 @@ export class Consumer {
     );
   }
 
+  /** Call the handler, within `handlerTimeoutMs` when one is set. */
   #call(handler: MessageHandler<never>, message: Message, signal: AbortSignal): unknown {
+    const timeoutMs = this.#config.handlerTimeoutMs;
+    if (timeoutMs === undefined) return this.#invoke(handler, message, signal);
+    return callWithTimeout((callSignal) => this.#invoke(handler, message, callSignal), signal, timeoutMs, () => new HandlerTimeoutError(message, timeoutMs));
+  }
+
+  #invoke(handler: MessageHandler<never>, message: Message, signal: AbortSignal): unknown {
     const context: HandlerContext = { client: this.#client, consumer: this, signal };
     if (this.#telemetry === undefined) return handler(message as never, context);
     return this.#telemetry.handle(message, async () => handler(message as never, context));
@@ -294,7 +360,7 @@ export class Consumer {
       } else {
         // A handler that gave up because the consumer is stopping has not handled the message.
         if (signal.aborted) throw new AbortError({ cause });
-        error = new HandlerError(message, 'Handler failed', { cause });
+        error = cause instanceof HandlerTimeoutError ? cause : new HandlerError(message, 'Handler failed', { cause });
       }
       this.#errors++;
       this.#telemetry?.error('handler', error);

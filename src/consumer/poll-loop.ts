@@ -3,7 +3,8 @@
  * dispatching it, going idle and finishing are injected. A batch with messages is followed by the
  * next read at once (no wait while behind); only an empty batch waits `pollIntervalMs`, and that
  * wait ends early on `wake()` or `stop()`. Transient failures (a lost connection) are retried with
- * capped exponential backoff from the same position, forever: they never end the loop.
+ * capped exponential backoff from the same position, forever: they never end the loop. `stop()`
+ * waits for the batch in flight; `abandon()` stops without waiting for it.
  */
 import { isAbortError } from '../errors.js';
 
@@ -49,6 +50,9 @@ export class PollLoop<Item> {
   #woken = false;
   #endWait: (() => void) | undefined;
   #ended: Promise<void> | undefined;
+  #abandoned = false;
+  /** Ends the wait for the batch in flight, when one is being dispatched. */
+  #endDispatch: (() => void) | undefined;
 
   constructor(config: PollLoopConfig<Item>) {
     this.#config = config;
@@ -88,6 +92,23 @@ export class PollLoop<Item> {
     return this.#ended ?? Promise.resolve();
   }
 
+  /**
+   * Stop without waiting for the batch in flight: the run goes on to `finish` at once, and whatever
+   * the abandoned dispatch does later is its own affair (the caller must ignore it). For a handler
+   * that never settles. Resolves when the run ended.
+   */
+  abandon(): Promise<void> {
+    this.#abandoned = true;
+    const ended = this.stop();
+    this.#endDispatch?.();
+    return ended;
+  }
+
+  /** True once `abandon()` was called. */
+  get abandoned(): boolean {
+    return this.#abandoned;
+  }
+
   /** Something was written: end the current poll wait now, or skip the next one. */
   wake(): void {
     this.#woken = true;
@@ -117,7 +138,7 @@ export class PollLoop<Item> {
         position = config.nextPosition(last);
         // Behind: read the next batch while this one is handled, so the server's time is hidden.
         if (full) prefetched = this.#fetch(position);
-        await config.dispatch(batch, signal);
+        await this.#dispatch(batch, signal);
       }
     } catch (error) {
       const stoppedCleanly = error === stopped || (signal.aborted && isAbortError(error));
@@ -132,6 +153,21 @@ export class PollLoop<Item> {
     }
     this.#setState(failure === undefined ? 'stopped' : 'failed');
     if (failure !== undefined) throw failure;
+  }
+
+  /** Dispatch `batch`; `abandon()` ends the wait for it early (as a stop). */
+  #dispatch(batch: readonly Item[], signal: AbortSignal): Promise<void> {
+    const dispatching = this.#config.dispatch(batch, signal);
+    return new Promise<void>((resolve, reject) => {
+      const end = (settle: () => void) => (): void => {
+        if (this.#endDispatch === abandon) this.#endDispatch = undefined;
+        settle();
+      };
+      const abandon = end(() => reject(stopped));
+      this.#endDispatch = abandon;
+      dispatching.then(end(resolve), (error: unknown) => end(() => reject(error))());
+      if (this.#abandoned) abandon();
+    });
   }
 
   #fetch(position: number): Promise<readonly Item[]> {

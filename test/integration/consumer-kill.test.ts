@@ -1,7 +1,8 @@
 /**
  * Kill and resume on a real server: a consumer in a child process is killed with SIGKILL mid-way
  * through a category; started again, it loses nothing and replays at most positionUpdateInterval
- * messages (Eventide's at-least-once contract).
+ * messages (Eventide's at-least-once contract). The parent stops reading the first child's output
+ * until that child's stdout pipe is full, as a busy parent does: the child must wait, not fail.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,10 +21,15 @@ interface ChildRun {
   kill(signal: NodeJS.Signals): void;
 }
 
-function startChild(env: Record<string, string>): ChildRun {
+/** Start the child; with `stallReading`, its stdout is not read until the child says the pipe is full. */
+function startChild(env: Record<string, string>, options: { stallReading?: boolean } = {}): ChildRun {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/consumer-child.ts'], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (line === 'stdout full') child.stdout.resume();
+    else process.stderr.write(`${line}\n`);
   });
   const handled: number[] = [];
   const waits: Array<{ count: number; resolve: () => void }> = [];
@@ -36,6 +42,8 @@ function startChild(env: Record<string, string>): ChildRun {
       wait.resolve();
     }
   });
+  // After createInterface, which resumes its input.
+  if (options.stallReading === true) child.stdout.pause();
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_, signal) => resolve(signal)));
   return {
     handled,
@@ -65,7 +73,7 @@ describe('consumer killed with SIGKILL', () => {
     const all = (await client.getCategoryMessages(category, { batchSize: -1 })).map((m) => m.globalPosition);
     const env = { CONSUMER_URL: database.url, CONSUMER_CATEGORY: category, CONSUMER_IDENTIFIER: 'killed' };
 
-    const first = startChild(env);
+    const first = startChild(env, { stallReading: true });
     await first.handledCount(1234);
     first.kill('SIGKILL');
     assert.equal(await first.exited, 'SIGKILL');

@@ -123,3 +123,16 @@ export async function eventually(check: () => Promise<boolean>, what: string, ti
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * For a child process: write `line` to stdout and resolve once it is out of this process (in the
+ * pipe), so a SIGKILL after that cannot lose it. A full pipe makes it wait for the reader;
+ * `writeSync(1, ...)` fails with EAGAIN there instead (the pipe is non-blocking under tsx), which
+ * made a busy parent break its child. `onQueued` runs when the pipe could not take the line at once.
+ */
+export function printLine(line: string, onQueued?: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(line, (error) => (error ? reject(error) : resolve()));
+    if (process.stdout.writableLength > 0) onQueued?.();
+  });
+}

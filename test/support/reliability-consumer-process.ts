@@ -1,15 +1,16 @@
 /**
  * A consumer group member in a child process, for the process-crash suite: one consumer per
  * category, all on one client. It prints `handled <id> <streamName> <position> <globalPosition>`
- * for every message it handles (a synchronous write, out before the handler returns, so before the
- * position can be recorded), `ready` once every consumer started, and `stopped` after SIGTERM
+ * for every message it handles (awaited until the line is in the pipe, so it is out before the
+ * handler returns and the position can be recorded; a full pipe makes the handler wait, where
+ * `writeSync` failed with EAGAIN), `ready` once every consumer started, and `stopped` after SIGTERM
  * stopped them cleanly.
  *
  * Environment: MEMBER_URL, MEMBER_CATEGORIES (comma-separated), MEMBER_INDEX, MEMBER_GROUP_SIZE,
  * MEMBER_CONCURRENCY, MEMBER_BATCH_SIZE, MEMBER_POSITION_UPDATE_INTERVAL.
  */
-import { writeSync } from 'node:fs';
 import { Consumer, MessageDbClient } from '../../src/index.ts';
+import { printLine } from './consumer-support.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -45,12 +46,11 @@ consumers = env('MEMBER_CATEGORIES')
     }).onAny(async (message) => {
       // Yield now and then, so a SIGKILL can land between a message and its position record.
       if (++handled % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-      writeSync(1, `handled ${message.id} ${message.streamName} ${message.position} ${message.globalPosition}\n`);
+      await printLine(`handled ${message.id} ${message.streamName} ${message.position} ${message.globalPosition}\n`);
     }),
   );
 const running = consumers.map((consumer) => consumer.start());
 if (stopRequested) void Promise.all(consumers.map((consumer) => consumer.stop()));
-writeSync(1, 'ready\n');
-await Promise.all(running);
+await Promise.all([printLine('ready\n'), ...running]);
 await client.close();
-writeSync(1, 'stopped\n');
+await printLine('stopped\n');

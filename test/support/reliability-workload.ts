@@ -105,7 +105,8 @@ export interface WriterOptions {
   expectedVersion: boolean;
   /** A pause between batches (default none). */
   pauseMs?: number;
-  onAck(ack: Ack): void;
+  /** Awaited before the next batch. */
+  onAck(ack: Ack): void | Promise<void>;
 }
 
 /** Write the writer's plan from `from` to `to`, each batch until acknowledged. */
@@ -127,7 +128,7 @@ export async function runWriter(client: MessageDbClient, workload: Workload, opt
         if (!isExpectedVersionError(error)) await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
       }
     }
-    options.onAck({
+    await options.onAck({
       writer: options.writer,
       sequence,
       ids: batch.map((message) => message.id as string),

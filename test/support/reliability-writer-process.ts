@@ -1,16 +1,17 @@
 /**
  * A writer in a child process, for the process-crash suite: it writes its share of the
  * deterministic workload (reliability-workload.ts) from sequence WRITER_FROM to WRITER_TO, and
- * prints `acked <sequence> <positions, comma-separated>` after each acknowledged batch (a
- * synchronous write, out before the next batch starts), then `done`. Killed and started again from
+ * prints `acked <sequence> <positions, comma-separated>` after each acknowledged batch (awaited until
+ * the line is in the pipe, out before the next batch starts; a full pipe makes it wait, where
+ * `writeSync` failed with EAGAIN), then `done`. Killed and started again from
  * the sequence after its last printed ack, it plans the same messages again, with the same ids.
  *
  * Environment: WRITER_URL, WRITER_RUN_ID, WRITER_CATEGORIES (comma-separated), WRITER_STREAMS,
  * WRITER_MAX_BATCH, WRITER_INDEX, WRITER_FROM, WRITER_TO, WRITER_EXPECTED_VERSION (1 or 0),
  * WRITER_PAUSE_MS (between batches).
  */
-import { writeSync } from 'node:fs';
 import { MessageDbClient } from '../../src/index.ts';
+import { printLine } from './consumer-support.ts';
 import { runWriter } from './reliability-workload.ts';
 
 const env = (name: string): string => {
@@ -34,8 +35,8 @@ await runWriter(
     to: Number(env('WRITER_TO')),
     expectedVersion: env('WRITER_EXPECTED_VERSION') === '1',
     pauseMs: Number(env('WRITER_PAUSE_MS')),
-    onAck: (ack) => writeSync(1, `acked ${ack.sequence} ${ack.positions.join(',')}\n`),
+    onAck: (ack) => printLine(`acked ${ack.sequence} ${ack.positions.join(',')}\n`),
   },
 );
 await client.close();
-writeSync(1, 'done\n');
+await printLine('done\n');

@@ -159,6 +159,48 @@ describe('poll loop', () => {
     assert.deepEqual(events, ['dispatched', 'finished']);
   });
 
+  test('abandon() ends a run whose dispatch never settles: finish runs, the run resolves, stopped', async () => {
+    const inDispatch = signalled();
+    const events: string[] = [];
+    const loop = new PollLoop<Item>(
+      loopConfig({
+        fetch: async (position) => read(category(3), position, 10),
+        dispatch: () => {
+          inDispatch.resolve();
+          return new Promise<void>(() => {});
+        },
+        finish: async (failure) => void events.push(`finished ${String(failure)}`),
+      }),
+    );
+    const running = loop.run();
+    await inDispatch.promise;
+    await loop.abandon();
+    await running;
+    assert.deepEqual(events, ['finished undefined']);
+    assert.equal(loop.state, 'stopped');
+    assert.equal(loop.abandoned, true);
+  });
+
+  test('abandon() after stop() ends the wait for a dispatch that never settles', async () => {
+    const inDispatch = signalled();
+    const loop = new PollLoop<Item>(
+      loopConfig({
+        fetch: async (position) => read(category(3), position, 10),
+        dispatch: () => {
+          inDispatch.resolve();
+          return new Promise<void>(() => {});
+        },
+      }),
+    );
+    const running = loop.run();
+    await inDispatch.promise;
+    const stopping = loop.stop();
+    void loop.abandon();
+    await stopping;
+    await running;
+    assert.equal(loop.state, 'stopped');
+  });
+
   test('the AbortSignal given to run() stops it like stop()', async () => {
     const controller = new AbortController();
     const idle = signalled();

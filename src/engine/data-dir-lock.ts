@@ -31,9 +31,13 @@ interface Held {
   holder: DataDirHolder;
 }
 
-/** What a lock file says; `token` tells this holder from an earlier process that had the same pid. */
+/**
+ * What a lock file says. `token` names the lock; `processStart` (ms since the epoch) tells this
+ * process from an earlier one that had the same pid, as after a container restart.
+ */
 interface LockRecord extends DataDirHolder {
   token: string;
+  processStart: number;
 }
 
 /** One attempt to take a directory: our record is written to `draft` first, then linked or renamed into place. */
@@ -97,9 +101,16 @@ function readRecord(path: string): LockRecord | 'unreadable' | undefined {
   }
   try {
     const record = JSON.parse(text) as Partial<LockRecord>;
-    const { pid, hostname: host, since, command, token } = record;
-    if (Number.isSafeInteger(pid) && typeof host === 'string' && typeof since === 'string' && typeof command === 'string' && typeof token === 'string') {
-      return { pid: pid as number, hostname: host, since, command, token };
+    const { pid, hostname: host, since, command, token, processStart } = record;
+    if (
+      Number.isSafeInteger(pid) &&
+      typeof host === 'string' &&
+      typeof since === 'string' &&
+      typeof command === 'string' &&
+      typeof token === 'string' &&
+      typeof processStart === 'number'
+    ) {
+      return { pid: pid as number, hostname: host, since, command, token, processStart };
     }
   } catch {
     // Not JSON: fall through.
@@ -107,15 +118,21 @@ function readRecord(path: string): LockRecord | 'unreadable' | undefined {
   return 'unreadable';
 }
 
+/** When this process started, the same in every worker thread; a few ms of jitter from the clock reads. */
+function processStart(): number {
+  return Math.round(Date.now() - process.uptime() * 1000);
+}
+
 /**
  * Whether the holder may still be using the directory. A pid on another host cannot be checked, so
- * it is respected; our own pid holds only through a lock in this process's registry (otherwise an
- * earlier process with the same pid left it, as after a container restart).
+ * it is respected. Our own pid holds if it is this process (a worker thread, whose registry is its
+ * own, or a client of this thread); otherwise an earlier process with the same pid left it.
  */
 function isAlive(record: LockRecord): boolean {
   if (record.hostname !== hostname()) return true;
-  if (record.pid === process.pid) return [...registry.locks.values()].some((held) => held.token === record.token);
-  return isRunning(record.pid);
+  if (record.pid !== process.pid) return isRunning(record.pid);
+  if ([...registry.locks.values()].some((held) => held.token === record.token)) return true;
+  return Math.abs(record.processStart - processStart()) < 1000;
 }
 
 /** Create `path` exclusively with the draft's whole content (a hard link), so no reader sees it half written. */
@@ -221,7 +238,7 @@ export function lockDataDir(dataDir: string): DataDirLock | undefined {
 
   const token = randomUUID();
   const holder: DataDirHolder = { pid: process.pid, hostname: hostname(), since: new Date().toISOString(), command: commandLine() };
-  const content = `${JSON.stringify({ ...holder, token })}\n`;
+  const content = `${JSON.stringify({ ...holder, token, processStart: processStart() })}\n`;
   const lockPath = join(key, LOCK_FILE_NAME);
   const draft = `${lockPath}.${token}`;
   writeFileSync(draft, content, { flag: 'wx' });

@@ -5,17 +5,20 @@
  * share one directory where they can.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { after, before, describe, test } from 'node:test';
 import { MessageDbClient, isDataDirLockedError, type DataDirLockedError } from '../../src/index.ts';
 import { randomStreamName } from '../support/databases.ts';
 
 const libraryUrl = pathToFileURL(join(import.meta.dirname, '../../src/index.ts')).href;
+const lockModuleUrl = pathToFileURL(join(import.meta.dirname, '../../src/engine/data-dir-lock.ts')).href;
 const lockFileName = 'messagedb.lock';
 
 /** Another process that opens `dataDir`, says `open` (or the error's code and holder pid), then closes when stdin ends. */
@@ -52,6 +55,57 @@ function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
 function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('close', resolve));
+}
+
+/**
+ * Another process that takes the bare lock on `dataDir` on each `go` line (answering `won`, or
+ * `refused` with DataDirLockedError) and gives it back on `release` (answering `released`).
+ */
+function spawnLocker(dataDir: string): { child: ChildProcessWithoutNullStreams; next(): Promise<string> } {
+  const script = `
+    const { lockDataDir } = await import(process.env.LOCK_URL);
+    const { createInterface } = await import('node:readline');
+    let lock;
+    const say = (line) => process.stdout.write(line + '\\n');
+    say('ready');
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (line === 'go') {
+        try { lock = lockDataDir(process.env.DATA_DIR); say('won'); }
+        catch (error) { say(error.code === 'DATA_DIR_LOCKED' ? 'refused' : 'failed: ' + error.message); }
+      } else if (line === 'release') { lock?.release(); lock = undefined; say('released'); }
+    }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, LOCK_URL: lockModuleUrl, DATA_DIR: dataDir },
+  });
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let buffer = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      const waiter = waiting.shift();
+      if (waiter === undefined) lines.push(line);
+      else waiter(line);
+    }
+  });
+  const next = (): Promise<string> => {
+    const line = lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (child.exitCode !== null) return Promise.reject(new Error(`locker exited: ${stderr}`));
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  return { child, next };
+}
+
+/** A pid that no running process has: one that has just exited. */
+function deadPid(): number {
+  const { pid } = spawnSync(process.execPath, ['-e', '']);
+  assert.ok(pid !== undefined && pid > 0);
+  return pid;
 }
 
 async function refused(open: Promise<MessageDbClient>): Promise<DataDirLockedError> {
@@ -143,14 +197,18 @@ describe('one opener at a time on an embedded database directory', () => {
   });
 
   test('a lock file with this pid but not from this process (a restarted container) is taken over', async () => {
-    const record = { pid: process.pid, hostname: hostname(), since: new Date(0).toISOString(), command: 'node app.js', token: randomUUID() };
+    const record = { pid: process.pid, hostname: hostname(), since: new Date(0).toISOString(), command: 'node app.js', token: randomUUID(), processStart: 0 };
+    mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, lockFileName), JSON.stringify(record));
     const client = await MessageDbClient.embedded({ dataDir });
+    const taken = JSON.parse(readFileSync(join(dataDir, lockFileName), 'utf8')) as { token: string; since: string };
+    assert.notEqual(taken.token, record.token, 'the lock file is this client\'s now');
     await client.close();
   });
 
   test('a lock file of a process on another host is respected and named', async () => {
-    const record = { pid: 4242, hostname: 'elsewhere.example', since: '2026-01-01T00:00:00.000Z', command: 'node app.js', token: randomUUID() };
+    const record = { pid: 4242, hostname: 'elsewhere.example', since: '2026-01-01T00:00:00.000Z', command: 'node app.js', token: randomUUID(), processStart: 0 };
+    mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, lockFileName), JSON.stringify(record));
     try {
       const error = await refused(MessageDbClient.embedded({ dataDir }));
@@ -158,6 +216,50 @@ describe('one opener at a time on an embedded database directory', () => {
       assert.match(error.message, /already open by process 4242 on elsewhere\.example \(node app\.js\), since 2026-01-01/);
     } finally {
       rmSync(join(dataDir, lockFileName));
+    }
+  });
+
+  test('of four processes taking over one stale lock at once, one wins and the others are refused, round after round', async () => {
+    const raceDir = join(root, 'race');
+    mkdirSync(raceDir);
+    const lockers = Array.from({ length: 4 }, () => spawnLocker(raceDir));
+    try {
+      for (const locker of lockers) assert.equal(await locker.next(), 'ready');
+      const gone = deadPid();
+      for (let round = 0; round < 25; round++) {
+        const stale = { pid: gone, hostname: hostname(), since: new Date(0).toISOString(), command: 'node gone.js', token: randomUUID(), processStart: 0 };
+        writeFileSync(join(raceDir, lockFileName), JSON.stringify(stale));
+        for (const locker of lockers) locker.child.stdin.write('go\n');
+        const outcomes = await Promise.all(lockers.map((locker) => locker.next()));
+        assert.deepEqual(outcomes.toSorted(), ['refused', 'refused', 'refused', 'won'], `round ${round}: ${outcomes.join(', ')}`);
+        for (const locker of lockers) locker.child.stdin.write('release\n');
+        for (const locker of lockers) assert.equal(await locker.next(), 'released');
+        assert.ok(!existsSync(join(raceDir, lockFileName)), 'the winner released the lock');
+      }
+    } finally {
+      for (const { child } of lockers) child.stdin.end();
+      await Promise.all(lockers.map(({ child }) => exited(child)));
+    }
+  });
+
+  test('a lock held by a worker thread of this process is respected and names this process', async () => {
+    const workerDir = join(root, 'worker');
+    // A worker has a registry of its own (its own globals): only the lock file stands between the two.
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const { lockDataDir } = require('tsx/cjs/api').require(workerData.lockModulePath, workerData.lockModulePath);
+       const lock = lockDataDir(workerData.dataDir);
+       parentPort.postMessage('locked');
+       parentPort.once('message', () => { lock.release(); parentPort.close(); });`,
+      { eval: true, workerData: { lockModulePath: fileURLToPath(lockModuleUrl), dataDir: workerDir } },
+    );
+    try {
+      assert.equal(await once(worker, 'message').then(([message]) => message as string), 'locked');
+      const error = await refused(MessageDbClient.embedded({ dataDir: workerDir, install: false }));
+      assert.equal(error.holder?.pid, process.pid);
+    } finally {
+      worker.postMessage('release');
+      await once(worker, 'exit');
     }
   });
 
@@ -186,8 +288,8 @@ describe('one opener at a time on an embedded database directory', () => {
     }
   });
 
-  test('the in-memory database takes no lock: two in-memory clients open side by side', async () => {
-    const [one, two] = await Promise.all([MessageDbClient.embedded(), MessageDbClient.embedded({ dataDir: 'memory://' })]);
-    await Promise.all([one.close(), two.close()]);
+  test('in-memory databases take no lock: two memory:// clients open side by side', async () => {
+    const clients = await Promise.all([MessageDbClient.embedded({ dataDir: 'memory://', install: false }), MessageDbClient.embedded({ dataDir: 'memory://', install: false })]);
+    await Promise.all(clients.map((client) => client.close()));
   });
 });

@@ -27,7 +27,8 @@ export type MessageDbErrorCode =
   | 'DEADLOCK'
   | 'AUTHENTICATION'
   | 'DATABASE_MISSING'
-  | 'WOULD_DEADLOCK';
+  | 'WOULD_DEADLOCK'
+  | 'UNDECODABLE_VALUE';
 
 /** Base class of every error raised by messagedb. `code` is stable across versions. */
 export class MessageDbError extends Error {
@@ -168,6 +169,20 @@ export class UnsafeIntegerError extends MessageDbError {
   }
 }
 
+/**
+ * A column from the server is not in the form the client reads, so no value is made up for it: a
+ * `time` that is not ISO timestamp text (the session's DateStyle was changed, say by `SET DateStyle`).
+ */
+export class UndecodableValueError extends MessageDbError {
+  constructor(
+    readonly column: string,
+    value: string,
+    problem: string,
+  ) {
+    super(`${column} ${JSON.stringify(value.slice(0, 40))} cannot be read: ${problem}`, 'UNDECODABLE_VALUE');
+  }
+}
+
 /** Who holds an embedded database directory, as written in its lock file. */
 export interface DataDirHolder {
   pid: number;
@@ -280,3 +295,4 @@ export const isDeadlockError = (error: unknown): error is DeadlockError => hasCo
 export const isAuthenticationError = (error: unknown): error is AuthenticationError => hasCode(error, 'AUTHENTICATION');
 export const isDatabaseMissingError = (error: unknown): error is DatabaseMissingError => hasCode(error, 'DATABASE_MISSING');
 export const isWouldDeadlockError = (error: unknown): error is WouldDeadlockError => hasCode(error, 'WOULD_DEADLOCK');
+export const isUndecodableValueError = (error: unknown): error is UndecodableValueError => hasCode(error, 'UNDECODABLE_VALUE');

@@ -54,6 +54,7 @@ export {
   SchemaMissingError,
   StatementTimeoutError,
   TransactionRolledBackError,
+  UndecodableValueError,
   UnsafeIntegerError,
   WouldDeadlockError,
   isAbortError,
@@ -72,6 +73,7 @@ export {
   isSchemaMissingError,
   isStatementTimeoutError,
   isTransactionRolledBackError,
+  isUndecodableValueError,
   isWouldDeadlockError,
 } from './errors.js';
 export type { DataDirHolder, MessageDbErrorCode } from './errors.js';

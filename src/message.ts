@@ -2,7 +2,7 @@
  * Messages as written and as read back, and the row decoder shared by both engines. Engines hand
  * over every column as text; this module owns how text becomes numbers, JSON and dates.
  */
-import { UnsafeIntegerError } from './errors.js';
+import { UndecodableValueError, UnsafeIntegerError } from './errors.js';
 
 /** Eventide's metadata keys (`Messaging::Message::Metadata`), plus any others the caller adds. */
 export interface Metadata {
@@ -127,18 +127,20 @@ function daysFromCivil(year: number, month: number, day: number): number {
 /**
  * Parse a `timestamp without time zone` (ISO DateStyle) as UTC. Message DB stores
  * `now() AT TIME ZONE 'utc'`, so the wall-clock value is UTC; node-postgres would read it as local.
+ * UndecodableValueError for any other text, rather than an Invalid Date that nothing would notice.
  */
 export function parseUtcTimestamp(value: unknown): Date {
   const text = String(value);
-  const fast = parseIsoTimestamp(text);
-  if (fast !== undefined) return new Date(fast);
-  const parts = timestampText.exec(text);
-  if (parts === null) return new Date(NaN);
-  const [, year, month, day, hour, minute, second, fraction] = parts;
-  const milliseconds = fraction === undefined ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3));
-  return new Date(
-    Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), milliseconds),
-  );
+  let time = parseIsoTimestamp(text);
+  if (time === undefined) {
+    const [, year, month, day, hour, minute, second, fraction] = timestampText.exec(text) ?? [];
+    const milliseconds = fraction === undefined ? 0 : Number(fraction.padEnd(3, '0').slice(0, 3));
+    time = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), milliseconds);
+  }
+  if (Number.isNaN(time)) {
+    throw new UndecodableValueError('time', text, 'not an ISO timestamp (is the DateStyle of the session ISO?)');
+  }
+  return new Date(time);
 }
 
 /**

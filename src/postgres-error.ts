@@ -4,8 +4,11 @@
  * The texts are Message DB 1.3.0's `RAISE EXCEPTION` formats (all SQLSTATE P0001).
  */
 import {
+  AuthenticationError,
   ConditionNotEnabledError,
   ConnectionError,
+  DatabaseMissingError,
+  DeadlockError,
   DuplicateMessageIdError,
   ExpectedVersionError,
   InvalidArgumentError,
@@ -56,6 +59,17 @@ export function isConnectionFault(error: unknown): boolean {
   return connectionTexts.some((text) => pgError.message.includes(text));
 }
 
+/**
+ * True when the server broke a deadlock by rolling back the statement (40P01). Outside a
+ * transaction the statement was its own transaction, so nothing of it was committed and it may be
+ * run again. (40001, serialization_failure, is left alone: Message DB runs at READ COMMITTED, where
+ * the server does not raise it; at a stricter isolation level chosen by the caller, write_message's
+ * expected-version check reads an old snapshot, and a retry would hide that.)
+ */
+export function isDeadlock(error: unknown): boolean {
+  return asPostgresError(error)?.code === '40P01';
+}
+
 /** Translate a recognised database error into a typed error; anything else is returned as it is. */
 export function fromPostgresError(error: unknown): unknown {
   // Already translated (a transaction's statement, then the transaction): keep it as it is.
@@ -94,6 +108,14 @@ export function fromPostgresError(error: unknown): unknown {
     return new InvalidArgumentError('consumerGroup.size', 'must not be greater than 32767', options);
   }
   if (code === '2201W') return new InvalidArgumentError('batchSize', 'must be -1 or greater', options);
+  if (code === '40P01') {
+    return new DeadlockError(
+      'The server detected a deadlock and rolled the statement back; nothing it wrote was committed. ' +
+        'Writes lock their categories (write_message), so batches or transactions that write to the same ' +
+        'categories in different orders can deadlock: write to them in one order.',
+      options,
+    );
+  }
   if (code === '57014' && message.includes('statement timeout')) {
     return new StatementTimeoutError('The statement ran longer than statementTimeoutMs and was cancelled', options);
   }
@@ -105,6 +127,31 @@ export function fromPostgresError(error: unknown): unknown {
   // A connect timeout is a ConnectionError too, but not retried: the caller's time is already spent.
   if (isConnectionFault(error) || message.includes('due to connection timeout')) return new ConnectionError(`Lost or could not open a database connection: ${safeText(message)}`, options);
   return error;
+}
+
+/**
+ * Translate an error from opening a connection (`connect()`), naming `target` (already redacted):
+ * refused credentials (28P01, and 28000: unknown role, login not allowed, no pg_hba.conf entry), a
+ * database that does not exist (3D000), and SSL asked of a server without it. None of these is
+ * retried: they are answers, not faults. Anything else goes through fromPostgresError.
+ */
+export function fromConnectError(error: unknown, target: string): unknown {
+  if (isMessageDbError(error)) return error;
+  const pgError = asPostgresError(error);
+  if (pgError === undefined) return error;
+  const { code, message } = pgError;
+  const options = { cause: error };
+  if (code === '28P01' || code === '28000') return new AuthenticationError(target, safeText(message), options);
+  if (code === '3D000') return new DatabaseMissingError(target, options);
+  // node-postgres' text when the server answers the SSLRequest with 'N'.
+  if (message === 'The server does not support SSL connections') {
+    return new ConnectionError(
+      `The server at ${target} does not support SSL connections, but the connection asks for SSL (sslmode or ssl). ` +
+        'Enable SSL on the server, or connect without it where the network is trusted.',
+      options,
+    );
+  }
+  return fromPostgresError(error);
 }
 
 const messageStoreFunctions = [

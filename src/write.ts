@@ -4,7 +4,7 @@
  * and data) has found its own committed write and returns that position instead of failing.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, isDuplicateMessageIdError, isExpectedVersionError } from './errors.js';
+import { ConnectionError, InvalidArgumentError, isConnectionError, isDuplicateMessageIdError, isExpectedVersionError } from './errors.js';
 import { toSafeInteger, type NewMessage } from './message.js';
 import type { Runner } from './runner.js';
 import * as sql from './sql.js';
@@ -100,6 +100,7 @@ async function writePrepared(
     );
     return rows.map((row) => toSafeInteger(row[0], 'position'));
   } catch (error) {
+    if (isConnectionError(error) && !runner.transactional) throw mayHaveCommitted(error, messages);
     // write_message checks the expected version before inserting, so a retried write whose first
     // try committed fails on the version, not on the id; a caller-chosen id may be a re-send.
     const mayBeStored =
@@ -111,6 +112,20 @@ async function writePrepared(
     if (positions === undefined) throw error;
     return positions;
   }
+}
+
+/**
+ * A write that failed with a lost connection may have committed all the same: the connection can be
+ * lost after the server committed and before its answer arrived. The error says so and carries the
+ * ids the write used, so the caller can write the same messages again with them: one already stored
+ * is then found as itself, not stored twice. (Inside a transaction nothing is committed before COMMIT.)
+ */
+function mayHaveCommitted(error: ConnectionError, messages: readonly PreparedMessage[]): ConnectionError {
+  return new ConnectionError(
+    `${error.message}. The write may have committed before the connection was lost: write the same messages ` +
+      'again with the ids in messageIds to store each of them exactly once',
+    { cause: error.cause, messageIds: messages.map((m) => m.id) },
+  );
 }
 
 /** Write one message; returns its stream position. */

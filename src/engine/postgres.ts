@@ -10,6 +10,7 @@ import type { Statement } from '../sql.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, RowDecoder, Unlisten } from './engine.js';
 import { ArrayColumns, type Columns } from '../message.js';
 import { PostgresListener } from './postgres-listener.js';
+import { startupOptionsFor } from './startup-options.js';
 import { receiveRows, takeOverRows, type WireRowReader } from './wire-rows.js';
 
 /** What the postgres engine needs, already resolved from the caller's config. */
@@ -148,12 +149,14 @@ function statementQuery<Row>(client: pg.PoolClient, text: string, name: string |
   });
 }
 
-function startupOptions(config: PostgresEngineConfig): string {
-  const options = ['-c search_path=message_store,public', '-c DateStyle=ISO'];
-  // message_store.sql_condition is only switched on for clients that opted in to `condition`;
-  // any value but 'off' enables it server-side, so it is never sent otherwise.
-  if (config.allowCondition) options.push('-c message_store.sql_condition=on');
-  return options.join(' ');
+/**
+ * The connection string (without its `options`) and the startup options every connection of the
+ * engine, pooled or listening, is opened with: the user's options merged with the client's
+ * (startup-options.ts). Passed as `options`, the merged text would lose to the connection
+ * string's own `options` in node-postgres, hence the connection string without it.
+ */
+function startupOptions(config: PostgresEngineConfig): { connectionString: string | undefined; options: string } {
+  return startupOptionsFor(config.connectionString, config.allowCondition);
 }
 
 /**
@@ -202,12 +205,11 @@ export class PostgresEngine implements Engine {
     checkTarget(config);
     this.#config = config;
     this.#pool = new pg.Pool({
-      connectionString: config.connectionString,
+      ...startupOptions(config),
       max: config.maxPoolSize,
       connectionTimeoutMillis: config.connectTimeoutMs,
       idleTimeoutMillis: config.idleTimeoutMs,
       application_name: config.applicationName,
-      options: startupOptions(config),
       ...(config.statementTimeoutMs === undefined
         ? {}
         : {
@@ -297,7 +299,7 @@ export class PostgresEngine implements Engine {
 
   listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
     this.#listener ??= new PostgresListener({
-      connectionString: this.#config.connectionString,
+      ...startupOptions(this.#config),
       application_name: this.#config.applicationName,
       connectionTimeoutMillis: this.#config.connectTimeoutMs,
     });

@@ -4,6 +4,7 @@
  */
 import { redactConnectionString } from '../config.js';
 import type { PostgresEngineConfig } from '../engine/postgres.js';
+import { startupOptionsFor } from '../engine/startup-options.js';
 import { InvalidArgumentError } from '../errors.js';
 import * as validate from '../validate.js';
 
@@ -69,6 +70,8 @@ export function resolveReplicaConfig(config: ReplicaConfig, primary: PostgresEng
     } catch (error) {
       throw new InvalidArgumentError(argument, 'must be a valid connection URL', { cause: error });
     }
+    // A replica's own `options` are merged like the primary's; a DateStyle that is not ISO is refused now, naming it.
+    startupOptionsFor(url, primary.allowCondition, process.env, argument);
     return { engine: { ...primary, connectionString: url }, target: redactConnectionString(url), label: label(url) };
   });
   if (config.readYourWrites !== undefined && typeof config.readYourWrites !== 'boolean') {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UnsafeIntegerError, parseUtcTimestamp } from '../../src/index.ts';
+import { UndecodableValueError, UnsafeIntegerError, parseUtcTimestamp } from '../../src/index.ts';
 import { toMessage } from '../../src/message.ts';
 
 test('parseUtcTimestamp reads timestamp text as UTC with microseconds truncated to milliseconds', () => {
   assert.equal(parseUtcTimestamp('2026-11-26 23:49:31.123456').toISOString(), '2026-11-26T23:49:31.123Z');
   assert.equal(parseUtcTimestamp('2000-01-01 00:00:00').toISOString(), '2000-01-01T00:00:00.000Z');
   assert.equal(parseUtcTimestamp('2000-01-01 00:00:00.5').toISOString(), '2000-01-01T00:00:00.500Z');
-  assert.ok(Number.isNaN(parseUtcTimestamp('infinity').getTime()));
+  assert.throws(() => parseUtcTimestamp('infinity'), UndecodableValueError);
 });
 
 test('toMessage parses data and metadata, keeps NULL as null, and positions as numbers', () => {

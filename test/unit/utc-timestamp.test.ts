@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseUtcTimestamp } from '../../src/index.ts';
+import { isUndecodableValueError, parseUtcTimestamp } from '../../src/index.ts';
 
 // parseUtcTimestamp reads the usual shape at fixed offsets and falls back to a regular expression
 // for any other: both paths must agree with the ISO reading of the same wall-clock time as UTC.
@@ -48,8 +48,10 @@ test('parseUtcTimestamp reads a five-digit year through its fallback', () => {
   assert.equal(parseUtcTimestamp('10000-01-01 00:00:00').getTime(), Date.UTC(10000, 0, 1));
 });
 
-test('parseUtcTimestamp gives an invalid date for text that is not a timestamp without time zone', () => {
-  for (const text of ['', 'infinity', '2026-11-27 00:10:51.', '2026-11-27 00:10:51.12a', '2026-11-27 00:10:51+00', '2026-11-27 00:10:51.1234567', 'x026-11-27 00:10:51']) {
-    assert.ok(Number.isNaN(parseUtcTimestamp(text).getTime()), text);
+test('parseUtcTimestamp refuses text that is not an ISO timestamp without time zone, instead of giving an Invalid Date', () => {
+  // The last three: what the server sends with DateStyle SQL, Postgres and German.
+  for (const text of ['', 'infinity', '2026-11-27 00:10:51.', '2026-11-27 00:10:51.12a', '2026-11-27 00:10:51+00', '2026-11-27 00:10:51.1234567', 'x026-11-27 00:10:51',
+    '11/27/2026 00:10:51.12', 'Fri Nov 27 00:10:51.12 2026', '27.11.2026 00:10:51.12']) {
+    assert.throws(() => parseUtcTimestamp(text), (error: unknown) => isUndecodableValueError(error) && error.column === 'time' && error.message.includes(JSON.stringify(text)), text);
   }
 });

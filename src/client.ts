@@ -21,14 +21,14 @@ import { log } from './telemetry/logger.js';
 import type { MetricsRegistry } from './telemetry/metrics.js';
 import { Telemetry, type TelemetryConfig } from './telemetry/telemetry.js';
 import { install, type InstallResult } from './install.js';
-import { fromConnectError, fromPostgresError } from './postgres-error.js';
+import { fromPostgresError } from './postgres-error.js';
 import { ReadRouter } from './replica/read-router.js';
 import { resolveReplicaConfig, type ResolvedReplicaConfig } from './replica/replica-config.js';
 import type { ReplicaSetStats } from './replica/replica-stats.js';
 import type { WriteToken } from './replica/write-token.js';
 import { createRunner } from './runner.js';
 import type { ConsumerGroup } from './read.js';
-import { MessageStoreSession } from './session.js';
+import { MessageStoreSession, Transaction } from './session.js';
 import * as sql from './sql.js';
 import * as validate from './validate.js';
 
@@ -37,11 +37,7 @@ export interface TransactionOptions {
   signal?: AbortSignal;
 }
 
-/**
- * A transaction handle: the client's write and read methods, on the transaction's connection.
- * Usable only until the callback settles.
- */
-export type Transaction = MessageStoreSession;
+export type { Transaction };
 
 /**
  * A Message DB client.
@@ -62,6 +58,8 @@ export class MessageDbClient extends MessageStoreSession {
   #unwatchReplicas: (() => void) | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Aborted by close(): ends retries waiting out their backoff. */
+  readonly #closeController: AbortController;
 
   private constructor(options: {
     engine: Engine;
@@ -82,10 +80,13 @@ export class MessageDbClient extends MessageStoreSession {
       exec: (script) => engine.exec(script),
     };
     const onConnectionFault = telemetry && ((attempt: number, retrying: boolean, error: unknown) => telemetry.connectionFault(attempt, retrying, error));
-    const runner = createRunner(guarded, retry, () => closed(), onConnectionFault);
+    // Close ends a retry's backoff wait at once (the retry would fail with ClosedError anyway).
+    const closing = new AbortController();
+    const runner = createRunner(guarded, retry, () => closed(), onConnectionFault, closing.signal);
     const router = options.replicas === undefined ? undefined : new ReadRouter(runner, options.replicas);
     super(runner, allowCondition, telemetry, router);
     closed = () => this.#closed;
+    this.#closeController = closing;
     this.#router = router;
     this.#engine = engine;
     this.#target = options.target;
@@ -102,9 +103,7 @@ export class MessageDbClient extends MessageStoreSession {
 
   /**
    * Connect to a PostgreSQL server. With no config: MESSAGE_DB_URL, then DATABASE_URL, then the
-   * standard PG* variables. Opens one connection to prove the server answers: refused credentials
-   * reject with AuthenticationError, a database that does not exist with DatabaseMissingError
-   * (both naming the target without its password), and neither is retried.
+   * standard PG* variables. Opens one connection to prove the server answers.
    */
   static async connect(config?: string | ConnectConfig): Promise<MessageDbClient> {
     const resolved = resolveConnectConfig(config);
@@ -117,7 +116,7 @@ export class MessageDbClient extends MessageStoreSession {
       await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []);
     } catch (error) {
       await client.close().catch(() => {});
-      throw fromConnectError(error, describeTarget(resolved));
+      throw fromPostgresError(error);
     }
     // A replica that does not answer now is not an error: reads skip it, and it is checked again later.
     await client.#router?.probeAll();
@@ -177,8 +176,12 @@ export class MessageDbClient extends MessageStoreSession {
 
   /**
    * Run `fn` in a transaction on one connection: commits when it returns, rolls back when it throws.
-   * The handle has the client's write and read methods. Not retried on connection loss (the callback
-   * may have side effects); the connection is destroyed rather than pooled if it did not end cleanly.
+   * The handle has the client's write and read methods, and `tx.query(sql, params)` for your own SQL
+   * in the same transaction. Not retried on connection loss (the callback may have side effects);
+   * the connection is destroyed rather than pooled if it did not end cleanly. When
+   * `options.signal` fires before COMMIT is sent, the transaction rolls back and rejects with
+   * AbortError at once, and the callback's later statements fail with AbortError. On PGlite (one
+   * connection), calling the client itself inside `fn` fails with WouldDeadlockError: use `tx`.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.#assertOpen();
@@ -195,7 +198,9 @@ export class MessageDbClient extends MessageStoreSession {
             finished ? Promise.reject(new ClosedError('Transaction')) : queryable.query(statement, values, queryOptions),
           exec: (script) => (finished ? Promise.reject(new ClosedError('Transaction')) : queryable.exec(script)),
         };
-        const tx = new MessageStoreSession(createRunner(guarded, undefined, () => finished), this.#allowCondition, this.#telemetry);
+        const sql = (text: string, values: readonly unknown[], sqlOptions: { signal?: AbortSignal | undefined }) =>
+          finished ? Promise.reject(new ClosedError('Transaction')) : queryable.sql(text, values, sqlOptions);
+        const tx = new Transaction(createRunner(guarded, undefined, () => finished), this.#allowCondition, this.#telemetry, sql);
         try {
           return await fn(tx);
         } finally {
@@ -309,6 +314,7 @@ export class MessageDbClient extends MessageStoreSession {
   /** Close the pool (or PGlite), and the replicas' pools. Idempotent; later calls fail with ClosedError. */
   close(): Promise<void> {
     this.#closed = true;
+    this.#closeController.abort();
     this.#unwatchPool?.();
     this.#unwatchReplicas?.();
     this.#closing ??= Promise.all([this.#engine.close(), this.#router?.close()]).then(() => {});

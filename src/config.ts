@@ -4,14 +4,10 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import type { PostgresEngineConfig } from './engine/postgres.js';
-import { startupOptionsFor } from './engine/startup-options.js';
 import type { ReplicaConfig } from './replica/replica-config.js';
 import type { TelemetryConfig } from './telemetry/telemetry.js';
 
-/**
- * How connection faults and deadlocks (40P01) are retried outside transactions (reads always; writes
- * because message ids make them safe, and a deadlocked statement was rolled back whole).
- */
+/** How connection faults are retried (reads always; writes because message ids make them safe). */
 export interface RetryConfig {
   /** Tries in all, the first included (default 10; 1 turns retries off). */
   maxAttempts?: number;
@@ -34,11 +30,7 @@ export interface CommonConfig extends TelemetryConfig {
 
 /** `MessageDbClient.connect()` configuration (read replicas: `readReplicas` and the options next to it). */
 export interface ConnectConfig extends CommonConfig, ReplicaConfig {
-  /**
-   * `postgres://...`; defaults to MESSAGE_DB_URL, then DATABASE_URL, then the PG* variables. Its
-   * `options` parameter (else PGOPTIONS) is merged with the client's startup options: a
-   * `search_path` gets message_store first, and a DateStyle other than ISO is refused.
-   */
+  /** `postgres://...`; defaults to MESSAGE_DB_URL, then DATABASE_URL, then the PG* variables. */
   connectionString?: string;
   /** Default 10. */
   maxPoolSize?: number;
@@ -46,11 +38,18 @@ export interface ConnectConfig extends CommonConfig, ReplicaConfig {
   connectTimeoutMs?: number;
   /** Idle pooled connections are closed after this (default 10000). */
   idleTimeoutMs?: number;
-  /**
-   * Server-side `statement_timeout` for every statement (default: none). A connection whose server
-   * has not answered within this plus `connectTimeoutMs` (a dead network) is given up as lost.
-   */
+  /** Server-side `statement_timeout` for every statement (default: none). */
   statementTimeoutMs?: number;
+  /**
+   * How long the client waits for the server's answer to one statement before it gives the
+   * connection up as lost (a dead network, a frozen peer): the call then fails with a connection
+   * fault, retried per `retry` on another connection. Default 60000, or `statementTimeoutMs` plus
+   * `connectTimeoutMs` when a statement timeout is set. A statement given up this way may still
+   * have run: writes are retried with the same message ids, so none is stored twice.
+   */
+  queryTimeoutMs?: number;
+  /** TCP keepalive on every connection: idle time before the first probe (default 10000). */
+  keepAliveInitialDelayMs?: number;
   /** Shown in pg_stat_activity (default `messagedb`). */
   applicationName?: string;
   /** Prepare statements by name once per connection (default true; turn off behind PgBouncer in transaction mode). */
@@ -82,6 +81,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+/** The client's bound on one statement's answer when neither queryTimeoutMs nor statementTimeoutMs is set. */
+export const defaultQueryTimeoutMs = 60_000;
+
 /** Resolve a connect config (or a bare connection string) against the environment. */
 export function resolveConnectConfig(config: string | ConnectConfig | undefined, env = process.env): PostgresEngineConfig {
   const given = typeof config === 'string' ? { connectionString: config } : (config ?? {});
@@ -90,16 +92,17 @@ export function resolveConnectConfig(config: string | ConnectConfig | undefined,
   if (connectionString !== undefined && !/^postgres(ql)?:\/\//.test(connectionString)) {
     throw new InvalidArgumentError('connectionString', 'must start with postgres:// or postgresql://');
   }
-  // The user's startup options are checked now, before anything connects (the engine merges them again).
-  startupOptionsFor(connectionString, given.allowCondition === true, env);
   const statementTimeoutMs = given.statementTimeoutMs;
   if (statementTimeoutMs !== undefined) positive('statementTimeoutMs', statementTimeoutMs, 0);
+  const connectTimeoutMs = positive('connectTimeoutMs', given.connectTimeoutMs, 30_000);
   return {
     connectionString,
     maxPoolSize: positive('maxPoolSize', given.maxPoolSize, 10),
-    connectTimeoutMs: positive('connectTimeoutMs', given.connectTimeoutMs, 30_000),
+    connectTimeoutMs,
     idleTimeoutMs: positive('idleTimeoutMs', given.idleTimeoutMs, 10_000),
     statementTimeoutMs,
+    queryTimeoutMs: positive('queryTimeoutMs', given.queryTimeoutMs, statementTimeoutMs === undefined ? defaultQueryTimeoutMs : statementTimeoutMs + connectTimeoutMs),
+    keepAliveInitialDelayMs: positive('keepAliveInitialDelayMs', given.keepAliveInitialDelayMs, 10_000),
     applicationName: given.applicationName ?? 'messagedb',
     allowCondition: given.allowCondition === true,
     preparedStatements: given.preparedStatements !== false,

@@ -2,7 +2,10 @@
  * The write and read methods, shared by the client and its transaction handles so both have the
  * same shape: an application can write its message in the same transaction as its own rows.
  */
+import type { SqlRow } from './engine/engine.js';
+import { InvalidArgumentError } from './errors.js';
 import type { Message, NewMessage } from './message.js';
+import { fromPostgresError } from './postgres-error.js';
 import * as read from './read.js';
 import type {
   GetCategoryMessagesOptions,
@@ -103,5 +106,49 @@ export class MessageStoreSession {
   /** Every message of a category, fetched a batch at a time. */
   readCategory<Data = unknown>(category: string, options?: GetCategoryMessagesOptions): AsyncGenerator<Message<Data>, void, undefined> {
     return read.readCategory<Data>((batch) => this.getCategoryMessages(category, batch), options);
+  }
+}
+
+/** Runs the caller's own SQL on a transaction's connection. */
+export type SqlRunner = (text: string, values: readonly unknown[], options: { signal?: AbortSignal | undefined }) => Promise<SqlRow[]>;
+
+/** Options of `tx.query()`. */
+export interface SqlOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * A transaction handle: the client's write and read methods, and `query()` for your own SQL, all on
+ * the transaction's connection. Usable only until the callback settles.
+ */
+export class Transaction extends MessageStoreSession {
+  readonly #sql: SqlRunner;
+
+  /** @internal */
+  constructor(runner: Runner, allowCondition: boolean, telemetry: Telemetry | undefined, sql: SqlRunner) {
+    super(runner, allowCondition, telemetry);
+    this.#sql = sql;
+  }
+
+  /**
+   * Run your own SQL in the transaction, with bound parameters (`$1`, `$2`, ...), so your rows
+   * commit or roll back together with the messages written through `tx`. Resolves with the rows as
+   * objects keyed by column name, each value the column's text as PostgreSQL prints it (or null),
+   * the same on both engines: convert what you need (`Number(row.total)`, `JSON.parse(row.doc)`).
+   *
+   * @example
+   * await client.transaction(async (tx) => {
+   *   await tx.writeMessage({ streamName: 'account-1', type: 'Deposited', data: { amount: 10 } })
+   *   await tx.query('UPDATE balances SET amount = amount + $1 WHERE id = $2', [10, 'account-1'])
+   * })
+   */
+  async query(sql: string, params: readonly unknown[] = [], options: SqlOptions = {}): Promise<SqlRow[]> {
+    if (typeof sql !== 'string' || sql.trim() === '') throw new InvalidArgumentError('sql', 'must be a non-empty string of SQL');
+    if (!Array.isArray(params)) throw new InvalidArgumentError('params', `must be an array of values for $1, $2, ... (got ${typeof params})`);
+    try {
+      return await this.#sql(sql, params, { signal: options.signal });
+    } catch (error) {
+      throw fromPostgresError(error);
+    }
   }
 }

@@ -29,6 +29,15 @@ export interface Queryable {
   exec(script: string): Promise<void>;
 }
 
+/** A row of the caller's own SQL: each column's text (or null), by column name. */
+export type SqlRow = Record<string, string | null>;
+
+/** A transaction's connection: Message DB's statements, and the caller's own SQL. */
+export interface TransactionQueryable extends Queryable {
+  /** Run the caller's own SQL with bound parameters (`$1`, `$2`, ...) in the transaction. */
+  sql(text: string, values: readonly unknown[], options?: { signal?: AbortSignal | undefined }): Promise<SqlRow[]>;
+}
+
 /** Pool occupancy (PGlite reports its one connection). */
 export interface PoolStats {
   total: number;
@@ -50,8 +59,12 @@ export interface Engine extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** False for PGlite: one session, so no lock contention and no parallel transactions. */
   readonly multipleConnections: boolean;
-  /** Run `fn` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws. */
-  transaction<T>(fn: (queryable: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
+  /**
+   * Run `fn` inside BEGIN/COMMIT on one connection; ROLLBACK when it throws. When `options.signal`
+   * fires, the transaction rolls back and rejects with AbortError at once, and its later statements
+   * fail with AbortError.
+   */
+  transaction<T>(fn: (queryable: TransactionQueryable) => Promise<T>, options?: QueryOptions): Promise<T>;
   poolStats(): PoolStats;
   /** The most connections the engine opens (1 for PGlite). */
   readonly maxConnections: number;

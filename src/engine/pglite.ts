@@ -3,13 +3,16 @@
  * directory. One session: PGlite serialises queries and transactions itself, so a transaction
  * holds the database until it ends.
  */
-import { PGlite } from '@electric-sql/pglite';
-import { AbortError, TransactionRolledBackError } from '../errors.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { PGlite, types } from '@electric-sql/pglite';
+import { AbortError, ClosedError, TransactionRolledBackError, WouldDeadlockError } from '../errors.js';
 import { ArrayColumns } from '../message.js';
 import type { Statement } from '../sql.js';
 import * as sql from '../sql.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, Unlisten } from './engine.js';
+import { boundedCall } from './bounded-call.js';
+import type { Engine, NotificationHandler, PoolStats, QueryOptions, SqlRow, TransactionQueryable, Unlisten } from './engine.js';
+import { WaitQueue } from './wait-queue.js';
 
 /** What the PGlite engine needs. */
 export interface PgliteEngineConfig {
@@ -31,6 +34,30 @@ const queryOptions = {
   rowMode: 'array',
   parsers: Object.fromEntries(textOids.map((oid) => [oid, rawText])),
 } as const;
+
+/** The caller's own SQL (`tx.query`): rows as objects, every column as its text, as on the postgres engine. */
+const sqlOptions = {
+  rowMode: 'object',
+  parsers: Object.fromEntries(Object.keys(types.parsers).filter((oid) => /^\d+$/.test(oid)).map((oid) => [Number(oid), rawText])),
+} as const;
+
+/** A PGlite transaction's callback, as seen from the calls made inside it. */
+interface TransactionScope {
+  engine: PgliteEngine;
+  open: boolean;
+}
+
+/**
+ * Which PGlite transaction a call comes from, if any: a call on the engine from inside its own
+ * transaction's callback would wait for that transaction forever. Created by the first PGlite
+ * transaction, so a process that never runs one pays nothing for it.
+ */
+let transactionScopes: AsyncLocalStorage<TransactionScope> | undefined;
+
+/** Reject at once when `signal` fired (a transaction's, or the statement's own). */
+function abortedBy(signal: AbortSignal | undefined): Promise<never> | undefined {
+  return signal?.aborted ? Promise.reject(new AbortError({ cause: signal.reason })) : undefined;
+}
 
 async function run<Row>(db: PgliteQueryable, statement: Statement, values: readonly unknown[], { signal, decode }: QueryOptions<Row> = {}): Promise<Row[]> {
   // PGlite cannot cancel a running statement; the signal is honoured before it starts.
@@ -54,6 +81,10 @@ export class PgliteEngine implements Engine {
   /** Subscribers by channel; PGlite hands every notification of its one session to one callback. */
   readonly #listeners = new Map<string, Set<NotificationHandler>>();
   #hearing = false;
+  /** Calls waiting for the one running call (#track) to finish. */
+  readonly #turns = new WaitQueue<undefined>();
+  #turnTaken = false;
+  #closed = false;
 
   /** The data directory's lock, released once PGlite has closed it; none in memory. */
   readonly #lock: DataDirLock | undefined;
@@ -85,30 +116,46 @@ export class PgliteEngine implements Engine {
   }
 
   async query<Row = unknown[]>(statement: Statement, values: readonly unknown[], options: QueryOptions<Row> = {}): Promise<Row[]> {
-    return this.#track(() => run(this.#db, statement, values, options));
+    return this.#track(() => run(this.#db, statement, values, options), options.signal);
   }
 
   async exec(script: string): Promise<void> {
-    await this.#track(() => this.#db.exec(script));
+    await this.#track(() => this.#db.exec(script), undefined);
   }
 
-  async transaction<T>(fn: (queryable: Queryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
-    if (options.signal?.aborted) throw new AbortError({ cause: options.signal.reason });
+  async transaction<T>(fn: (queryable: TransactionQueryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
+    const { signal } = options;
     let failure: { error: unknown } | undefined;
     const noteFailure = (error: unknown): never => {
       failure ??= { error };
       throw error;
     };
     try {
-      return await this.#track(() =>
-        this.#db.transaction((tx) =>
-          fn({
-            query: (statement, values, queryOptions) => run(tx, statement, values, queryOptions).catch(noteFailure),
-            exec: async (script) => {
-              await tx.exec(script).catch(noteFailure);
-            },
+      return await this.#track(
+        () =>
+          this.#db.transaction(async (tx) => {
+            const scope: TransactionScope = { engine: this, open: true };
+            // Every statement of the callback ends with the transaction's signal too.
+            const queryable: TransactionQueryable = {
+              query: (statement, values, queryOptions) => abortedBy(signal) ?? run(tx, statement, values, queryOptions).catch(noteFailure),
+              exec: async (script) => {
+                await (abortedBy(signal) ?? tx.exec(script).catch(noteFailure));
+              },
+              sql: (text, values, statementOptions = {}) =>
+                abortedBy(signal) ?? abortedBy(statementOptions.signal) ?? tx.query<SqlRow>(text, [...values], sqlOptions).then((r) => r.rows, noteFailure),
+            };
+            try {
+              // An abort ends the transaction at once, whatever the callback awaits: throwing here
+              // makes PGlite roll back (after a statement it is running), and the callback's later
+              // statements fail with AbortError.
+              const result = await boundedCall((transactionScopes ??= new AsyncLocalStorage()).run(scope, () => fn(queryable)), { signal });
+              if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+              return result;
+            } finally {
+              scope.open = false;
+            }
           }),
-        ),
+        signal,
       );
     } catch (error) {
       // PGlite's COMMIT of a transaction a failed statement aborted: report it as the postgres engine does.
@@ -147,15 +194,32 @@ export class PgliteEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#turns.rejectAll(() => new ClosedError('MessageDbClient'));
     if (!this.#db.closed) await this.#db.close();
     // After PGlite flushed and closed its files; a close that threw keeps the lock until the process ends.
     this.#lock?.release();
   }
 
-  async #track<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Run `work` when it is this call's turn: one at a time, first come, first served. A call waiting
+   * its turn leaves the queue at once when its signal fires, or with ClosedError at close. A call
+   * from inside this engine's own transaction callback would wait for that transaction forever:
+   * it fails at once instead.
+   */
+  async #track<T>(work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    const scope = transactionScopes?.getStore();
+    if (scope?.open === true && scope.engine === this) throw new WouldDeadlockError();
+    if (this.#closed) throw new ClosedError('MessageDbClient');
     this.#busy++;
     try {
-      return await work();
+      if (this.#turnTaken) await this.#turns.wait(signal);
+      else this.#turnTaken = true;
+      try {
+        return await work();
+      } finally {
+        if (!this.#turns.hand(undefined)) this.#turnTaken = false;
+      }
     } finally {
       this.#busy--;
       // PGlite runs the statement synchronously in WebAssembly and resolves through microtasks

@@ -4,14 +4,15 @@
  * Statements are prepared once per connection by name; every column comes back as text.
  */
 import pg from 'pg';
-import { AbortError, InvalidArgumentError, PoolTimeoutError, TransactionRolledBackError } from '../errors.js';
+import { AbortError, ClosedError, InvalidArgumentError, PoolTimeoutError, TransactionRolledBackError } from '../errors.js';
 import { isConnectionFault } from '../postgres-error.js';
 import type { Statement } from '../sql.js';
-import type { Engine, NotificationHandler, PoolStats, QueryOptions, Queryable, RowDecoder, Unlisten } from './engine.js';
-import { ArrayColumns, type Columns } from '../message.js';
+import { boundedCall } from './bounded-call.js';
+import type { Engine, NotificationHandler, PoolStats, QueryOptions, SqlRow, TransactionQueryable, Unlisten } from './engine.js';
 import { PostgresListener } from './postgres-listener.js';
-import { startupOptionsFor } from './startup-options.js';
-import { receiveRows, takeOverRows, type WireRowReader } from './wire-rows.js';
+import { statementQuery } from './statement-query.js';
+import { WaitQueue } from './wait-queue.js';
+import { takeOverRows } from './wire-rows.js';
 
 /** What the postgres engine needs, already resolved from the caller's config. */
 export interface PostgresEngineConfig {
@@ -20,134 +21,39 @@ export interface PostgresEngineConfig {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   statementTimeoutMs: number | undefined;
+  /** How long the client waits for the server's answer to one statement before it gives the connection up as lost. */
+  queryTimeoutMs: number;
+  /** TCP keepalive: idle time before the first probe (the operating system's probes then find a dead peer). */
+  keepAliveInitialDelayMs: number;
   applicationName: string;
   allowCondition: boolean;
   preparedStatements: boolean;
 }
 
 /**
- * Connections a cancel was sent to. pg_cancel_backend cancels whatever the backend runs when it
- * arrives, which may be a later caller's statement once the aborted one has finished, so such a
- * connection is closed, never pooled again.
+ * Connections on which a call was given up (aborted, or no answer within queryTimeoutMs), and a
+ * cancel sent. The statement may still be running, and pg_cancel_backend cancels whatever the
+ * backend runs when it arrives, which may be a later caller's statement, so such a connection is
+ * destroyed, never pooled again.
  */
-const cancelled = new WeakSet<pg.PoolClient>();
+const abandoned = new WeakSet<pg.PoolClient>();
 
-/** The part of node-postgres' DataRow message a statement query reads: the row's column text. */
-interface DataRow {
-  fields: unknown[];
-}
+/**
+ * After abort(), how long a statement may take to end by the cancel (the server's answer says it
+ * did not commit) before the caller gets AbortError anyway, as on a dead network.
+ */
+const abortGraceMs = 500;
 
-/** What a statement query uses of node-postgres' connection, which its typings leave out. */
-interface ProtocolConnection {
-  parsedStatements: Record<string, unknown>;
-  submittedNamedStatements: Record<string, unknown>;
-  parse(message: { text: string; name?: string | undefined }): void;
-  bind(message: { statement?: string | undefined; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
-  close(message: { type: 'S'; name?: string | undefined }): void;
-  sync(): void;
+/** Every column of the caller's own SQL (`tx.query`) as its text, as the engine reads Message DB's own. */
+const textTypes = { getTypeParser: () => (value: string) => value };
+
+/** Either signal, when both are given. */
+function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a === undefined ? b : b === undefined ? a : AbortSignal.any([a, b]);
 }
 
 /** How long connections the engine finished with wait for the next call before they go back to the pool. */
 const readyLingerMs = 1000;
-
-/** node-postgres' own conversion of a JavaScript value to parameter text (arrays, Dates, Buffers, ...). */
-const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils.prepareValue;
-
-/**
- * How this engine runs a statement: a node-postgres Submittable that
- * - decodes each row as it arrives, instead of letting node-postgres copy it into a row array that
- *   is kept until the last row arrived and then decoded: one array less per row, and the column
- *   text dies young. Measured on category reads of 1000 messages: 2.4 -> 1.6 µs of CPU per
- *   message, 20 % more messages a second. With a decoder, the rows come straight off the wire
- *   (wire-rows.ts) on a connection taken over at its start; without one, or where that was not
- *   possible, from node-postgres' parser. A decoder that throws fails the query the way
- *   node-postgres fails it for a row it cannot parse.
- * - sends Bind / Execute / Sync without the Describe node-postgres puts before Execute. Describe
- *   makes the server send a RowDescription with every execution, and node-postgres then builds a
- *   row template and a parser per column each time; rows here are decoded by position, so the
- *   description is never needed. Parse (once per connection for a named statement, every time for
- *   an unnamed one), Bind and the error path are node-postgres' own. With the copy node-postgres
- *   makes of a query config object (see the constructor), about 10 µs of CPU a single write.
- * A statement with neither a name nor values (`preparedStatements: false`, no parameters) goes out
- * as a simple query, the way node-postgres sends it; its RowDescription is simply not needed.
- */
-class StatementQuery<Row> extends pg.Query implements WireRowReader {
-  /** (Not `rows`: node-postgres' Query reads that as the portal's row limit.) */
-  readonly decoded: Row[] = [];
-  /** Without one, the rows are node-postgres' arrays of column text. */
-  readonly #decode: RowDecoder<Row> | undefined;
-  #columns: ArrayColumns | undefined;
-
-  /**
-   * Built from the text, not a config object: node-postgres copies a config object property by
-   * property (4 µs a statement); the statement's name, if any, is set afterwards.
-   */
-  constructor(text: string, name: string | undefined, values: unknown[], decode: RowDecoder<Row> | undefined, done: (error: Error | undefined) => void) {
-    super(text, values, done);
-    if (name !== undefined) (this as unknown as { name: string }).name = name;
-    this.#decode = decode;
-  }
-
-  /** A row node-postgres parsed. */
-  handleDataRow(message: DataRow): void {
-    if (this.#decode === undefined) {
-      if (!(this as unknown as CancelledQuery)._canceledDueToError) this.decoded.push(message.fields as Row);
-      return;
-    }
-    this.readRow((this.#columns ??= new ArrayColumns()).over(message.fields));
-  }
-
-  /** A row to decode, off the wire or from node-postgres' parser. */
-  readRow(columns: Columns): void {
-    const query = this as unknown as CancelledQuery;
-    if (query._canceledDueToError || this.#decode === undefined) return;
-    try {
-      this.decoded.push(this.#decode(columns));
-    } catch (error) {
-      query._canceledDueToError = error;
-    }
-  }
-
-  /** node-postgres' `Query.prepare` less the Describe (see the class comment). */
-  prepare(connection: ProtocolConnection): void {
-    const query = this as unknown as {
-      text: string;
-      name: string | undefined;
-      values: unknown[];
-      hasBeenParsed(connection: ProtocolConnection): boolean;
-      handleError(error: unknown, connection: ProtocolConnection): void;
-      _getRows(connection: ProtocolConnection, rows: undefined): void;
-    };
-    if (!query.hasBeenParsed(connection)) {
-      connection.parse({ text: query.text, name: query.name });
-      if (query.name) connection.submittedNamedStatements[query.name] = query.text;
-    }
-    try {
-      connection.bind({ statement: query.name, values: query.values, valueMapper: prepareValue });
-    } catch (error) {
-      // A value node-postgres cannot convert: close the statement it may just have parsed.
-      connection.close({ type: 'S', name: query.name });
-      connection.sync();
-      query.handleError(error, connection);
-      return;
-    }
-    if (this.#decode !== undefined) receiveRows(connection, this);
-    query._getRows(connection, undefined);
-  }
-}
-
-/** Where node-postgres' Query keeps the error that ends it once its rows stop being read. */
-interface CancelledQuery {
-  _canceledDueToError: unknown;
-}
-
-/** Run the statement `text` (prepared as `name`, if given) on `client`, decoding each row as it arrives. */
-function statementQuery<Row>(client: pg.PoolClient, text: string, name: string | undefined, values: unknown[], decode: RowDecoder<Row> | undefined): Promise<Row[]> {
-  return new Promise((resolve, reject) => {
-    const query: StatementQuery<Row> = new StatementQuery(text, name, values, decode, (error) => (error ? reject(error) : resolve(query.decoded)));
-    client.query(query);
-  });
-}
 
 /**
  * The connection string (without its `options`) and the startup options every connection of the
@@ -155,8 +61,12 @@ function statementQuery<Row>(client: pg.PoolClient, text: string, name: string |
  * (startup-options.ts). Passed as `options`, the merged text would lose to the connection
  * string's own `options` in node-postgres, hence the connection string without it.
  */
-function startupOptions(config: PostgresEngineConfig): { connectionString: string | undefined; options: string } {
-  return startupOptionsFor(config.connectionString, config.allowCondition);
+function startupOptions(config: PostgresEngineConfig): string {
+  const options = ['-c search_path=message_store,public', '-c DateStyle=ISO'];
+  // message_store.sql_condition is only switched on for clients that opted in to `condition`;
+  // any value but 'off' enables it server-side, so it is never sent otherwise.
+  if (config.allowCondition) options.push('-c message_store.sql_condition=on');
+  return options.join(' ');
 }
 
 /**
@@ -192,32 +102,40 @@ export class PostgresEngine implements Engine {
    * with and without this in one process, 130 alternating rounds of 50 writes): 8-16 µs less CPU
    * and 1-35 µs less wall time a write. They go back to the pool at most `readyLingerMs` after
    * they were finished with (all together, on one timer), so its idle timeout still closes
-   * connections left unused; at once when a caller waits in the pool; and one that fails or ends
+   * connections left unused; at once to a caller waiting for one; and one that fails or ends
    * meanwhile goes back at once, with its error, and is never handed out. Last in, first out, as
    * in node-postgres' pool: back-to-back calls keep using one backend, which is still awake (handed
    * out oldest first, a consumer's position writes took turns on two backends and ran slower).
    */
   readonly #ready: pg.PoolClient[] = [];
   #giveBack: NodeJS.Timeout | undefined;
+  /**
+   * Connections checked out of node-postgres' pool: running a call, ready, or being opened. Never
+   * more than maxPoolSize, so that pool never queues a caller (its queue ignores signals and close,
+   * and keeps a waiter until its timeout): callers wait here, in #waiting, and are handed a
+   * connection as one is finished with, or `undefined`, a slot to open one.
+   */
+  #held = 0;
+  readonly #waiting = new WaitQueue<pg.PoolClient | undefined>();
+  /** Connections sending a cancel; ended at close, so none keeps the process alive. */
+  readonly #cancellers = new Set<pg.Client>();
   #closed = false;
 
   constructor(config: PostgresEngineConfig) {
     checkTarget(config);
     this.#config = config;
     this.#pool = new pg.Pool({
-      ...startupOptions(config),
+      connectionString: config.connectionString,
       max: config.maxPoolSize,
       connectionTimeoutMillis: config.connectTimeoutMs,
       idleTimeoutMillis: config.idleTimeoutMs,
       application_name: config.applicationName,
-      ...(config.statementTimeoutMs === undefined
-        ? {}
-        : {
-            statement_timeout: config.statementTimeoutMs,
-            // A server that stopped answering (a dead network) never cancels anything: past the
-            // statement timeout plus the connect timeout, the client gives up on the connection.
-            query_timeout: config.statementTimeoutMs + config.connectTimeoutMs,
-          }),
+      options: startupOptions(config),
+      // A peer that vanished (a dead router, a frozen proxy) is found by the operating system's
+      // probes; queryTimeoutMs (#bound) ends the wait of a call meanwhile.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: config.keepAliveInitialDelayMs,
+      ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
     });
     // An idle pooled connection whose backend is terminated emits 'error'; the pool drops it and the
     // next acquire opens a fresh one. Without a listener, Node would crash the process.
@@ -244,17 +162,26 @@ export class PostgresEngine implements Engine {
       failure = error;
       throw error;
     } finally {
-      const lost = failure !== undefined && isConnectionFault(failure);
-      this.#release(client, lost ? (failure as Error) : cancelled.has(client) ? new Error('a cancel was sent to this connection') : undefined);
+      this.#release(client, brokenBy(client, failure));
     }
   }
 
   async exec(script: string): Promise<void> {
-    await this.#pool.query(script);
+    const client = await this.#acquire(undefined);
+    let failure: unknown;
+    try {
+      await this.#bound(client, client.query(script), undefined);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      this.#release(client, brokenBy(client, failure));
+    }
   }
 
-  async transaction<T>(fn: (queryable: Queryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
-    const client = await this.#acquire(options.signal);
+  async transaction<T>(fn: (queryable: TransactionQueryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
+    const { signal } = options;
+    const client = await this.#acquire(signal);
     // A connection goes back to the pool only after COMMIT or ROLLBACK succeeded; otherwise it is
     // destroyed, so no later caller can inherit an open transaction.
     let reusable = false;
@@ -264,28 +191,43 @@ export class PostgresEngine implements Engine {
       throw error;
     };
     try {
-      await client.query('BEGIN');
-      const queryable: Queryable = {
-        query: (statement, values, queryOptions) => this.#run(client, statement, values, queryOptions).catch(noteFailure),
+      await this.#bound(client, client.query('BEGIN'), signal);
+      // Every statement of the callback ends with the transaction's signal too.
+      const queryable: TransactionQueryable = {
+        query: (statement, values, queryOptions = {}) =>
+          this.#run(client, statement, values, { ...queryOptions, signal: eitherSignal(signal, queryOptions.signal) }).catch(noteFailure),
         exec: async (script) => {
-          await client.query(script).catch(noteFailure);
+          await this.#bound(client, client.query(script), signal).catch(noteFailure);
+        },
+        sql: (text, values, sqlOptions = {}) => {
+          const statementSignal = eitherSignal(signal, sqlOptions.signal);
+          if (statementSignal?.aborted) return Promise.reject(new AbortError({ cause: statementSignal.reason }));
+          const result = client.query<SqlRow>({ text, values: [...values], types: textTypes });
+          return this.#bound(client, result, statementSignal).then((r) => r.rows, noteFailure);
         },
       };
       let result: T;
       try {
-        result = await fn(queryable);
+        // An abort ends the transaction at once, whatever the callback awaits: its connection is
+        // destroyed, which rolls the transaction back on the server (a cancel stops a statement
+        // running in it), and the callback's later statements fail with AbortError.
+        result = await boundedCall(fn(queryable), { signal });
+        if (signal?.aborted) throw new AbortError({ cause: signal.reason });
       } catch (error) {
-        reusable = await client.query('ROLLBACK').then(() => true, () => false);
+        if (!abandoned.has(client) && !signal?.aborted) {
+          reusable = await this.#bound(client, client.query('ROLLBACK'), undefined).then(() => true, () => false);
+        }
         throw error;
       }
-      const commit = await client.query('COMMIT');
+      // Once COMMIT is sent, the outcome is the server's: the signal no longer applies.
+      const commit = await this.#bound(client, client.query('COMMIT'), undefined);
       reusable = true;
       // COMMIT of a transaction that a failed statement aborted succeeds as a ROLLBACK: the
       // callback swallowed that failure, but its writes are gone and the caller must know.
       if (commit.command === 'ROLLBACK') throw new TransactionRolledBackError({ cause: failure?.error });
       return result;
     } finally {
-      this.#release(client, reusable && !cancelled.has(client) ? undefined : new Error('transaction did not finish cleanly'));
+      this.#release(client, reusable && !abandoned.has(client) ? undefined : new Error('transaction did not finish cleanly'));
     }
   }
 
@@ -294,56 +236,108 @@ export class PostgresEngine implements Engine {
   }
 
   poolStats(): PoolStats {
-    return { total: this.#pool.totalCount, idle: this.#pool.idleCount + this.#ready.length, waiting: this.#pool.waitingCount };
+    return {
+      total: this.#pool.totalCount,
+      idle: this.#pool.idleCount + this.#ready.length,
+      waiting: this.#waiting.length + this.#pool.waitingCount,
+    };
   }
 
   listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
     this.#listener ??= new PostgresListener({
-      ...startupOptions(this.#config),
+      connectionString: this.#config.connectionString,
       application_name: this.#config.applicationName,
       connectionTimeoutMillis: this.#config.connectTimeoutMs,
+      keepAliveInitialDelayMillis: this.#config.keepAliveInitialDelayMs,
     });
     return this.#listener.listen(channel, onNotification);
   }
 
+  /**
+   * Callers still waiting for a connection fail with ClosedError at once; statements already sent
+   * finish (or fail, at the latest after queryTimeoutMs), and their connections are then closed.
+   * Resolves once every connection is closed.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#waiting.rejectAll(() => new ClosedError('MessageDbClient'));
     this.#giveBackReady();
+    for (const canceller of this.#cancellers) void canceller.end().catch(() => {});
     await Promise.all([this.#pool.end(), this.#listener?.close()]);
   }
 
-  async #cancelBackend(processId: number): Promise<void> {
+  /**
+   * Stop what `client`'s backend runs (pg_cancel_backend, on a connection of its own: with the pool
+   * full, a pooled one would wait for the very statement it is meant to stop), and mark `client`
+   * so that it is destroyed when released.
+   */
+  #abandon(client: pg.PoolClient): void {
+    if (abandoned.has(client)) return;
+    abandoned.add(client);
+    const processId = (client as unknown as { processID?: number }).processID;
+    if (processId === undefined || this.#closed) return;
     const canceller = new pg.Client({
       connectionString: this.#config.connectionString,
       application_name: this.#config.applicationName,
       connectionTimeoutMillis: this.#config.connectTimeoutMs,
     });
     canceller.on('error', () => {});
-    try {
-      await canceller.connect();
-      await canceller.query('SELECT pg_cancel_backend($1)', [processId]);
-    } catch {
-      // Not cancelled: the caller's AbortError comes when the statement ends (or hits statementTimeoutMs).
-    } finally {
-      await canceller.end().catch(() => {});
-    }
+    this.#cancellers.add(canceller);
+    canceller
+      .connect()
+      .then(() => canceller.query('SELECT pg_cancel_backend($1)', [processId]))
+      // Not cancelled (the server is unreachable): the destroyed connection ends the session when it can.
+      .catch(() => {})
+      .finally(() => {
+        this.#cancellers.delete(canceller);
+        void canceller.end().catch(() => {});
+      });
   }
 
-  /** A connection this engine is done with: kept ready for the next call, or given back to the pool (with `error`: closed). */
-  #release(client: pg.PoolClient, error: Error | undefined): void {
-    // A caller waiting in the pool (every connection was busy) gets this one at once.
-    if (error !== undefined || this.#closed || this.#pool.waitingCount > 0) {
-      client.release(error);
+  /**
+   * `work` on `client`, bounded: the caller's signal, or no answer within queryTimeoutMs, gives the
+   * call up (#abandon). An aborted call still ends by the cancel if that comes within abortGraceMs;
+   * a timed-out one fails with a connection fault, which the runner retries on another connection.
+   */
+  #bound<T>(client: pg.PoolClient, work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    const timeoutMs = this.#config.queryTimeoutMs;
+    return boundedCall(work, {
+      signal,
+      timeoutMs,
+      timeoutError: () => new Error(`Query read timeout: the server did not answer within ${timeoutMs} ms (queryTimeoutMs)`),
+      abortGraceMs,
+      onAbandon: () => this.#abandon(client),
+    });
+  }
+
+  /** A connection this engine is done with: handed to a waiting caller, kept ready, or (`broken`, or after close) closed. */
+  #release(client: pg.PoolClient, broken: Error | undefined): void {
+    if (broken !== undefined || this.#closed) {
+      client.release(broken);
+      this.#held--;
+      this.#serveWaiting();
       return;
     }
+    if (this.#waiting.hand(client)) return;
     this.#ready.push(client);
     this.#giveBack ??= setTimeout(() => this.#giveBackReady(), readyLingerMs).unref();
+  }
+
+  /** A connection was closed: the longest waiting caller may open one in its place. */
+  #serveWaiting(): void {
+    while (this.#held < this.#config.maxPoolSize && this.#waiting.length > 0) {
+      this.#held++;
+      this.#waiting.hand(undefined);
+    }
   }
 
   #giveBackReady(): void {
     clearTimeout(this.#giveBack);
     this.#giveBack = undefined;
-    for (const client of this.#ready.splice(0)) client.release();
+    for (const client of this.#ready.splice(0)) {
+      client.release();
+      this.#held--;
+    }
   }
 
   /** A ready connection failed or ended (a terminated backend, a lost network): the pool closes it. */
@@ -352,9 +346,12 @@ export class PostgresEngine implements Engine {
     if (index < 0) return;
     this.#ready.splice(index, 1);
     client.release(error);
+    this.#held--;
+    this.#serveWaiting();
   }
 
   async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+    if (this.#closed) throw new ClosedError('MessageDbClient');
     if (signal?.aborted) throw new AbortError({ cause: signal.reason });
     const ready = this.#ready.pop();
     if (ready !== undefined) {
@@ -362,42 +359,48 @@ export class PostgresEngine implements Engine {
       return ready;
     }
     const started = this.onAcquireWait === undefined ? 0 : performance.now();
-    try {
-      const client = await this.#pool.connect();
-      this.onAcquireWait?.((performance.now() - started) / 1000);
-      return client;
-    } catch (error) {
+    let client: pg.PoolClient | undefined;
+    if (this.#held < this.#config.maxPoolSize && this.#waiting.length === 0) {
+      this.#held++;
+    } else {
+      const timeoutMs = this.#config.connectTimeoutMs;
+      client = await this.#waiting.wait(signal, timeoutMs, () => new PoolTimeoutError(timeoutMs));
+    }
+    if (client === undefined) {
+      client = await this.#connect(signal);
+    } else if (signal?.aborted) {
+      // Aborted in the tick between being handed a connection and taking it.
+      this.#release(client, undefined);
+      throw new AbortError({ cause: signal.reason });
+    }
+    this.onAcquireWait?.((performance.now() - started) / 1000);
+    return client;
+  }
+
+  /** Open (or take from the pool) the connection this caller holds a slot for. */
+  #connect(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+    const connecting = this.#pool.connect().catch((error: unknown) => {
+      this.#held--;
+      this.#serveWaiting();
+      if (this.#closed) throw new ClosedError('MessageDbClient');
       if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
         throw new PoolTimeoutError(this.#config.connectTimeoutMs, { cause: error });
       }
       throw error;
-    }
+    });
+    // An abort while connecting: the connection, once open, serves the next caller.
+    return boundedCall(connecting, { signal, onAbandon: () => void connecting.then((client) => this.#release(client, undefined), () => {}) });
   }
 
-  async #run<Row>(client: pg.PoolClient, statement: Statement, values: readonly unknown[], { signal, decode }: QueryOptions<Row> = {}): Promise<Row[]> {
-    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+  #run<Row>(client: pg.PoolClient, statement: Statement, values: readonly unknown[], { signal, decode }: QueryOptions<Row> = {}): Promise<Row[]> {
+    if (signal?.aborted) return Promise.reject(new AbortError({ cause: signal.reason }));
     const name = this.#config.preparedStatements ? statement.name : undefined;
-    const submit = (): Promise<Row[]> => statementQuery(client, statement.text, name, values as unknown[], decode);
-    if (signal === undefined) return submit();
-
-    // Abort cancels the statement server-side (pg_cancel_backend on another connection), so nothing
-    // keeps running after the caller gave up; this connection is then closed (see `cancelled`). The
-    // cancelling connection is not a pooled one: with the pool full (the statement may hold its last
-    // connection), the cancel would wait for the very statement it is meant to stop.
-    const processId = (client as unknown as { processID?: number }).processID;
-    const cancel = (): void => {
-      if (processId === undefined) return;
-      cancelled.add(client);
-      void this.#cancelBackend(processId);
-    };
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
-      return await submit();
-    } catch (error) {
-      if (signal.aborted) throw new AbortError({ cause: error });
-      throw error;
-    } finally {
-      signal.removeEventListener('abort', cancel);
-    }
+    return this.#bound(client, statementQuery(client, statement.text, name, values as unknown[], decode), signal);
   }
+}
+
+/** Why `client` must be closed rather than reused after a call that ended with `failure` (if any). */
+function brokenBy(client: pg.PoolClient, failure: unknown): Error | undefined {
+  if (abandoned.has(client)) return new Error('a call on this connection was given up, and a cancel sent');
+  return failure !== undefined && isConnectionFault(failure) ? (failure as Error) : undefined;
 }

@@ -1,0 +1,302 @@
+/**
+ * No call hangs: on a real server, every call settles promptly when its signal fires or the client
+ * closes, in every state (waiting for a pooled connection, sending or waiting for rows on a frozen
+ * network, waiting out a retry's backoff), and a call on a frozen network ends by default. Network
+ * faults come from a real TCP proxy; a busy pool from a write waiting on a category lock.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import {
+  AbortError,
+  ClosedError,
+  ConnectionError,
+  MessageDbClient,
+  isAbortError,
+  isClosedError,
+  type ConnectConfig,
+  type Logger,
+} from '../../src/index.ts';
+import { defaultQueryTimeoutMs, resolveConnectConfig } from '../../src/config.ts';
+import { holdCategoryLock } from '../support/category-lock.ts';
+import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
+import { startFaultProxy, type FaultProxy } from '../support/reliability-proxy.ts';
+
+/** How a call settled, and how long after `since` (performance.now()) it did. */
+interface Settled {
+  ms: number;
+  value?: unknown;
+  error?: unknown;
+}
+
+function settle(work: Promise<unknown>): () => Promise<Settled & { after(since: number): number }> {
+  let at = 0;
+  const settled = work.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  ).then((outcome) => {
+    at = performance.now();
+    return outcome;
+  });
+  return async () => {
+    const outcome = await settled;
+    return { ...outcome, ms: at, after: (since: number) => at - since };
+  };
+}
+
+/** Resolves once `condition()` holds (polled; it reads state that has no event). */
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`never: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Resolves once a session of `applicationName` waits on an advisory lock (a write blocked by `holdCategoryLock`). */
+function untilBlocked(applicationName: string, sessions = 1): Promise<void> {
+  return until(async () => {
+    const [row] = await adminQuery<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = $1`,
+      [applicationName],
+    );
+    return (row?.n ?? 0) >= sessions;
+  }, `${sessions} write(s) waiting on the category lock`);
+}
+
+/** A logger that tells when a call starts waiting out a retry's backoff (its 'connection_fault' event). */
+function retryWatch(): { logger: Logger; retrying: Promise<void> } {
+  let retried = (): void => {};
+  const retrying = new Promise<void>((resolve) => (retried = resolve));
+  const ignore = (): void => {};
+  const logger: Logger = {
+    debug: ignore,
+    info: ignore,
+    error: ignore,
+    warn: (fields) => {
+      if (fields.event === 'connection_fault' && fields.retrying === true) retried();
+    },
+  };
+  return { logger, retrying };
+}
+
+describe('close and abort on a busy pool', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createDatabase();
+    await postgresClient({}, database);
+  });
+
+  async function open(config: ConnectConfig = {}): Promise<{ client: MessageDbClient; applicationName: string }> {
+    const applicationName = `mdbabort-${randomBytes(4).toString('hex')}`;
+    const client = await MessageDbClient.connect({ connectionString: database.url, applicationName, ...config });
+    onFileEnd(() => client.close());
+    return { client, applicationName };
+  }
+
+  test('close() settles every call still waiting for a connection with ClosedError at once, and lets the calls in flight finish', async () => {
+    const { client, applicationName } = await open({ maxPoolSize: 2 });
+    const category = randomCategory();
+    const lock = await holdCategoryLock(database.url, category);
+    const writes = Array.from({ length: 6 }, (_, i) => settle(client.writeMessage({ streamName: `${category}-${i}`, type: 'Queued' })));
+    await untilBlocked(applicationName, 2);
+    assert.equal(client.poolStats().waiting, 4);
+    const closedAt = performance.now();
+    const closing = settle(client.close());
+    const queued = await Promise.all(writes.slice(2).map((outcome) => outcome()));
+    for (const outcome of queued) {
+      assert.ok(outcome.error instanceof ClosedError, String(outcome.error));
+      assert.ok(outcome.after(closedAt) < 1000, `settled ${Math.round(outcome.after(closedAt))} ms after close()`);
+    }
+    await lock.release();
+    const inFlight = await Promise.all(writes.slice(0, 2).map((outcome) => outcome()));
+    assert.deepEqual(inFlight.map((outcome) => outcome.value), [0, 0], 'the writes already sent were committed');
+    assert.equal((await closing()).error, undefined);
+    const [row] = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM message_store.messages WHERE message_store.category(stream_name) = $1`, [category], database.url);
+    assert.equal(row?.n, 2);
+  });
+
+  test('an abort while waiting for a pooled connection settles with AbortError at once, and the caller leaves the queue', async () => {
+    const { client, applicationName } = await open({ maxPoolSize: 1, connectTimeoutMs: 20_000 });
+    const category = randomCategory();
+    const lock = await holdCategoryLock(database.url, category);
+    const blocked = settle(client.writeMessage({ streamName: `${category}-1`, type: 'Holding' }));
+    await untilBlocked(applicationName);
+    const controller = new AbortController();
+    const queued = settle(client.getStreamMessages(`${category}-2`, { signal: controller.signal }));
+    assert.equal(client.poolStats().waiting, 1);
+    const abortedAt = performance.now();
+    controller.abort();
+    const outcome = await queued();
+    assert.ok(outcome.error instanceof AbortError, String(outcome.error));
+    assert.ok(outcome.after(abortedAt) < 1000, `settled ${Math.round(outcome.after(abortedAt))} ms after abort()`);
+    assert.equal(client.poolStats().waiting, 0);
+    await lock.release();
+    assert.equal((await blocked()).value, 0);
+    assert.equal(await client.writeMessage({ streamName: `${category}-1`, type: 'After' }), 1, 'the pool still works');
+  });
+
+  test('close() ends a retry waiting out its backoff with ClosedError at once', async () => {
+    const proxy = await faultProxy(database);
+    const { logger, retrying } = retryWatch();
+    const client = await MessageDbClient.connect({ connectionString: proxy.url, logger, retry: { initialDelayMs: 5000, maxDelayMs: 5000 } });
+    onFileEnd(() => client.close());
+    await client.streamVersion(`${randomCategory()}-1`);
+    proxy.down();
+    const reading = settle(client.streamVersion(`${randomCategory()}-1`));
+    // The first attempt fails at once (every connection is cut); the retry then waits 2.5-5 s.
+    await retrying;
+    const closedAt = performance.now();
+    await client.close();
+    const outcome = await reading();
+    assert.ok(isClosedError(outcome.error), String(outcome.error));
+    assert.ok(outcome.after(closedAt) < 1000, `settled ${Math.round(outcome.after(closedAt))} ms after close()`);
+  });
+});
+
+interface TestProxy extends FaultProxy {
+  url: string;
+}
+
+async function faultProxy(database: TestDatabase): Promise<TestProxy> {
+  const target = new URL(database.url);
+  const proxy = await startFaultProxy(target.hostname, Number(target.port || 5432));
+  onFileEnd(() => proxy.close());
+  const url = new URL(database.url);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return Object.assign(proxy, { url: url.toString() });
+}
+
+describe('a frozen network', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createDatabase();
+    await postgresClient({}, database);
+  });
+
+  async function frozenClient(config: ConnectConfig = {}): Promise<{ client: MessageDbClient; proxy: TestProxy }> {
+    const proxy = await faultProxy(database);
+    const client = await MessageDbClient.connect({ ...config, connectionString: proxy.url });
+    onFileEnd(() => client.close());
+    // One connection open and ready, then the network freezes under it.
+    await client.streamVersion(`${randomCategory()}-1`);
+    proxy.blackHole();
+    return { client, proxy };
+  }
+
+  test('an abort of a call sent on a frozen network settles with AbortError at once', async () => {
+    const { client, proxy } = await frozenClient({ connectTimeoutMs: 20_000 });
+    const controller = new AbortController();
+    const writing = settle(client.writeMessage({ streamName: `${randomCategory()}-1`, type: 'Frozen' }, { signal: controller.signal }));
+    // The write took the open connection and sent its statement into the black hole.
+    await until(() => client.poolStats().idle === 0, 'the write took the connection');
+    const abortedAt = performance.now();
+    controller.abort();
+    const outcome = await writing();
+    assert.ok(isAbortError(outcome.error), String(outcome.error));
+    assert.ok(outcome.after(abortedAt) < 1500, `settled ${Math.round(outcome.after(abortedAt))} ms after abort()`);
+    proxy.up();
+    assert.equal(await client.writeMessage({ streamName: `${randomCategory()}-1`, type: 'After' }), 0, 'a new connection works: the frozen one was not reused');
+  });
+
+  test('an abort while retrying settles with AbortError at once', async () => {
+    const { logger, retrying } = retryWatch();
+    const { client } = await frozenClient({ logger, queryTimeoutMs: 300, connectTimeoutMs: 300, retry: { initialDelayMs: 5000, maxDelayMs: 5000 } });
+    const controller = new AbortController();
+    const reading = settle(client.getStreamMessages(`${randomCategory()}-1`, { signal: controller.signal }));
+    // The first attempt times out after queryTimeoutMs; the retry waits 2.5-5 s before the next.
+    await retrying;
+    const abortedAt = performance.now();
+    controller.abort();
+    const outcome = await reading();
+    assert.ok(isAbortError(outcome.error), String(outcome.error));
+    assert.ok(outcome.after(abortedAt) < 1000, `settled ${Math.round(outcome.after(abortedAt))} ms after abort()`);
+  });
+
+  test('a call on a frozen network fails with ConnectionError within queryTimeoutMs plus connectTimeoutMs', async () => {
+    const { client } = await frozenClient({ queryTimeoutMs: 1000, connectTimeoutMs: 1000, retry: { maxAttempts: 2, initialDelayMs: 10 } });
+    const startedAt = performance.now();
+    const streamName = `${randomCategory()}-1`;
+    const writing = settle(client.writeMessage({ streamName, type: 'Frozen' }));
+    // Should the bound not hold, the test fails here instead of hanging.
+    const guard = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 15_000).unref());
+    const outcome = await Promise.race([writing(), guard]);
+    assert.notEqual(outcome, 'pending', 'still pending after 15 s');
+    const { error } = outcome as Settled & { after(since: number): number };
+    assert.ok(error instanceof ConnectionError, String(error));
+    const ms = (outcome as { after(since: number): number }).after(startedAt);
+    // One read timeout, a backoff of at most 10 ms, one connect timeout.
+    assert.ok(ms < 1000 + 1000 + 1500, `failed after ${Math.round(ms)} ms`);
+  });
+
+  test('by default, keepalive is on and a call waits a finite, documented time for an answer', () => {
+    const config = resolveConnectConfig('postgres://localhost/db', {});
+    assert.equal(config.queryTimeoutMs, defaultQueryTimeoutMs);
+    assert.equal(defaultQueryTimeoutMs, 60_000);
+    assert.equal(config.keepAliveInitialDelayMs, 10_000);
+    // With a statement timeout, the client waits that long plus the connect timeout.
+    assert.equal(resolveConnectConfig({ connectionString: 'postgres://localhost/db', statementTimeoutMs: 500, connectTimeoutMs: 700 }, {}).queryTimeoutMs, 1200);
+  });
+});
+
+describe('every call settles, whatever the interleaving of calls, aborts and close (fast-check)', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createDatabase();
+    await postgresClient({}, database);
+  });
+
+  type Step = { kind: 'write' | 'read' | 'transaction'; abortAfterMs: number | null } | { kind: 'close' };
+  const step = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ kind: fc.constantFrom('write' as const, 'read' as const, 'transaction' as const), abortAfterMs: fc.option(fc.integer({ min: 0, max: 30 })) }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'close' as const }) },
+  );
+
+  test('each call settles within 5 s with its result, AbortError or ClosedError', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), fc.boolean(), async (steps, lockFirst) => {
+        const category = randomCategory();
+        const client = await MessageDbClient.connect({ connectionString: database.url, maxPoolSize: 2, connectTimeoutMs: 20_000 });
+        // Half the runs start with the category locked, so calls queue behind writes that wait.
+        const lock = lockFirst ? await holdCategoryLock(database.url, category) : undefined;
+        let released: Promise<void> | undefined;
+        const releaseLock = (): Promise<void> | undefined => (released ??= lock?.release());
+        const release = setTimeout(() => void releaseLock(), 40);
+        const calls: Promise<unknown>[] = [];
+        const streamName = `${category}-1`;
+        for (const [index, current] of steps.entries()) {
+          if (current.kind === 'close') {
+            calls.push(client.close().then(() => 'value', (error: unknown) => error));
+            continue;
+          }
+          const controller = new AbortController();
+          const { signal } = controller;
+          if (current.abortAfterMs !== null) setTimeout(() => controller.abort(), current.abortAfterMs);
+          const call =
+            current.kind === 'write'
+              ? client.writeMessage({ streamName, type: `Step${index}` }, { signal })
+              : current.kind === 'read'
+                ? client.getStreamMessages(streamName, { signal })
+                : client.transaction((tx) => tx.writeMessage({ streamName, type: `Step${index}` }), { signal });
+          calls.push(call.then(() => 'value', (error: unknown) => error));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        const outcomes = await Promise.race([
+          Promise.all(calls),
+          new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 5000).unref()),
+        ]);
+        clearTimeout(release);
+        await releaseLock();
+        await client.close();
+        assert.notEqual(outcomes, 'pending', 'a call was still pending after 5 s');
+        for (const outcome of outcomes as unknown[]) {
+          assert.ok(outcome === 'value' || isAbortError(outcome) || isClosedError(outcome), `settled with ${String(outcome)}`);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+});

@@ -196,6 +196,21 @@ describe('one opener at a time on an embedded database directory', () => {
     await client.close();
   });
 
+  test('a process that exits without closing removes its lock file', async () => {
+    const exitDir = join(root, 'exit');
+    const script = `
+      const { lockDataDir } = await import(process.env.LOCK_URL);
+      lockDataDir(process.env.DATA_DIR);
+      process.stdout.write(String(existsSync(process.env.LOCK_FILE)) + '\\n');
+      process.exit(0);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { existsSync } from 'node:fs';${script}`], {
+      env: { ...process.env, LOCK_URL: lockModuleUrl, DATA_DIR: exitDir, LOCK_FILE: join(exitDir, lockFileName) },
+    });
+    assert.equal(await firstLine(child), 'true', 'the child held the lock file');
+    assert.equal(await exited(child), 0);
+    assert.ok(!existsSync(join(exitDir, lockFileName)), 'the exit handler removed it');
+  });
+
   test('a lock file with this pid but not from this process (a restarted container) is taken over', async () => {
     const record = { pid: process.pid, hostname: hostname(), since: new Date(0).toISOString(), command: 'node app.js', token: randomUUID(), processStart: 0 };
     mkdirSync(dataDir, { recursive: true });

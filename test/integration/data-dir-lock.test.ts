@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, test } from 'node:test';
-import { MessageDbClient, isDataDirLockedError, type DataDirLockedError } from '../../src/index.ts';
+import { MessageDbClient, isDataDirLockedError, isInvalidArgumentError, type DataDirLockedError } from '../../src/index.ts';
 import { randomStreamName } from '../support/databases.ts';
 
 const libraryUrl = pathToFileURL(join(import.meta.dirname, '../../src/index.ts')).href;
@@ -301,6 +301,10 @@ describe('one opener at a time on an embedded database directory', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  test('an empty dataDir is refused with InvalidArgumentError before anything opens', async () => {
+    await assert.rejects(MessageDbClient.embedded({ dataDir: '' }), (error: unknown) => isInvalidArgumentError(error) && /dataDir must be a directory path/.test(error.message));
   });
 
   test('in-memory databases take no lock: two memory:// clients open side by side', async () => {

@@ -1,7 +1,8 @@
 /**
  * The error tree: one base class with a stable `code`, and small subclasses only where callers
  * branch. Guards check a `Symbol.for` brand, so they work across two installed copies of the package.
- * Messages never contain message data, SQL parameters or credentials.
+ * Messages may name identifiers (stream names, categories, message ids, types, positions), which callers
+ * need to diagnose; never message data, metadata, a condition or credentials (docs/security.md).
  */
 import { hostname } from 'node:os';
 

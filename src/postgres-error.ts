@@ -23,10 +23,16 @@ export interface PostgresErrorLike {
   message: string;
   detail?: string;
   constraint?: string;
+  /** The server's context: for an error inside a function, which one (and the statement it ran). */
+  where?: string;
 }
 
 const expectedVersionText = /^Wrong expected version: (-?\d+) \(Stream: (.*), Stream Version: (-?\d+)\)$/s;
 const duplicateIdDetail = /^Key \(id\)=\(([^)]*)\) already exists\.$/;
+/** The context of an error raised inside the query get_stream_messages or get_category_messages builds. */
+const readFunctionContext = /PL\/pgSQL function (?:message_store\.)?get_(?:stream|category)_messages\(/;
+/** Errors a condition's SQL can cause: feature not supported, cardinality, data exceptions, syntax and access rules. */
+const conditionErrorClasses = new Set(['0A', '21', '22', '42']);
 
 /** Socket-level failures (no SQLSTATE) that mean the connection is gone, not the statement wrong. */
 const connectionErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
@@ -124,6 +130,12 @@ export function fromPostgresError(error: unknown): unknown {
     return new SchemaMissingError(message, options);
   }
   if (code === '42P01' && message.includes('messages')) return new SchemaMissingError(message, options);
+  // Inside the read functions' query, the only SQL of the caller's is the condition. The server's text
+  // can quote it, and message data it read (`invalid input syntax for type integer: "…"`), so it stays
+  // in `cause` and out of the message.
+  if (conditionErrorClasses.has(code?.slice(0, 2) ?? '') && readFunctionContext.test(pgError.where ?? '')) {
+    return new InvalidArgumentError('condition', `failed on the server (SQLSTATE ${code}; the server's text is in cause)`, options);
+  }
   // A connect timeout is a ConnectionError too, but not retried: the caller's time is already spent.
   if (isConnectionFault(error) || message.includes('due to connection timeout')) return new ConnectionError(`Lost or could not open a database connection: ${safeText(message)}`, options);
   return error;

@@ -5,7 +5,7 @@
  * metric, `toString()` or `inspect()`, whatever fails.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -17,13 +17,16 @@ import {
   InvalidArgumentError,
   MessageDbClient,
   isConnectionError,
+  isMessageDbError,
   isPoolTimeoutError,
   isStatementTimeoutError,
   type Logger,
 } from '../../src/index.ts';
 import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
+import { holdCategoryLock } from '../support/category-lock.ts';
 import { startFaultProxy } from '../support/reliability-proxy.ts';
 import { looksLikeSql, scanSource } from '../support/reliability-sql-scan.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { freePort } from '../support/test-server.ts';
 
 /**
@@ -212,5 +215,63 @@ describe('credentials', () => {
     const everything = [...shown, ...logged].join('\n');
     for (const secret of [password, wrongPassword, encodeURIComponent(password)]) assert.ok(!everything.includes(secret), `a password showed up:\n${everything.split('\n').find((line) => line.includes(secret))}`);
     assert.match(String(client), /\*\*\*/);
+  });
+});
+
+describe('what error messages contain', () => {
+  test('data, metadata and conditions never show in the message of any error a write or read fails with', async () => {
+    const database = await createDatabase();
+    const client = await postgresClient({ allowCondition: true, statementTimeoutMs: 500, retry: { maxAttempts: 1 } }, database);
+    const refusing = await MessageDbClient.connect(database.url);
+    onFileEnd(() => refusing.close());
+    const target = new URL(database.url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    onFileEnd(() => proxy.close());
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const cut = await MessageDbClient.connect({ connectionString: viaProxy.toString(), retry: { maxAttempts: 1 } });
+    onFileEnd(() => cut.close());
+
+    const secret = `s3cr3t${randomBytes(6).toString('hex')}`;
+    const category = randomCategory();
+    const streamName = `${category}-1`;
+    const data = { note: secret };
+    const metadata = { note: secret };
+    const id = randomUUID();
+    await client.writeMessage({ id, streamName, type: 'Opened', data: { n: secret }, metadata });
+
+    const failures: Array<[string, () => Promise<unknown>]> = [
+      ['expected version', () => client.writeMessage({ streamName, type: 'T', data, metadata, expectedVersion: 5 })],
+      ['duplicate id', () => client.writeMessage({ id, streamName: `${category}-2`, type: 'T', data, metadata })],
+      ['data with a BigInt', () => client.writeMessage({ streamName, type: 'T', data: { note: secret, n: 1n }, metadata })],
+      ['data with a NUL', () => client.writeMessage({ streamName, type: 'T', data: { note: `${secret}\u0000` }, metadata })],
+      ['data with a lone surrogate', () => client.writeMessage({ streamName, type: 'T', data: { note: `${secret}\ud800` } })],
+      ['metadata as an array', () => client.writeMessage({ streamName, type: 'T', data, metadata: [secret] as never })],
+      ['metadata with a BigInt', () => client.writeMessages([{ streamName, type: 'T', data, metadata: { note: secret, n: 1n } }])],
+      ['a category lock held past statementTimeoutMs', async () => {
+        const lock = await holdCategoryLock(database.url, category);
+        try {
+          return await client.writeMessage({ streamName, type: 'T', data, metadata });
+        } finally {
+          await lock.release();
+        }
+      }],
+      ['a lost connection', async () => {
+        await cut.streamVersion(streamName);
+        proxy.cutAfterNextReply();
+        return cut.writeMessages([{ streamName, type: 'T', data, metadata }]);
+      }],
+      ['a condition on a client that does not allow it', () => refusing.getStreamMessages(streamName, { condition: `data->>'note' = '${secret}'` })],
+      ['a condition the server cannot parse', () => client.getCategoryMessages(category, { condition: `data->>'note' = '${secret}' ==` })],
+      ['a condition that fails on message data', () => client.getStreamMessages(streamName, { condition: "(data->>'n')::int = 1" })],
+      ['a condition that runs past statementTimeoutMs', () => client.getStreamMessages(streamName, { condition: `pg_sleep(2) IS NOT NULL AND data->>'note' = '${secret}'` })],
+    ];
+    for (const [what, work] of failures) {
+      const error = await work().then(() => assert.fail(`${what}: expected a failure`), (e: unknown) => e);
+      assert.ok(isMessageDbError(error), `${what}: a typed error (${String(error)})`);
+      // The error itself: its text and its own properties (its `cause`, the driver's error, is left as the driver made it).
+      const shown = [String(error), error.stack ?? '', JSON.stringify(error)].join('\n');
+      assert.ok(!shown.includes(secret), `${what}: the error shows data, metadata or a condition:\n${shown}`);
+    }
   });
 });

@@ -97,13 +97,13 @@ export async function getLastStreamMessage<Data = unknown>(
   options: GetLastStreamMessageOptions = {},
 ): Promise<Message<Data> | null> {
   const type = options.type === undefined ? null : validate.text('type', options.type);
-  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.text('streamName', streamName), type], validate.signal(options.signal), { decode: readMessage<Data> });
+  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.streamName(streamName), type], validate.signal(options.signal), { decode: readMessage<Data> });
   return message ?? null;
 }
 
 /** The stream's version (its last position), or -1 (Eventide's `no_stream`) when it is empty. */
 export async function streamVersion(context: ReadContext, streamName: string, options: ReadOptions = {}): Promise<number> {
-  const rows = await context.runner.run(sql.streamVersion, [validate.text('streamName', streamName)], validate.signal(options.signal));
+  const rows = await context.runner.run(sql.streamVersion, [validate.streamName(streamName)], validate.signal(options.signal));
   const version = rows[0]?.[0];
   return version === null || version === undefined ? -1 : toSafeInteger(version, 'stream_version');
 }

@@ -52,7 +52,9 @@ export class MessageStoreSession {
     const written =
       this.#telemetry === undefined
         ? write.writeMessage(runner, message, options)
-        : this.#telemetry.write('single', [message], ([traced]) => write.writeMessage(runner, traced ?? message, options));
+        : this.#telemetry
+            .write('single', [message], () => write.prepareMessageWrite(message, options), (prepared) => write.writePreparedWrite(runner, prepared))
+            .then(([position]) => position as number);
     // With read replicas, the client keeps the primary's WAL position after the commit (its write token).
     return this.#router === undefined ? written : this.#router.afterWrite(written);
   }
@@ -60,11 +62,13 @@ export class MessageStoreSession {
   /** Write messages atomically in one round trip; returns their stream positions. */
   writeMessages(messages: readonly NewMessage[], options?: WriteMessagesOptions): Promise<number[]> {
     const runner = this.#context.runner;
-    // Not an array: let writeMessages name the argument rather than fail inside telemetry.
+    // Checked and serialised first, so that tracing adds its traceparent to the metadata as stored
+    // and traced writes store and refuse exactly what untraced ones do. (Not an array: writeMessages
+    // names the argument.)
     const written =
       this.#telemetry === undefined || !Array.isArray(messages)
         ? write.writeMessages(runner, messages, options)
-        : this.#telemetry.write('batch', messages, (traced) => write.writeMessages(runner, traced, options));
+        : this.#telemetry.write('batch', messages, () => write.prepareMessagesWrite(messages, options), (prepared) => write.writePreparedWrite(runner, prepared));
     return this.#router === undefined ? written : this.#router.afterWrite(written);
   }
 

@@ -1,10 +1,12 @@
 /**
  * Argument checks that run before any SQL, so bad input fails fast, names the argument, and writes
- * nothing. They mirror what the server would reject, and add what the server would silently corrupt
- * (lone surrogates) or reject with a less helpful text (NUL bytes, non-JSON data).
+ * nothing. They mirror what the server would reject (names too long for Message DB's indexes), and
+ * add what the server would silently corrupt (lone surrogates, values JSON cannot represent) or
+ * reject with a less helpful text (NUL bytes).
  */
 import { InvalidArgumentError } from './errors.js';
-import { MAX_CONSUMER_GROUP_SIZE, isCategory } from './stream-name.js';
+import { jsonText } from './json-text.js';
+import { MAX_CONSUMER_GROUP_SIZE, category, isCategory } from './stream-name.js';
 
 const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,21 +30,86 @@ export function text(argument: string, value: unknown): string {
   return value;
 }
 
-/** Any non-empty name; writes accept category-like names (position streams are such names). */
-export const streamNameForWrite = (value: unknown, argument = 'streamName'): string => text(argument, value);
+/**
+ * Any stream name: `category-id`, or a category-like name (position streams are such names), short
+ * enough for the messages_stream index.
+ */
+export function streamName(value: unknown, argument = 'streamName'): string {
+  const name = text(argument, value);
+  const bytes = utf8Bytes(name, MAX_STREAM_NAME_BYTES);
+  if (bytes > MAX_STREAM_NAME_BYTES) {
+    throw new InvalidArgumentError(argument, `must be at most ${MAX_STREAM_NAME_BYTES} bytes of UTF-8 (got ${bytes}): longer names do not fit Message DB's stream index`);
+  }
+  return name;
+}
+
+/** Writes accept category-like names too; the category index is checked with the message's correlation. */
+export const streamNameForWrite = streamName;
 
 /** A stream name with an id (`category-id`), as `get_stream_messages` requires. */
 export function entityStreamName(value: unknown, argument = 'streamName'): string {
-  const name = text(argument, value);
+  const name = streamName(value, argument);
   if (isCategory(name)) throw new InvalidArgumentError(argument, `must be a stream name with an id, not a category (got ${show(name)})`);
   return name;
 }
 
-/** A category: a name without `-`. */
+/** A category: a name without `-`, short enough for the messages_category index. */
 export function categoryName(value: unknown, argument = 'category'): string {
   const name = text(argument, value);
   if (!isCategory(name)) throw new InvalidArgumentError(argument, `must be a category, without "-" (got ${show(name)})`);
+  const bytes = utf8Bytes(name, MAX_CATEGORY_BYTES);
+  if (bytes > MAX_CATEGORY_BYTES) {
+    throw new InvalidArgumentError(argument, `must be at most ${MAX_CATEGORY_BYTES} bytes of UTF-8 (got ${bytes}): longer categories do not fit Message DB's category index`);
+  }
   return name;
+}
+
+// Message DB's btree indexes refuse an entry larger than PostgreSQL's BTMaxItemSize, 2704 bytes
+// on 8 kB pages (btree version 4, PostgreSQL 12 and later; PGlite the same), with
+// `54000 index row size ... exceeds btree version 4 maximum 2704`. The limits below are that size
+// worked back through the entries' layout, measured on both engines with text that does not
+// compress: the server compresses a large entry first, so some longer but repetitive names fit;
+// a limit that depends on compressibility would be no limit to document.
+const MAX_INDEX_ENTRY_BYTES = 2704;
+/** Longest stream name in UTF-8 bytes: a messages_stream entry is (stream_name, position). */
+export const MAX_STREAM_NAME_BYTES = 2684;
+/** Longest category in UTF-8 bytes: a messages_category entry is (category, global_position, correlation's category). */
+export const MAX_CATEGORY_BYTES = 2676;
+
+/** UTF-8 length of `text`, computed only when it could exceed `limit` (a UTF-16 unit takes at most 3 bytes). */
+function utf8Bytes(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : Buffer.byteLength(text, 'utf8');
+}
+
+const align8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
+/** A text datum in an index entry: a 1-byte header up to 126 bytes, else a 4-byte one. */
+const varlena = (bytes: number): number => (bytes <= 126 ? 1 : 4) + bytes;
+
+/**
+ * A write's messages_category entry must fit: the stream's category, then the category of
+ * `metadata.correlationStreamName` (SQL NULL without one, which adds a null bitmap instead).
+ * Reads need no such check: the server builds no entry to look one up.
+ */
+export function categoryIndexEntry(streamName: string, correlation: string | undefined, argument: string): void {
+  const categoryText = category(streamName);
+  const correlationText = correlation === undefined ? undefined : category(correlation);
+  if ((categoryText.length + (correlationText?.length ?? 0)) * 3 + 40 <= MAX_INDEX_ENTRY_BYTES) return;
+  const categoryBytes = Buffer.byteLength(categoryText, 'utf8');
+  if (correlationText === undefined) {
+    if (align8(align8(16 + varlena(categoryBytes)) + 8) <= MAX_INDEX_ENTRY_BYTES) return;
+    throw new InvalidArgumentError(
+      `${argument}.streamName`,
+      `has a category of ${categoryBytes} bytes of UTF-8, over the ${MAX_CATEGORY_BYTES} that fit Message DB's category index`,
+    );
+  }
+  const correlationBytes = Buffer.byteLength(correlationText, 'utf8');
+  const entry = align8(align8(8 + varlena(categoryBytes)) + 8 + varlena(correlationBytes));
+  if (entry <= MAX_INDEX_ENTRY_BYTES) return;
+  throw new InvalidArgumentError(
+    `${argument}.metadata.correlationStreamName`,
+    `has a category of ${correlationBytes} bytes of UTF-8, too long beside the stream's category of ${categoryBytes}: ` +
+      `together they need a category index entry of ${entry} bytes, over PostgreSQL's ${MAX_INDEX_ENTRY_BYTES}`,
+  );
 }
 
 /** A UUID, normalised to lowercase like the server's uuid cast. */
@@ -84,41 +151,50 @@ export function consumerGroup(value: unknown): { member: number; size: number } 
   return { member: checkedMember, size: checkedSize };
 }
 
-/** JSON text for a jsonb parameter, or null. Rejects values JSON cannot represent or jsonb cannot store. */
+/** jsonb's largest value (JENTRY_OFFLENMASK): "total size of jsonb ... exceeds the maximum of 268435455 bytes". */
+export const MAX_JSONB_BYTES = 268_435_455;
+
+/**
+ * JSON text for a jsonb parameter, or null (SQL NULL) for undefined and null. Refuses, naming the
+ * path of the value, everything JSON.stringify would silently change (see json-text.ts).
+ */
 export function json(argument: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  let serialised: string | undefined;
-  try {
-    serialised = JSON.stringify(value);
-  } catch (error) {
-    throw new InvalidArgumentError(argument, `must be JSON-serialisable (${(error as Error).message})`, { cause: error });
-  }
-  if (serialised === undefined) throw new InvalidArgumentError(argument, `must be JSON-serialisable (got ${typeof value})`);
-  // jsonb rejects \u0000 ("unsupported Unicode escape sequence") and lone surrogates, which
-  // JSON.stringify escapes as \udXXX (well-formed pairs stay raw); an even run of backslashes
-  // before the escape means it is literal text instead. Text without any `\u` (nearly all of it)
-  // skips the expression.
-  const escape = serialised.includes('\\u') ? /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f])/.exec(serialised) : null;
-  if (escape !== null) {
-    throw new InvalidArgumentError(
-      argument,
-      escape[1] === '0000' ? 'must not contain a NUL character in any string' : 'must be well-formed Unicode (a string has a lone surrogate)',
-    );
+  const serialised = jsonText(argument, value);
+  // The text stands in for jsonb's binary size, which is near it, without a second walk.
+  if (serialised.length * 3 > MAX_JSONB_BYTES) {
+    const bytes = Buffer.byteLength(serialised, 'utf8');
+    if (bytes > MAX_JSONB_BYTES) throw new InvalidArgumentError(argument, `is ${bytes} bytes of JSON, over jsonb's limit of ${MAX_JSONB_BYTES}`);
   }
   return serialised;
 }
 
-/** Metadata must be a plain JSON object (or nothing). */
-export function metadata(value: unknown): string | null {
+/** Metadata: a plain object (or one whose toJSON yields one), or nothing. */
+export function metadata(value: unknown, argument = 'metadata'): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError('metadata', `must be an object (got ${Array.isArray(value) ? 'an array' : typeof value})`);
+    throw new InvalidArgumentError(argument, `must be an object (got ${Array.isArray(value) ? 'an array' : typeof value})`);
   }
-  const serialised = json('metadata', value);
+  const serialised = json(argument, value) as string;
   // An object with toJSON (a Date, say) can serialise to a string or an array, which would read
   // back as metadata that is not an object.
-  if (serialised !== null && !serialised.startsWith('{')) throw new InvalidArgumentError('metadata', 'must serialise to a JSON object (it has a toJSON method)');
+  if (!serialised.startsWith('{')) throw new InvalidArgumentError(argument, 'must serialise to a JSON object (it has a toJSON method)');
   return serialised;
+}
+
+/**
+ * The `correlationStreamName` stored in `metadata` (given as its value and its checked JSON text):
+ * a string, or undefined when there is none. Message DB reads it as a stream name (the correlation
+ * filter, the category index), so any other value is refused.
+ */
+export function correlationStreamName(value: unknown, serialised: string | null, argument: string): string | undefined {
+  if (serialised === null || !serialised.includes('"correlationStreamName":')) return undefined;
+  // What is stored is toJSON's result when the metadata has one; parse only then.
+  const source = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? JSON.parse(serialised) : value;
+  const correlation = (source as { correlationStreamName?: unknown }).correlationStreamName;
+  if (correlation === undefined || correlation === null) return undefined;
+  if (typeof correlation !== 'string') throw new InvalidArgumentError(`${argument}.correlationStreamName`, `must be a stream name, a string (got ${typeof correlation})`);
+  return correlation;
 }
 
 /** An optional AbortSignal. */

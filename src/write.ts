@@ -27,7 +27,8 @@ export interface WriteMessageInput<Data = unknown> extends NewMessage<Data> {
   expectedVersion?: number | null;
 }
 
-interface PreparedMessage {
+/** One message of a prepared write: checked, its data and metadata already JSON text. */
+export interface PreparedMessage {
   id: string;
   idGiven: boolean;
   streamName: string;
@@ -36,17 +37,49 @@ interface PreparedMessage {
   metadata: string | null;
 }
 
+/** A write checked and serialised before any SQL, and before telemetry adds a traceparent to its metadata. */
+export interface PreparedWrite {
+  messages: PreparedMessage[];
+  expectedVersion: number | null;
+  signal: AbortSignal | undefined;
+}
+
 function prepare(message: NewMessage, argument: string): PreparedMessage {
   if (typeof message !== 'object' || message === null) throw new InvalidArgumentError(argument, 'must be a message object');
   const idGiven = message.id !== undefined;
-  return {
-    id: idGiven ? validate.uuid(message.id, `${argument}.id`) : randomUUID(),
-    idGiven,
-    streamName: validate.streamNameForWrite(message.streamName, `${argument}.streamName`),
-    type: validate.text(`${argument}.type`, message.type),
-    data: validate.json(`${argument}.data`, message.data),
-    metadata: validate.metadata(message.metadata),
-  };
+  const id = idGiven ? validate.uuid(message.id, `${argument}.id`) : randomUUID();
+  const streamName = validate.streamNameForWrite(message.streamName, `${argument}.streamName`);
+  const type = validate.text(`${argument}.type`, message.type);
+  const data = validate.json(`${argument}.data`, message.data);
+  const metadata = validate.metadata(message.metadata, `${argument}.metadata`);
+  const correlation = validate.correlationStreamName(message.metadata, metadata, `${argument}.metadata`);
+  validate.categoryIndexEntry(streamName, correlation, argument);
+  return { id, idGiven, streamName, type, data, metadata };
+}
+
+/** Check and serialise a single write, throwing InvalidArgumentError before any SQL. */
+export function prepareMessageWrite(input: WriteMessageInput, options: WriteOptions = {}): PreparedWrite {
+  const message = prepare(input, 'message');
+  return { messages: [message], expectedVersion: validate.expectedVersion(input.expectedVersion), signal: validate.signal(options.signal) };
+}
+
+/** Check and serialise a batch write, throwing InvalidArgumentError before any SQL. */
+export function prepareMessagesWrite(messages: readonly NewMessage[], options: WriteMessagesOptions = {}): PreparedWrite {
+  if (!Array.isArray(messages) || messages.length === 0) throw new InvalidArgumentError('messages', 'must be a non-empty array');
+  const prepared = messages.map((message, index) => prepare(message, `messages[${index}]`));
+  const expectedVersion = validate.expectedVersion(options.expectedVersion);
+  const first = prepared[0] as PreparedMessage;
+  if (expectedVersion !== null && prepared.some((m) => m.streamName !== first.streamName)) {
+    throw new InvalidArgumentError('expectedVersion', 'needs every message to go to one stream');
+  }
+  const ids = new Set(prepared.map((m) => m.id));
+  if (ids.size !== prepared.length) throw new InvalidArgumentError('messages', 'must not repeat a message id');
+  return { messages: prepared, expectedVersion, signal: validate.signal(options.signal) };
+}
+
+/** Run a prepared write; returns the stream positions of its messages. */
+export function writePreparedWrite(runner: Runner, prepared: PreparedWrite): Promise<number[]> {
+  return writePrepared(runner, prepared.messages, prepared.expectedVersion, prepared.signal);
 }
 
 /** What identifies a message as written: its id, where it went, and what it said. */
@@ -130,9 +163,7 @@ function mayHaveCommitted(error: ConnectionError, messages: readonly PreparedMes
 
 /** Write one message; returns its stream position. */
 export async function writeMessage(runner: Runner, input: WriteMessageInput, options: WriteOptions = {}): Promise<number> {
-  const message = prepare(input, 'message');
-  const expectedVersion = validate.expectedVersion(input.expectedVersion);
-  const [position] = await writePrepared(runner, [message], expectedVersion, validate.signal(options.signal));
+  const [position] = await writePreparedWrite(runner, prepareMessageWrite(input, options));
   return position as number;
 }
 
@@ -141,14 +172,5 @@ export async function writeMessage(runner: Runner, input: WriteMessageInput, opt
  * With `expectedVersion`, every message must go to the same stream.
  */
 export async function writeMessages(runner: Runner, messages: readonly NewMessage[], options: WriteMessagesOptions = {}): Promise<number[]> {
-  if (!Array.isArray(messages) || messages.length === 0) throw new InvalidArgumentError('messages', 'must be a non-empty array');
-  const prepared = messages.map((message, index) => prepare(message, `messages[${index}]`));
-  const expectedVersion = validate.expectedVersion(options.expectedVersion);
-  const first = prepared[0] as PreparedMessage;
-  if (expectedVersion !== null && prepared.some((m) => m.streamName !== first.streamName)) {
-    throw new InvalidArgumentError('expectedVersion', 'needs every message to go to one stream');
-  }
-  const ids = new Set(prepared.map((m) => m.id));
-  if (ids.size !== prepared.length) throw new InvalidArgumentError('messages', 'must not repeat a message id');
-  return writePrepared(runner, prepared, expectedVersion, validate.signal(options.signal));
+  return writePreparedWrite(runner, prepareMessagesWrite(messages, options));
 }

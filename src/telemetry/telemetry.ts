@@ -4,10 +4,9 @@
  */
 import type { Tracer } from './tracing.js';
 import { isMessageDbError } from '../errors.js';
-import type { Metadata, NewMessage } from '../message.js';
 import { log, type Logger } from './logger.js';
 import { ClientMetrics, type MetricsRegistry, type Outcome } from './metrics.js';
-import { ClientTracing, TRACEPARENT } from './tracing.js';
+import { ClientTracing, withTraceparent } from './tracing.js';
 
 /** Telemetry options of a client. */
 export interface TelemetryConfig {
@@ -43,10 +42,9 @@ export function outcomeOf(error: unknown): Outcome {
   }
 }
 
-function withTraceparent<M extends NewMessage>(message: M, traceparent: string): M {
-  const metadata: Metadata = message.metadata ?? {};
-  if (metadata.properties?.[TRACEPARENT] !== undefined) return message;
-  return { ...message, metadata: { ...metadata, properties: { ...metadata.properties, [TRACEPARENT]: traceparent } } };
+/** What telemetry sees of a write once it is checked: each message's metadata as JSON text, which tracing extends. */
+export interface ObservedWrite {
+  messages: Array<{ metadata: string | null }>;
 }
 
 /** Metrics, tracing and logging for one client and its transactions. */
@@ -68,15 +66,23 @@ export class Telemetry {
   }
 
   /**
-   * Observe a write of `messages`; with tracing on, each message's `metadata.properties` gets the
-   * write span's `traceparent` (unless it has one) before `write` runs.
+   * Observe a write of `messages` (the caller's input, read only for span attributes): `prepare`
+   * checks and serialises it inside the span, so a refused write is observed too; with tracing on,
+   * each prepared message's metadata then gets the write span's `traceparent` in `properties`
+   * (unless it has one) before `write` runs. Telemetry never reads or changes the caller's values.
    */
-  async write<M extends NewMessage, T>(kind: 'single' | 'batch', messages: readonly M[], write: (messages: readonly M[]) => Promise<T>): Promise<T> {
+  async write<P extends ObservedWrite, T>(
+    kind: 'single' | 'batch',
+    messages: readonly unknown[],
+    prepare: () => P,
+    write: (prepared: P) => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
-    const first = messages[0];
-    const run = async (traced: readonly M[]): Promise<T> => {
+    const run = async (traceparent: string | undefined): Promise<T> => {
       try {
-        const result = await write(traced);
+        const prepared = prepare();
+        if (traceparent !== undefined) for (const message of prepared.messages) message.metadata = withTraceparent(message.metadata, traceparent);
+        const result = await write(prepared);
         this.#finishWrite(kind, 'ok', started, messages.length);
         return result;
       } catch (error) {
@@ -84,14 +90,12 @@ export class Telemetry {
         throw error;
       }
     };
-    if (this.tracing === undefined) return run(messages);
+    if (this.tracing === undefined) return run(undefined);
     const tracing = this.tracing;
     const attributes: Record<string, string | number> = { 'db.operation.name': 'write_message', 'messagedb.message_count': messages.length };
-    if (first !== undefined && typeof first.streamName === 'string') attributes['messagedb.stream_name'] = first.streamName;
-    return tracing.span(kind === 'single' ? 'messagedb write' : 'messagedb write batch', attributes, (span) => {
-      const traceparent = tracing.traceparent(span);
-      return run(traceparent === undefined ? messages : messages.map((m) => (typeof m === 'object' && m !== null ? withTraceparent(m, traceparent) : m)));
-    });
+    const first = messages[0] as { streamName?: unknown } | null | undefined;
+    if (typeof first === 'object' && first !== null && typeof first.streamName === 'string') attributes['messagedb.stream_name'] = first.streamName;
+    return tracing.span(kind === 'single' ? 'messagedb write' : 'messagedb write batch', attributes, (span) => run(tracing.traceparent(span)));
   }
 
   /** Observe a read; `count` tells how many messages the result holds. */

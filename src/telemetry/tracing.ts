@@ -41,6 +41,31 @@ export const TRACEPARENT = 'traceparent';
 
 const traceparentText = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/**
+ * Metadata's JSON text (already checked) with `traceparent` added to its `properties`, unless one is
+ * there. Metadata whose `properties` is not a plain object is kept as it is: the trace context does
+ * not travel with it rather than the caller's value change shape.
+ */
+export function withTraceparent(metadata: string | null, traceparent: string): string {
+  // A traceparent is lowercase hex and dashes: its JSON text is itself in quotes.
+  const properties = `{"${TRACEPARENT}":"${traceparent}"}`;
+  if (metadata === null) return `{"properties":${properties}}`;
+  // Without this text the metadata has no top-level `properties` key: append one, as a parse and
+  // JSON.stringify would, without paying for them.
+  if (!metadata.includes('"properties":')) return `${metadata.slice(0, -1)}${metadata === '{}' ? '' : ','}"properties":${properties}}`;
+  // The text came from JSON.stringify, so parsing and writing it again gives the same text back.
+  const value = JSON.parse(metadata) as Record<string, unknown>;
+  const existing = value.properties;
+  if (existing === undefined) {
+    value.properties = JSON.parse(properties);
+  } else if (typeof existing === 'object' && existing !== null && !Array.isArray(existing) && !Object.hasOwn(existing, TRACEPARENT)) {
+    (existing as Record<string, unknown>)[TRACEPARENT] = traceparent;
+  } else {
+    return metadata;
+  }
+  return JSON.stringify(value);
+}
+
 /** Spans for one client. */
 export class ClientTracing {
   readonly #api: ReturnType<typeof loadOtel>;

@@ -100,7 +100,9 @@ async function readBack(client: MessageDbClient, streamName: string, position: n
 async function versions(client: MessageDbClient, names: unknown[]): Promise<Map<string, number>> {
   const result = new Map<string, number>();
   for (const name of names) {
-    if (typeof name === 'string' && name !== '' && !name.includes('\u0000') && name.isWellFormed()) result.set(name, await client.streamVersion(name));
+    if (typeof name === 'string' && name !== '' && !name.includes('\u0000') && name.isWellFormed() && Buffer.byteLength(name) <= 2684) {
+      result.set(name, await client.streamVersion(name));
+    }
   }
   return result;
 }
@@ -267,7 +269,7 @@ for (const engine of engines) {
     test('metadata that serialises to something other than an object (a Date, a toJSON) is refused before SQL', async () => {
       for (const metadata of [new Date(0), { toJSON: () => 'replaced' }, { toJSON: () => [1] }]) {
         const outcome = await classify(closed, client, (c) => c.writeMessage({ streamName: 'metadata-1', type: 'T', metadata: metadata as never }));
-        assert.ok(outcome.refused && isInvalidArgumentError(outcome.error) && outcome.error.argument === 'metadata', String(outcome.error));
+        assert.ok(outcome.refused && isInvalidArgumentError(outcome.error) && outcome.error.argument === 'message.metadata', String(outcome.error));
       }
     });
 

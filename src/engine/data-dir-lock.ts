@@ -170,7 +170,9 @@ function takeOver({ dataDir, lockPath, draft, content, token }: Claim, stale: st
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const guard = readRecord(guardPath);
-    if (typeof guard === 'object' && isAlive(guard)) throw new DataDirLockedError(dataDir, holderOf(guard));
+    // Unreadable: half written on a filesystem without hard links, so in use; or damaged, for the user to delete.
+    if (guard === 'unreadable') throw new DataDirLockedError(dataDir, undefined);
+    if (guard !== undefined && isAlive(guard)) throw new DataDirLockedError(dataDir, holderOf(guard));
     if (guard !== undefined) rmSync(guardPath, { force: true });
     return false;
   }

@@ -5,14 +5,18 @@
  */
 import {
   isAbortError,
+  isAuthenticationError,
   isConnectionError,
   isDataDirLockedError,
+  isDatabaseMissingError,
+  isDeadlockError,
   isDuplicateMessageIdError,
   isExpectedVersionError,
   isInvalidArgumentError,
   isMessageDbError,
   isPoolTimeoutError,
   isSchemaMissingError,
+  isStatementTimeoutError,
 } from '../errors.js';
 import { safeText } from '../postgres-error.js';
 
@@ -52,6 +56,10 @@ export const usageError = (message: string): CliError => new CliError(message, E
 /** What the target was, for messages: safe to print (already redacted). */
 export interface ErrorContext {
   target?: string;
+  /** The `messagedb install` command line for the same target, without a password. */
+  installCommand?: string;
+  /** Where the connection string came from: `--url`, `MESSAGE_DB_URL` or `DATABASE_URL`. */
+  urlSource?: string;
 }
 
 /** SQLSTATEs that mean the server refused the connection itself: bad credentials, no such database. */
@@ -76,6 +84,7 @@ function connectionDetail(error: Error): string {
 export function toCliError(error: unknown, context: ErrorContext = {}): CliError {
   if (error instanceof CliError) return error;
   const where = context.target === undefined ? 'the database' : context.target;
+  const install = context.installCommand ?? '`messagedb install`';
   if (isExpectedVersionError(error)) {
     return new CliError(
       `wrong expected version for stream ${error.streamName}: expected ${error.expectedVersion}, ` +
@@ -84,10 +93,17 @@ export function toCliError(error: unknown, context: ErrorContext = {}): CliError
     );
   }
   if (isDuplicateMessageIdError(error)) return new CliError(oneLine(error.message), ExitCode.failed);
-  if (isInvalidArgumentError(error)) return new CliError(oneLine(error.message), ExitCode.usage);
-  if (isSchemaMissingError(error)) {
-    return new CliError(`Message DB is not installed in ${where}; install it with \`messagedb install\``, ExitCode.schemaMissing);
+  if (isInvalidArgumentError(error)) {
+    // The library names its option; the user gave --url (or an environment variable).
+    const message = error.argument === 'connectionString' ? `${context.urlSource ?? '--url'}${error.message.slice(error.argument.length)}` : error.message;
+    return new CliError(oneLine(message), ExitCode.usage);
   }
+  if (isSchemaMissingError(error)) return new CliError(`Message DB is not installed in ${where}; install it with ${install}`, ExitCode.schemaMissing);
+  if (isDatabaseMissingError(error)) {
+    return new CliError(`the database of ${where} does not exist: create it (createdb), then install Message DB with ${install}`, ExitCode.unavailable);
+  }
+  if (isAuthenticationError(error)) return new CliError(oneLine(error.message), ExitCode.unavailable);
+  if (isDeadlockError(error) || isStatementTimeoutError(error)) return new CliError(`the database refused: ${oneLine(error.message)}`, ExitCode.failed);
   if (isConnectionError(error) || isPoolTimeoutError(error)) {
     return new CliError(`cannot reach ${where}: ${oneLine(connectionDetail(error))}`, ExitCode.unavailable);
   }

@@ -17,7 +17,7 @@ import type { Runner } from '../runner.js';
 import { recordedConsumerGroup } from '../scale-out/group-record.js';
 import * as sql from '../sql.js';
 import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../stream-name.js';
-import { addFormatOptions, addTargetOptions, examples } from './options.js';
+import { addFormatOptions, addTargetOptions, examples, textOption } from './options.js';
 import { formatTime } from './output.js';
 import { formatCount, renderTable, type Column } from './table.js';
 import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
@@ -105,15 +105,20 @@ async function consumerRows(runner: Runner, onlyCategory: string | undefined, si
   return rows;
 }
 
+/** Decimal digits as a number; NaN for anything else (`1e3`, `0x10`, ``), which Number() would read. */
+function decimalInteger(text: string): number {
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
 /** Adds `messagedb consumers` to the program. */
 export function registerConsumers(program: Command, context: CliContext): void {
   const command = program
     .command('consumers')
     .description('list consumer position streams with their position, the category head and the lag')
-    .option('--category <category>', 'only consumers of this category')
+    .option('--category <category>', 'only consumers of this category', textOption)
     .option('--watch [ms]', 'refresh every ms milliseconds (default 2000) until Ctrl-C')
     .option('--metrics-port <port>', 'serve Prometheus /metrics (position, head, lag per consumer) on this port until Ctrl-C (0: any free port)')
-    .option('--metrics-host <host>', 'the address --metrics-port listens on', '127.0.0.1')
+    .option('--metrics-host <host>', 'the address --metrics-port listens on', textOption, '127.0.0.1')
     .addHelpText(
       'after',
       examples('messagedb consumers', 'messagedb consumers --category account --json', 'messagedb consumers --watch 1000', 'messagedb consumers --metrics-port 9464'),
@@ -121,7 +126,7 @@ export function registerConsumers(program: Command, context: CliContext): void {
   type ConsumersOptions = CommonOptions & { category?: string; watch?: string | true; metricsPort?: string; metricsHost: string };
   addFormatOptions(addTargetOptions(command)).action(async (options: ConsumersOptions) => {
     if (options.metricsPort !== undefined) return serveMetrics(context, options);
-    const intervalMs = options.watch === undefined ? undefined : options.watch === true ? 2000 : Number(options.watch);
+    const intervalMs = options.watch === undefined ? undefined : options.watch === true ? 2000 : decimalInteger(options.watch);
     if (intervalMs !== undefined && (!Number.isSafeInteger(intervalMs) || intervalMs < 100)) {
       throw usageError(`--watch takes an interval of at least 100 ms (got ${String(options.watch)})`);
     }
@@ -153,7 +158,7 @@ export function registerConsumers(program: Command, context: CliContext): void {
 
 /** `--metrics-port`: serve the consumers' figures to Prometheus until Ctrl-C. */
 async function serveMetrics(context: CliContext, options: CommonOptions & { category?: string; metricsPort?: string; metricsHost: string }): Promise<void> {
-  const port = Number(options.metricsPort);
+  const port = decimalInteger(options.metricsPort ?? '');
   if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw usageError(`--metrics-port takes a port from 0 to 65535 (got ${String(options.metricsPort)})`);
   await withRunner(context, options, async ({ runner }, output) => {
     const served = await serveConsumerMetrics(options.metricsHost, port, () => consumerRows(runner, options.category, context.signal), context.signal);

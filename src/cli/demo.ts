@@ -19,10 +19,10 @@ import { CliError, ExitCode } from './cli-error.js';
 import { BalanceProjection, bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
 import { BalanceGroup, type MemberReport } from './demo-group.js';
 import { addFormatOptions, addTargetOptions, examples, integerOption } from './options.js';
-import type { Output } from './output.js';
+import { Output, chooseFormat } from './output.js';
 import { ProgressBar } from './progress.js';
 import { formatCount } from './table.js';
-import type { OpenClient } from './target.js';
+import { DEFAULT_DATA_DIR, resolveTarget, type OpenClient } from './target.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
 interface DemoOptions {
@@ -171,6 +171,20 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
   return check;
 }
 
+/**
+ * With no --url or --data-dir but a URL in the environment, the demo names ./.messagedb itself and says
+ * why it does not use that URL (the usual note would claim none is set).
+ */
+function ignoredUrls(context: CliContext, options: CommonOptions): { dataDir?: string } {
+  const ignored = ['MESSAGE_DB_URL', 'DATABASE_URL'].filter((name) => (context.env[name] ?? '') !== '');
+  if (options.url !== undefined || options.dataDir !== undefined || ignored.length === 0) return {};
+  const { description } = resolveTarget({ dataDir: DEFAULT_DATA_DIR }, {}, context.cwd);
+  new Output(chooseFormat(options)).note(
+    `the demo uses the embedded database in ${description}, not ${ignored.join(' or ')} (give --url to run it on a server)`,
+  );
+  return { dataDir: DEFAULT_DATA_DIR };
+}
+
 /** Adds `messagedb demo` to the program. */
 export function registerDemo(program: Command, context: CliContext): void {
   const command = program
@@ -188,7 +202,8 @@ export function registerDemo(program: Command, context: CliContext): void {
   addFormatOptions(addTargetOptions(command)).action(async (options: DemoOptions & CommonOptions) => {
     // Only an explicit --url sends the demo's writes to a server.
     const demoContext: CliContext = { ...context, env: {} };
-    const check = await withClient(demoContext, options, (opened, output) => runDemo(opened, options, output, context.signal));
+    const demoOptions = { ...options, ...ignoredUrls(context, options) };
+    const check = await withClient(demoContext, demoOptions, (opened, output) => runDemo(opened, options, output, context.signal));
     if (!check.passed) throw new CliError(`the balance check failed (${check.mismatches.length} mismatches)`, ExitCode.failed);
   });
 }

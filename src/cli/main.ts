@@ -12,4 +12,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await run(process.argv);
+const exitCode = await run(process.argv);
+// run() has stopped listening, but Node may take a moment to exit: a SIGINT now (npm forwards the
+// terminal's Ctrl-C a few ms after the command got it) would kill the process by the signal, and
+// npm would report 130 for a command that ended with 0. Exit with the command's own code instead.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(exitCode));
+process.exitCode = exitCode;

@@ -1,6 +1,6 @@
 /**
  * The `messagedb` program: its commands, and the one place errors become a line on stderr and an
- * exit code. Ctrl-C aborts the running command through an AbortSignal (a second Ctrl-C exits at once).
+ * exit code. Ctrl-C aborts the running command through an AbortSignal; a second Ctrl-C exits at once.
  */
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
@@ -56,12 +56,24 @@ function createProgram(context: CliContext): Command {
   return program;
 }
 
+/**
+ * A signal this soon after the first is the same Ctrl-C, delivered twice: the terminal sends SIGINT
+ * to every process of the foreground job, and `npx`/`npm exec` also forward the one they got to the
+ * command (13 ms later, measured), which would otherwise read it as a second Ctrl-C and exit 130.
+ */
+const sameInterruptMs = 1000;
+
 /** Run the command line `argv` (as process.argv: node, script, arguments...); returns the exit code. */
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
   const controller = new AbortController();
+  let interruptedAt = 0;
   const onInterrupt = (): void => {
-    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
-    controller.abort();
+    if (!controller.signal.aborted) {
+      interruptedAt = performance.now();
+      controller.abort();
+    } else if (performance.now() - interruptedAt >= sameInterruptMs) {
+      process.exit(ExitCode.interrupted);
+    }
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);

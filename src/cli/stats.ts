@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { toSafeInteger } from '../message.js';
 import * as sql from '../sql.js';
 import { usageError } from './cli-error.js';
-import { addFormatOptions, addTargetOptions, choiceOption, examples } from './options.js';
+import { addFormatOptions, addTargetOptions, choiceOption, examples, textOption } from './options.js';
 import { countOf, formatCount, renderTable, type Column } from './table.js';
 import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
 
@@ -50,7 +50,7 @@ export function registerStats(program: Command, context: CliContext): void {
     .command('stats')
     .description("count messages by category and type, or by another of Message DB's summary views")
     .addOption(choiceOption('--by <view>', 'what to count by', byChoices, 'category-type'))
-    .option('--category <category>', 'only this category (not with --by type or totals)')
+    .option('--category <category>', 'only this category (not with --by type or totals)', textOption)
     .addHelpText(
       'after',
       examples('messagedb stats', 'messagedb stats --by stream --category account', 'messagedb stats --by totals --json'),

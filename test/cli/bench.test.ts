@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { adminQuery, onFileEnd, testServerUrl } from '../support/databases.ts';
-import { assertFails, assertOk, records, runCli, temporaryDirectory, type CliResult } from './cli-process.ts';
+import { LineReader, assertFails, assertOk, exitCode, records, runCli, spawnCli, temporaryDirectory, type CliResult } from './cli-process.ts';
 
 const quick = ['bench', '--seconds', '0.2', '--rounds', '1'];
 
@@ -85,6 +85,28 @@ describe('messagedb bench', () => {
     assertMeasured(result, throughputKeys, true);
     assert.deepEqual(readdirSync(cwd), []);
     assert.ok(!existsSync(`${cwd}/.messagedb`));
+  });
+
+  test('one Ctrl-C delivered twice, as npx does (the terminal and npm both send SIGINT), still drops the bench database: it is not a second Ctrl-C', async () => {
+    const child = spawnCli(['bench', '--seconds', '30', '--rounds', '1', '--only', 'reads', '--url', testServerUrl()], { env: { PATH: temporaryDirectory() } });
+    const reader = new LineReader(child);
+    let database: string | undefined;
+    try {
+      await reader.until(() => /measuring \d+ workloads/.test(reader.stderr), 'the bench to start measuring', 120_000);
+      database = /created database (messagedb_bench_[0-9a-f]+)/.exec(reader.stderr)?.[1];
+      assert.ok(database, reader.stderr);
+      const name = database;
+      onFileEnd(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      // npm forwards the SIGINT it got to the command about 13 ms after the terminal's (measured).
+      child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGINT');
+      assert.equal(await exitCode(child), 130, reader.stderr);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.match(reader.stderr, new RegExp(`dropped database ${database}`));
+    assert.equal(await databaseExists(database), false);
   });
 
   test('a role without CREATEDB fails with exit code 1, naming the privilege', async () => {

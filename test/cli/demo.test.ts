@@ -40,7 +40,9 @@ describe('messagedb demo', () => {
     const unreachable = `postgres://nobody@127.0.0.1:${await freePort()}/none`;
     const result = await runCli(['demo', '--events', '600', '--accounts', '20'], { cwd, env: { MESSAGE_DB_URL: unreachable } });
     assertOk(result);
-    assert.match(result.stderr, /using the embedded database in \.\/\.messagedb/);
+    // It says why it does not use the URL that is set, not that none is set.
+    assert.match(result.stderr, /the demo uses the embedded database in \.\/\.messagedb, not MESSAGE_DB_URL \(give --url to run it on a server\)/);
+    assert.doesNotMatch(result.stderr, /no --url, MESSAGE_DB_URL or DATABASE_URL/);
     const [report] = records<DemoReport>(result);
     assertPassed(report, 600);
     assert.equal(report.target, './.messagedb');

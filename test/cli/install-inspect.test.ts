@@ -11,15 +11,41 @@ import { assertFails, assertOk, records, runCli } from './cli-process.ts';
 /** The password in a connection string, if it has one: it must never be printed. */
 const passwordOf = (url: string): string => decodeURIComponent(new URL(url).password);
 
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
+}
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('messagedb install and version on PostgreSQL', () => {
   let url: string;
   before(async () => {
     url = (await createDatabase()).url;
   });
 
-  test('version and read exit 5 with the install hint before Message DB is installed', async () => {
-    assertFails(await runCli(['version', '--url', url]), 5, /Message DB is not installed in .*; install it with `messagedb install`/);
-    assertFails(await runCli(['read', 'account-1', '--url', url]), 5, /install it with `messagedb install`/);
+  test('before Message DB is installed, version still reports the server (exit 0) and read exits 5 with an install hint for the same --url', async () => {
+    const version = await runCli(['version', '--url', url]);
+    assertOk(version);
+    const [versions] = records(version);
+    assert.equal(versions?.messageDb, null);
+    assert.match(String(versions?.postgres), /^\d+\.\d+/);
+    const table = await runCli(['version', '--table', '--url', url]);
+    assertOk(table);
+    assert.match(table.stdout, /^Message DB +not installed \(install it with `messagedb install --url /m);
+    assert.match(table.stdout, /^PostgreSQL +\d+\.\d+/m);
+    const read = await runCli(['read', 'account-1', '--url', url]);
+    assertFails(read, 5, new RegExp(`install it with \`messagedb install --url ${escape(withoutPassword(url))}\``));
+  });
+
+  test('the install hint never prints a password: it gives the URL without it and says to add it back', async () => {
+    const withPassword = new URL(url);
+    if (withPassword.password === '') withPassword.password = 'hunter2';
+    const result = await runCli(['read', 'account-1', '--url', withPassword.toString()]);
+    const hint = `install it with \`messagedb install --url ${withoutPassword(url)}\` (with your password added to the URL: it is not printed)`;
+    assertFails(result, 5, new RegExp(escape(hint)));
+    assert.ok(!result.stderr.includes(passwordOf(withPassword.toString())));
   });
 
   test('install installs Message DB 1.3.0, then only verifies it', async () => {

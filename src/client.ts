@@ -21,7 +21,7 @@ import { log } from './telemetry/logger.js';
 import type { MetricsRegistry } from './telemetry/metrics.js';
 import { Telemetry, type TelemetryConfig } from './telemetry/telemetry.js';
 import { install, type InstallResult } from './install.js';
-import { fromPostgresError } from './postgres-error.js';
+import { fromConnectError, fromPostgresError } from './postgres-error.js';
 import { ReadRouter } from './replica/read-router.js';
 import { resolveReplicaConfig, type ResolvedReplicaConfig } from './replica/replica-config.js';
 import type { ReplicaSetStats } from './replica/replica-stats.js';
@@ -103,7 +103,9 @@ export class MessageDbClient extends MessageStoreSession {
 
   /**
    * Connect to a PostgreSQL server. With no config: MESSAGE_DB_URL, then DATABASE_URL, then the
-   * standard PG* variables. Opens one connection to prove the server answers.
+   * standard PG* variables. Opens one connection to prove the server answers: refused credentials
+   * reject with AuthenticationError, a database that does not exist with DatabaseMissingError
+   * (both naming the target without its password), and neither is retried.
    */
   static async connect(config?: string | ConnectConfig): Promise<MessageDbClient> {
     const resolved = resolveConnectConfig(config);
@@ -116,7 +118,7 @@ export class MessageDbClient extends MessageStoreSession {
       await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []);
     } catch (error) {
       await client.close().catch(() => {});
-      throw fromPostgresError(error);
+      throw fromConnectError(error, describeTarget(resolved));
     }
     // A replica that does not answer now is not an error: reads skip it, and it is checked again later.
     await client.#router?.probeAll();

@@ -4,10 +4,14 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import type { PostgresEngineConfig } from './engine/postgres.js';
+import { startupOptionsFor } from './engine/startup-options.js';
 import type { ReplicaConfig } from './replica/replica-config.js';
 import type { TelemetryConfig } from './telemetry/telemetry.js';
 
-/** How connection faults are retried (reads always; writes because message ids make them safe). */
+/**
+ * How connection faults and deadlocks (40P01) are retried outside transactions (reads always; writes
+ * because message ids make them safe, and a deadlocked statement was rolled back whole).
+ */
 export interface RetryConfig {
   /** Tries in all, the first included (default 10; 1 turns retries off). */
   maxAttempts?: number;
@@ -30,7 +34,11 @@ export interface CommonConfig extends TelemetryConfig {
 
 /** `MessageDbClient.connect()` configuration (read replicas: `readReplicas` and the options next to it). */
 export interface ConnectConfig extends CommonConfig, ReplicaConfig {
-  /** `postgres://...`; defaults to MESSAGE_DB_URL, then DATABASE_URL, then the PG* variables. */
+  /**
+   * `postgres://...`; defaults to MESSAGE_DB_URL, then DATABASE_URL, then the PG* variables. Its
+   * `options` parameter (else PGOPTIONS) is merged with the client's startup options: a
+   * `search_path` gets message_store first, and a DateStyle other than ISO is refused.
+   */
   connectionString?: string;
   /** Default 10. */
   maxPoolSize?: number;
@@ -92,6 +100,8 @@ export function resolveConnectConfig(config: string | ConnectConfig | undefined,
   if (connectionString !== undefined && !/^postgres(ql)?:\/\//.test(connectionString)) {
     throw new InvalidArgumentError('connectionString', 'must start with postgres:// or postgresql://');
   }
+  // The user's startup options are checked now, before anything connects (the engine merges them again).
+  startupOptionsFor(connectionString, given.allowCondition === true, env);
   const statementTimeoutMs = given.statementTimeoutMs;
   if (statementTimeoutMs !== undefined) positive('statementTimeoutMs', statementTimeoutMs, 0);
   const connectTimeoutMs = positive('connectTimeoutMs', given.connectTimeoutMs, 30_000);

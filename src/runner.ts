@@ -1,12 +1,12 @@
 /**
  * Runs statements for a session: translates database errors into typed ones and, outside
- * transactions, retries connection faults with capped exponential backoff. Reads are idempotent;
+ * transactions, retries connection faults and deadlocks with capped exponential backoff. Reads are idempotent;
  * writes are retried too because their message ids are unique (see write.ts).
  */
 import type { QueryOptions, Queryable, RowDecoder } from './engine/engine.js';
 import type { ResolvedRetry } from './config.js';
 import { AbortError, ClosedError } from './errors.js';
-import { fromPostgresError, isConnectionFault } from './postgres-error.js';
+import { fromPostgresError, isConnectionFault, isDeadlock } from './postgres-error.js';
 import type { Statement } from './sql.js';
 
 /** What `Runner.run` takes besides the statement, its values and the signal. */
@@ -69,7 +69,9 @@ export function createRunner(
           return await queryable.query(statement, values, options);
         } catch (error) {
           const fault = isConnectionFault(error);
-          const retryable = fault && retry !== undefined && attempt < retry.maxAttempts && !isClosed() && !signal?.aborted;
+          // A deadlocked statement was rolled back whole (outside a transaction it was its own), so it
+          // is as safe to run again as one cut off by a lost connection.
+          const retryable = (fault || isDeadlock(error)) && retry !== undefined && attempt < retry.maxAttempts && !isClosed() && !signal?.aborted;
           if (fault) onConnectionFault?.(attempt, retryable, error);
           if (!retryable) throw fromPostgresError(error);
           const wake = closing === undefined || signal === undefined ? (signal ?? closing) : AbortSignal.any([signal, closing]);

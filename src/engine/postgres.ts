@@ -10,6 +10,7 @@ import type { Statement } from '../sql.js';
 import { boundedCall } from './bounded-call.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, SqlRow, TransactionQueryable, Unlisten } from './engine.js';
 import { PostgresListener } from './postgres-listener.js';
+import { startupOptionsFor } from './startup-options.js';
 import { statementQuery } from './statement-query.js';
 import { WaitQueue } from './wait-queue.js';
 import { takeOverRows } from './wire-rows.js';
@@ -61,12 +62,8 @@ const readyLingerMs = 1000;
  * (startup-options.ts). Passed as `options`, the merged text would lose to the connection
  * string's own `options` in node-postgres, hence the connection string without it.
  */
-function startupOptions(config: PostgresEngineConfig): string {
-  const options = ['-c search_path=message_store,public', '-c DateStyle=ISO'];
-  // message_store.sql_condition is only switched on for clients that opted in to `condition`;
-  // any value but 'off' enables it server-side, so it is never sent otherwise.
-  if (config.allowCondition) options.push('-c message_store.sql_condition=on');
-  return options.join(' ');
+function startupOptions(config: PostgresEngineConfig): { connectionString: string | undefined; options: string } {
+  return startupOptionsFor(config.connectionString, config.allowCondition);
 }
 
 /**
@@ -125,12 +122,11 @@ export class PostgresEngine implements Engine {
     checkTarget(config);
     this.#config = config;
     this.#pool = new pg.Pool({
-      connectionString: config.connectionString,
+      ...startupOptions(config),
       max: config.maxPoolSize,
       connectionTimeoutMillis: config.connectTimeoutMs,
       idleTimeoutMillis: config.idleTimeoutMs,
       application_name: config.applicationName,
-      options: startupOptions(config),
       // A peer that vanished (a dead router, a frozen proxy) is found by the operating system's
       // probes; queryTimeoutMs (#bound) ends the wait of a call meanwhile.
       keepAlive: true,
@@ -245,7 +241,7 @@ export class PostgresEngine implements Engine {
 
   listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
     this.#listener ??= new PostgresListener({
-      connectionString: this.#config.connectionString,
+      ...startupOptions(this.#config),
       application_name: this.#config.applicationName,
       connectionTimeoutMillis: this.#config.connectTimeoutMs,
       keepAliveInitialDelayMillis: this.#config.keepAliveInitialDelayMs,

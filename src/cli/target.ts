@@ -12,7 +12,7 @@ import { PgliteEngine } from '../engine/pglite.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import type { Engine } from '../engine/engine.js';
 import { MESSAGE_DB_VERSION, install } from '../install.js';
-import { fromPostgresError } from '../postgres-error.js';
+import { fromConnectError, fromPostgresError } from '../postgres-error.js';
 import { createRunner, type Runner } from '../runner.js';
 import { usageError } from './cli-error.js';
 
@@ -143,7 +143,7 @@ export async function openRunner(target: Target, notify: Notify): Promise<OpenRu
     // Prove the server answers, as MessageDbClient.connect does, so an unreachable one fails at once.
     await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []).catch(async (error: unknown) => {
       await close().catch(() => {});
-      throw fromPostgresError(error);
+      throw fromConnectError(error, redactConnectionString(target.url));
     });
   }
   return { target, runner, engine: target.kind, close };

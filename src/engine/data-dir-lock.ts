@@ -230,7 +230,9 @@ function releaseAllOnExit(): void {
  * try { ... } finally { lock?.release(); }
  */
 export function lockDataDir(dataDir: string): DataDirLock | undefined {
-  if (typeof dataDir !== 'string' || dataDir === '') throw new InvalidArgumentError('dataDir', `must be a directory path (got ${typeof dataDir === 'string' ? 'an empty string' : typeof dataDir})`);
+  if (typeof dataDir !== 'string' || dataDir === '') {
+    throw new InvalidArgumentError('dataDir', `must be a directory path (got ${typeof dataDir === 'string' ? 'an empty string' : typeof dataDir})`);
+  }
   const onDisk = pathOnDisk(dataDir);
   if (onDisk === undefined) return undefined;
   mkdirSync(onDisk, { recursive: true });

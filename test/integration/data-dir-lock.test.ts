@@ -101,6 +101,11 @@ function spawnLocker(dataDir: string): { child: ChildProcessWithoutNullStreams; 
   return { child, next };
 }
 
+/** The text of a lock file as the library writes it, from another (or an earlier) holder. */
+function lockRecord(holder: { pid: number; hostname?: string; since?: string; command?: string }): string {
+  return JSON.stringify({ hostname: hostname(), since: new Date(0).toISOString(), command: 'node app.js', token: randomUUID(), processStart: 0, ...holder });
+}
+
 /** A pid that no running process has: one that has just exited. */
 function deadPid(): number {
   const { pid } = spawnSync(process.execPath, ['-e', '']);
@@ -212,22 +217,21 @@ describe('one opener at a time on an embedded database directory', () => {
   });
 
   test('a lock file with this pid but not from this process (a restarted container) is taken over', async () => {
-    const record = { pid: process.pid, hostname: hostname(), since: new Date(0).toISOString(), command: 'node app.js', token: randomUUID(), processStart: 0 };
+    const earlier = lockRecord({ pid: process.pid });
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, lockFileName), JSON.stringify(record));
+    writeFileSync(join(dataDir, lockFileName), earlier);
     const client = await MessageDbClient.embedded({ dataDir });
-    const taken = JSON.parse(readFileSync(join(dataDir, lockFileName), 'utf8')) as { token: string; since: string };
-    assert.notEqual(taken.token, record.token, 'the lock file is this client\'s now');
+    assert.notEqual(readFileSync(join(dataDir, lockFileName), 'utf8'), earlier, 'the lock file is this client\'s now');
     await client.close();
   });
 
   test('a lock file of a process on another host is respected and named', async () => {
-    const record = { pid: 4242, hostname: 'elsewhere.example', since: '2026-01-01T00:00:00.000Z', command: 'node app.js', token: randomUUID(), processStart: 0 };
+    const holder = { pid: 4242, hostname: 'elsewhere.example', since: '2026-01-01T00:00:00.000Z', command: 'node app.js' };
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, lockFileName), JSON.stringify(record));
+    writeFileSync(join(dataDir, lockFileName), lockRecord(holder));
     try {
       const error = await refused(MessageDbClient.embedded({ dataDir }));
-      assert.deepEqual(error.holder, { pid: 4242, hostname: 'elsewhere.example', since: '2026-01-01T00:00:00.000Z', command: 'node app.js' });
+      assert.deepEqual(error.holder, holder);
       assert.match(error.message, /already open by process 4242 on elsewhere\.example \(node app\.js\), since 2026-01-01/);
     } finally {
       rmSync(join(dataDir, lockFileName));
@@ -242,8 +246,7 @@ describe('one opener at a time on an embedded database directory', () => {
       for (const locker of lockers) assert.equal(await locker.next(), 'ready');
       const gone = deadPid();
       for (let round = 0; round < 25; round++) {
-        const stale = { pid: gone, hostname: hostname(), since: new Date(0).toISOString(), command: 'node gone.js', token: randomUUID(), processStart: 0 };
-        writeFileSync(join(raceDir, lockFileName), JSON.stringify(stale));
+        writeFileSync(join(raceDir, lockFileName), lockRecord({ pid: gone, command: 'node gone.js' }));
         for (const locker of lockers) locker.child.stdin.write('go\n');
         const outcomes = await Promise.all(lockers.map((locker) => locker.next()));
         assert.deepEqual(outcomes.toSorted(), ['refused', 'refused', 'refused', 'won'], `round ${round}: ${outcomes.join(', ')}`);
@@ -304,11 +307,15 @@ describe('one opener at a time on an embedded database directory', () => {
   });
 
   test('an empty dataDir is refused with InvalidArgumentError before anything opens', async () => {
-    await assert.rejects(MessageDbClient.embedded({ dataDir: '' }), (error: unknown) => isInvalidArgumentError(error) && /dataDir must be a directory path/.test(error.message));
+    await assert.rejects(
+      MessageDbClient.embedded({ dataDir: '' }),
+      (error: unknown) => isInvalidArgumentError(error) && /dataDir must be a directory path/.test(error.message),
+    );
   });
 
   test('in-memory databases take no lock: two memory:// clients open side by side', async () => {
-    const clients = await Promise.all([MessageDbClient.embedded({ dataDir: 'memory://', install: false }), MessageDbClient.embedded({ dataDir: 'memory://', install: false })]);
+    const open = () => MessageDbClient.embedded({ dataDir: 'memory://', install: false });
+    const clients = await Promise.all([open(), open()]);
     await Promise.all(clients.map((client) => client.close()));
   });
 });

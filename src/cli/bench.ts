@@ -18,12 +18,12 @@ import { groupWorkloads, interleave, warmUp, type Workload } from '../bench/meas
 import { anchorScripts, Pgbench, pgbenchVersion } from '../bench/pgbench.js';
 import type { SeedTarget } from '../bench/seed.js';
 import { MessageDbClient } from '../client.js';
-import { CliError, ExitCode, toCliError } from './cli-error.js';
+import { CliError, ExitCode, toCliError, usageError } from './cli-error.js';
 import { benchRecords, benchTables, summarise, type BenchRun } from './bench-report.js';
 import { addFormatOptions, examples, integerOption, positiveNumberOption } from './options.js';
 import { Output, chooseFormat, type FormatOptions } from './output.js';
 import { resolveTarget, type Target } from './target.js';
-import type { CliContext } from './with-target.js';
+import { errorContext, type CliContext } from './with-target.js';
 
 /** What `--only` picks from. */
 export type Section = 'writes' | 'reads' | 'consumer';
@@ -168,12 +168,15 @@ export function registerBench(program: Command, context: CliContext): void {
   addFormatOptions(command).action(async (options: BenchCommandOptions) => {
     const output = new Output(chooseFormat(options));
     const target = resolveTarget({ url: options.url }, context.env, context.cwd);
+    const where = errorContext({ url: options.url }, target, context.env);
+    // The bench reads the URL itself (to name its database) before any client would check it.
+    if (target.kind === 'postgres' && !URL.canParse(target.url)) throw usageError(`${where.urlSource ?? '--url'} is not a valid postgres:// URL`);
     let run: BenchRun;
     try {
       run = target.kind === 'postgres' ? await benchServer(target, options, context, output) : await benchEmbedded(options, context, output);
     } catch (error) {
       if (context.signal.aborted) throw new CliError('interrupted', ExitCode.interrupted);
-      throw toCliError(error, { target: target.description });
+      throw toCliError(error, where);
     }
     await (output.format === 'json' ? output.records(benchRecords(run, options)) : output.lines(benchTables(run, options, output.width)));
   });

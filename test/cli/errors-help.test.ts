@@ -67,6 +67,9 @@ describe('messagedb errors for a database it cannot use', () => {
     const fromEnvironment = await runCli(['version'], { env: { MESSAGE_DB_URL: bad } });
     assertFails(fromEnvironment, 2, /^messagedb: MESSAGE_DB_URL is not a valid postgres:\/\/ URL/);
     assert.doesNotMatch(fromFlag.stderr + fromEnvironment.stderr, /connectionString/);
+    // bench reads the URL itself, to name the database it creates.
+    assertFails(await runCli(['bench', '--url', bad]), 2, /^messagedb: --url is not a valid postgres:\/\/ URL/);
+    assertFails(await runCli(['bench'], { env: { DATABASE_URL: bad } }), 2, /^messagedb: DATABASE_URL is not a valid postgres:\/\/ URL/);
   });
 
   test('--url and --data-dir together exit 2', async () => {

@@ -5,9 +5,12 @@
  * call either succeeds and reads back as written, or fails with a typed error; a failed call
  * writes nothing. Whether a call was refused before any SQL is told by running it first on a
  * closed client: validation is engine-independent, and a call that got past it meets ClosedError.
+ * A value JSON cannot represent, anywhere in data or metadata, is refused naming its path, the same
+ * with tracing on; a value it can is stored exactly as JSON.stringify writes it, traced or not.
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import {
   MessageDbClient,
@@ -21,7 +24,7 @@ import {
   type Message,
   type NewMessage,
 } from '../../src/index.ts';
-import { adminQuery, createDatabase, engines, postgresClient, testServerUrl, type TestDatabase } from '../support/databases.ts';
+import { adminQuery, createDatabase, engines, postgresClient, randomStreamName, testServerUrl, type TestDatabase } from '../support/databases.ts';
 import { propertySize } from '../support/reliability-size.ts';
 
 /** Strings meant to break out of a quoted SQL value, identifier or function call. */
@@ -81,6 +84,79 @@ const integerish = fc.oneof(
 const expectedVersionArb = fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.constant(-1) }, { weight: 2, arbitrary: integerish });
 const messageArb = fc.record({ id: idArb, streamName: streamNameArb, type: typeArb, data: dataArb, metadata: metadataArb }, { requiredKeys: ['streamName', 'type'] });
 
+/**
+ * The test's own statement of what JSON cannot represent faithfully: the path (after `path`) of the
+ * first such value, or undefined. Omitted object properties set to undefined and -0 (stored as 0)
+ * are accepted on purpose (see json-text.ts).
+ */
+function unrepresentable(value: unknown, path = '', ancestors: object[] = [], key = '', converted = false): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (typeof value === 'boolean' || value === null) return undefined;
+  if (typeof value !== 'object') return path;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (!converted && typeof toJSON === 'function') {
+    const result: unknown = toJSON.call(value, key);
+    if (result === undefined || (result === null && value instanceof Date)) return path;
+    return unrepresentable(result, path, ancestors, key, true);
+  }
+  if (ancestors.includes(value)) return path;
+  if (ancestors.length >= 1000) return '';
+  const inside = [...ancestors, value];
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (value[index] === undefined) return `${path}[${index}]`;
+      const found = unrepresentable(value[index], `${path}[${index}]`, inside, String(index));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return path;
+  for (const [name, item] of Object.entries(value)) {
+    const itemPath = `${path}${segment(name)}`;
+    if (name.includes('\u0000') || !name.isWellFormed()) return itemPath;
+    if (item === undefined) continue;
+    const found = unrepresentable(item, itemPath, inside, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** How a refusal names a property: `.name`, or `["other name"]`. */
+const segment = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`);
+
+class Money {
+  constructor(readonly amount: number) {}
+}
+const loop: Record<string, unknown> = {};
+loop.self = loop;
+/** Values JSON cannot represent, each with the path below it that a refusal names (null: the whole value). */
+const notJson: Array<[string, () => unknown, string | null]> = [
+  ['NaN', () => NaN, ''], ['Infinity', () => Infinity, ''], ['-Infinity', () => -Infinity, ''], ['a BigInt', () => 10n, ''],
+  ['a symbol', () => Symbol('s'), ''], ['a function', () => () => 1, ''], ['a Map', () => new Map([[1, 2]]), ''], ['a Set', () => new Set([1]), ''],
+  ['a RegExp', () => /x/, ''], ['an Error', () => new Error('x'), ''], ['a typed array', () => new Float64Array(2), ''], ['an invalid Date', () => new Date(NaN), ''],
+  ['a class instance', () => new Money(5), ''], ['a boxed number', () => new Number(1), ''], ['a toJSON giving undefined', () => ({ toJSON: () => undefined }), ''],
+  ['a NUL character', () => 'a\u0000b', ''], ['a lone surrogate', () => 'x\udc00', ''], ['undefined in an array', () => [1, undefined], '[1]'],
+  ['a hole', () => [1, , 2], '[1]'], ['a cycle', () => loop, '.self'], ['a key with NUL', () => ({ 'k\u0000': 1 }), '["k\\u0000"]'], // eslint-disable-line no-sparse-arrays
+  ['nesting over 1000 levels', () => deep(1001), null],
+];
+const keyArb = fc.oneof(fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,6}$/), fc.constantFrom('two words', 'a-b', '1', '', 'é'));
+type Step = { key: string } | { index: number };
+const stepArb: fc.Arbitrary<Step> = fc.oneof(keyArb.map((key) => ({ key })), fc.nat(3).map((index) => ({ index })));
+const fillerArb = fc.jsonValue({ maxDepth: 1 });
+/** A bad value placed at a generated path inside valid JSON, with the path a refusal must name. */
+const placedArb = fc
+  .record({ bad: fc.constantFrom(...notJson), steps: fc.array(stepArb, { maxLength: 4 }), fillers: fc.array(fillerArb, { minLength: 8, maxLength: 8 }), keyed: fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fillerArb, { maxKeys: 3 }) })
+  .map(({ bad: [what, make, below], steps, fillers, keyed }) => {
+    let value = make();
+    for (const step of [...steps].reverse()) {
+      value = 'key' in step ? { ...keyed, [step.key]: value } : [...fillers.slice(0, step.index), value, ...fillers.slice(step.index, step.index + 2)];
+    }
+    const path = steps.map((step) => ('key' in step ? segment(step.key) : `[${step.index}]`)).join('');
+    return { what, value, path: below === null ? null : `${path}${below}`, steps };
+  });
+
 /** What a value reads back as: its JSON round trip, and SQL NULL for nothing. */
 function jsonRoundTrip(value: unknown): unknown {
   const text = value === undefined ? undefined : JSON.stringify(value);
@@ -125,23 +201,75 @@ async function classify<T>(closed: MessageDbClient, open: MessageDbClient, call:
   return { refused: false, ...late };
 }
 
+/** Spans with valid trace context, so that every traced write adds a traceparent to its metadata. */
+const tracer = new BasicTracerProvider().getTracer('bad-input');
 let closed: MessageDbClient;
+let closedTraced: MessageDbClient;
 before(async () => {
   closed = await MessageDbClient.connect(testServerUrl());
   await closed.close();
+  closedTraced = await MessageDbClient.connect({ connectionString: testServerUrl(), tracing: tracer });
+  await closedTraced.close();
 });
+
+/** Values JSON represents as they are, and those it keeps on purpose: Dates and toJSON, -0, properties set to undefined. */
+const validArb = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue({ maxDepth: 1 }),
+    fc.constantFrom<unknown>(-0, { toJSON: () => ({ converted: true }) }, Object.assign(Object.create(null) as object, { bare: 1 })),
+    fc.date({ noInvalidDate: true }),
+    tie('object'),
+    tie('array'),
+  ),
+  object: fc.dictionary(keyArb, fc.option(tie('value'), { nil: undefined }), { maxKeys: 4 }),
+  array: fc.array(tie('value'), { maxLength: 3 }),
+})).value;
+/** Metadata, with every shape of `properties` that tracing must handle. */
+const validMetadataArb = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, null, { toJSON: () => ({ fromToJSON: 1 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(
+        fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), validArb, { maxKeys: 3 }),
+        fc.option(fc.oneof(fc.dictionary(keyArb, validArb, { maxKeys: 2 }), fc.constantFrom<unknown>('abc', [1, 2], null, new Date(0), { traceparent: 'mine' })), { nil: undefined }),
+      )
+      .map(([rest, properties]) => (properties === undefined ? rest : { ...rest, properties })),
+  },
+);
+
+/** Stored metadata of a traced write: the untraced one with the write span's traceparent in `properties`, when those are absent or a plain object without one. */
+function withTraceparent(untraced: unknown, stored: unknown): unknown {
+  const traceparent = (stored as { properties?: { traceparent?: unknown } } | null)?.properties?.traceparent;
+  const add = (): string => {
+    assert.match(String(traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/, 'the write span\'s traceparent');
+    return traceparent as string;
+  };
+  if (untraced === null) return { properties: { traceparent: add() } };
+  const metadata = untraced as Record<string, unknown>;
+  const properties = metadata.properties;
+  if (properties === undefined) return { ...metadata, properties: { traceparent: add() } };
+  if (typeof properties === 'object' && properties !== null && !Array.isArray(properties) && !('traceparent' in properties)) {
+    return { ...metadata, properties: { ...properties, traceparent: add() } };
+  }
+  return metadata;
+}
 
 for (const engine of engines) {
   describe(`generated input on ${engine.name}`, () => {
     let client: MessageDbClient;
+    let traced: MessageDbClient;
     let database: TestDatabase | undefined;
     let messagesWritten = 0;
     before(async () => {
       if (engine.name === 'postgres') {
         database = await createDatabase();
         client = await postgresClient({}, database);
+        traced = await postgresClient({ tracing: tracer }, database);
       } else {
         client = await engine.open();
+        traced = await engine.open({ tracing: tracer });
       }
     });
 
@@ -159,6 +287,8 @@ for (const engine of engines) {
           }
           outcomes.written++;
           messagesWritten++;
+          assert.equal(message.data === undefined ? undefined : unrepresentable(message.data), undefined, 'no data JSON would change is written');
+          assert.equal(message.metadata === undefined || message.metadata === null ? undefined : unrepresentable(message.metadata), undefined, 'no metadata JSON would change is written');
           const position = outcome.result as number;
           const stored = await readBack(client, message.streamName as string, position);
           assert.ok(stored !== undefined, 'the message is stored at the position returned');
@@ -190,6 +320,7 @@ for (const engine of engines) {
           const positions = outcome.result as number[];
           assert.equal(positions.length, list.length);
           for (const [index, message] of list.entries()) {
+            assert.equal(message.data === undefined ? undefined : unrepresentable(message.data), undefined, 'no data JSON would change is written');
             const stored = await readBack(client, message.streamName, positions[index] as number);
             assert.ok(stored !== undefined, `message ${index} is stored at the position returned`);
             assert.equal(stored.type, message.type);
@@ -263,6 +394,62 @@ for (const engine of engines) {
           await classify(closed, client, (c) => c.categoryHead(categoryName));
         }),
         { numRuns: propertySize.runs * 2, includeErrorInReport: true },
+      );
+    });
+
+    test('a value JSON cannot represent, anywhere in data or metadata, is refused naming its path, traced or not, and nothing is written', async () => {
+      const seen = new Set<string>();
+      await fc.assert(
+        fc.asyncProperty(placedArb, fc.constantFrom('data', 'metadata'), fc.nat(2), fc.boolean(), async (placed, field, index, batch) => {
+          let { value, path } = placed;
+          // Metadata must be an object: put the value under a key when it is not already under one.
+          if (field === 'metadata' && !('key' in (placed.steps[0] ?? { index: 0 }))) {
+            value = { meta: value };
+            path = path === null ? null : `.meta${path}`;
+          }
+          seen.add(placed.what);
+          const streamName = randomStreamName();
+          const message = { streamName, type: 'Bad', [field]: value };
+          const argument = `${batch ? `messages[${index}]` : 'message'}.${field}${path ?? ''}`;
+          const call = (c: MessageDbClient): Promise<unknown> =>
+            batch
+              ? c.writeMessages([...Array.from({ length: index }, () => ({ streamName, type: 'Fine', data: { ok: true } })), message, { streamName, type: 'After' }])
+              : c.writeMessage(message);
+          const refusals: string[] = [];
+          for (const [closedClient, openClient] of [[closed, client], [closedTraced, traced]] as const) {
+            const outcome = await classify(closedClient, openClient, call);
+            assert.ok(outcome.refused, `${placed.what} is refused before any SQL (${String(outcome.error ?? 'written')})`);
+            assert.ok(isInvalidArgumentError(outcome.error), String(outcome.error));
+            assert.equal(outcome.error.argument, argument, outcome.error.message);
+            refusals.push(outcome.error.message);
+            assert.equal(await openClient.streamVersion(streamName), -1, 'nothing is written');
+          }
+          assert.equal(refusals[1], refusals[0], 'a traced write is refused exactly as an untraced one');
+        }),
+        { numRuns: propertySize.runs * 2, includeErrorInReport: true },
+      );
+      assert.equal(seen.size, notJson.length, 'every kind of value was tried');
+    });
+
+    test('any value JSON represents is stored as JSON.stringify writes it, traced or not; tracing only adds its traceparent', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.option(validArb, { nil: undefined }), validMetadataArb, async (data, metadata) => {
+          assert.equal(data === undefined ? undefined : unrepresentable(data), undefined, 'the generator makes representable data');
+          const stored = [];
+          for (const writer of [client, traced]) {
+            const streamName = randomStreamName();
+            await writer.writeMessage({ streamName, type: 'Valid', data, metadata: metadata as never });
+            messagesWritten++;
+            stored.push(await readBack(writer, streamName, 0));
+          }
+          const [plain, withTrace] = stored;
+          assert.ok(plain !== undefined && withTrace !== undefined);
+          assert.deepEqual(plain.data, jsonRoundTrip(data));
+          assert.deepEqual(withTrace.data, plain.data, 'traced data is stored as untraced data');
+          assert.deepEqual(plain.metadata, jsonRoundTrip(metadata));
+          assert.deepEqual(withTrace.metadata, withTraceparent(plain.metadata, withTrace.metadata));
+        }),
+        { numRuns: propertySize.runs, includeErrorInReport: true },
       );
     });
 

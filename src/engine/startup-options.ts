@@ -95,7 +95,7 @@ function settings(words: readonly string[]): Setting[] {
 
 /** A search_path with message_store first, then the user's schemas in their order. */
 function searchPathWithMessageStore(value: string): string {
-  const schemas = (value.match(/"(?:[^"]|"")*"|[^,]+/g) ?? []).map((schema) => schema.trim()).filter((schema) => schema !== '');
+  const schemas = (value.match(/\s*"(?:[^"]|"")*"\s*|[^,]+/g) ?? []).map((schema) => schema.trim()).filter((schema) => schema !== '');
   const others = schemas.filter((schema) => schema.toLowerCase() !== 'message_store' && schema !== '"message_store"');
   return ['message_store', ...others].join(',');
 }

@@ -27,6 +27,7 @@ test("a user's search_path gets message_store first, however the setting is writ
   assert.equal(merged('--search-path=MESSAGE_STORE,app'), '--search-path=message_store,app -c DateStyle=ISO');
   assert.equal(merged('-c Search_Path=\\"$user\\",\\ public'), '-c Search_Path=message_store,"$user",public -c DateStyle=ISO');
   assert.equal(merged('-c search_path='), '-c search_path=message_store -c DateStyle=ISO');
+  assert.equal(merged('-c search_path=app,\\ "a,b"'), '-c search_path=message_store,app,"a,b" -c DateStyle=ISO');
 });
 
 test('a DateStyle whose output is not ISO is refused, naming where it was set; an ISO one with a date order is kept', () => {

@@ -4,9 +4,10 @@
 export { MessageDbClient } from './client.js';
 export type { Transaction, TransactionOptions } from './client.js';
 export { MessageStoreSession } from './session.js';
+export type { SqlOptions } from './session.js';
 export type { ConnectConfig, EmbeddedConfig, RetryConfig, CommonConfig } from './config.js';
 export { redactConnectionString } from './config.js';
-export type { PoolStats } from './engine/engine.js';
+export type { PoolStats, SqlRow } from './engine/engine.js';
 export type { ReplicaConfig } from './replica/replica-config.js';
 export type { PrimaryReadReason, ReadRouteOptions } from './replica/read-router.js';
 export type { ReplicaState } from './replica/replica.js';

@@ -24,7 +24,7 @@ describe('messagedb keeps JSON numbers exact', () => {
     client = await postgresClient({}, database);
   });
 
-  test('write refuses a number a double cannot hold, naming the argument, the path and the number, and writes nothing', async () => {
+  test('write refuses a number a double cannot hold, naming the argument, the path and the number, and stores the ones it can keep', async () => {
     const stream = randomStreamName();
     const cases: Array<[string[], RegExp]> = [
       [['{"big":12345678901234567890}'], /data-json: the number 12345678901234567890 at \$\.big .*would become 12345678901234567000/],
@@ -37,12 +37,8 @@ describe('messagedb keeps JSON numbers exact', () => {
       assertFails(await runCli(['write', stream, 'Big', ...args, '--url', database.url]), 2, pattern);
     }
     assert.equal(await client.streamVersion(stream), -1);
-  });
-
-  test('write stores the numbers it can keep as written: 0.1, 1.0, 1e2, -0, 2^53', async () => {
-    const stream = randomStreamName();
-    const result = await runCli(['write', stream, 'Small', '[0.1, 1.0, 1e2, -0, 9007199254740992, -1.5e-7]', '--url', database.url]);
-    assertOk(result);
+    // Numbers a double holds exactly go through, however they are written.
+    assertOk(await runCli(['write', stream, 'Small', '[0.1, 1.0, 1e2, -0, 9007199254740992, -1.5e-7]', '--url', database.url]));
     const [row] = await adminQuery<{ data: string }>(
       'SELECT data::text AS data FROM message_store.messages WHERE stream_name = $1',
       [stream],

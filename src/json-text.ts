@@ -121,19 +121,21 @@ function container(value: object, ancestors: object[]): string {
   }
   ancestors.push(value);
   let text = '{';
+  let separator = '';
   for (const key of Object.keys(value)) {
     try {
       const item = (value as Record<string, unknown>)[key];
       // Omitted, as JSON.stringify does: an optional property set to undefined reads back the same.
       if (item === undefined) continue;
       const json = serialise(item, key, ancestors);
-      text += `${text.length === 1 ? '' : ','}${quote(key, true)}:${json}`;
+      text += separator + quote(key, true) + ':' + json;
+      separator = ',';
     } catch (error) {
       throw through(error, keySegment(key));
     }
   }
   ancestors.pop();
-  return `${text}}`;
+  return text + '}';
 }
 
 function array(value: readonly unknown[], ancestors: object[]): string {

@@ -5,7 +5,10 @@
  * faults come from a real TCP proxy; a busy pool from a write waiting on a category lock.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -20,7 +23,7 @@ import {
 } from '../../src/index.ts';
 import { defaultQueryTimeoutMs, resolveConnectConfig } from '../../src/config.ts';
 import { holdCategoryLock } from '../support/category-lock.ts';
-import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
+import { adminQuery, createDatabase, onFileEnd, pgliteClient, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
 import { startFaultProxy, type FaultProxy } from '../support/reliability-proxy.ts';
 
 /** How a call settled, and how long after `since` (performance.now()) it did. */
@@ -153,6 +156,94 @@ describe('close and abort on a busy pool', () => {
     const outcome = await reading();
     assert.ok(isClosedError(outcome.error), String(outcome.error));
     assert.ok(outcome.after(closedAt) < 1000, `settled ${Math.round(outcome.after(closedAt))} ms after close()`);
+  });
+});
+
+/** A process that writes with a pool of 1 (the first write blocked on the parent's category lock), closes, and should then exit. */
+const closingChild = `
+  const { MessageDbClient, isClosedError } = await import(process.env.CLIENT_MODULE);
+  const client = await MessageDbClient.connect({ connectionString: process.env.DATABASE, maxPoolSize: 1 });
+  const category = process.env.CATEGORY;
+  const writes = [0, 1, 2].map((i) => client.writeMessage({ streamName: category + '-' + i, type: 'Queued' }).then(
+    (position) => 'written ' + position,
+    (error) => (isClosedError(error) ? 'ClosedError' : String(error)),
+  ));
+  while (client.poolStats().waiting < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  const closing = client.close();
+  console.log(JSON.stringify(await Promise.all(writes.slice(1))));
+  console.log(JSON.stringify([await writes[0]]));
+  await closing;
+`;
+
+describe('a process that closes its client', () => {
+  test('exits as soon as the call in flight finished: no call is left waiting for a connection', async () => {
+    const database = await createDatabase();
+    await postgresClient({}, database);
+    const category = randomCategory();
+    const lock = await holdCategoryLock(database.url, category);
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', closingChild], {
+      env: { ...process.env, DATABASE: database.url, CATEGORY: category, CLIENT_MODULE: fileURLToPath(new URL('../../src/index.ts', import.meta.url)) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'exit');
+    const lines: string[] = [];
+    let onLine: () => void = () => {};
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      lines.push(...chunk.split('\n').filter((line) => line !== ''));
+      onLine();
+    });
+    const lineCount = (n: number): Promise<void> =>
+      new Promise((resolve) => {
+        onLine = () => lines.length >= n && resolve();
+        onLine();
+      });
+    // The queued writes settle while the first one still waits on the lock.
+    await lineCount(1);
+    assert.deepEqual(JSON.parse(lines[0] ?? ''), ['ClosedError', 'ClosedError']);
+    const releasedAt = performance.now();
+    await lock.release();
+    const guard = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15_000).unref());
+    const outcome = await Promise.race([exited, guard]);
+    if (outcome === 'running') child.kill();
+    assert.notEqual(outcome, 'running', 'the process had not exited 15 s after the write in flight could finish');
+    assert.deepEqual(outcome, [0, null]);
+    assert.ok(performance.now() - releasedAt < 5000, `exited ${Math.round(performance.now() - releasedAt)} ms after the lock was released`);
+    assert.deepEqual(JSON.parse(lines[1] ?? ''), ['written 0'], 'the write in flight was committed');
+  });
+});
+
+describe('close and abort on PGlite', () => {
+  test('a call waiting its turn leaves at abort with AbortError, and close() settles the calls still waiting with ClosedError', async () => {
+    const client = await pgliteClient();
+    const streamName = `${randomCategory()}-1`;
+    let inside: () => void = () => {};
+    const transactionRuns = new Promise<void>((resolve) => (inside = resolve));
+    let finish: () => void = () => {};
+    const transaction = client.transaction(async (tx) => {
+      await tx.streamVersion(streamName);
+      inside();
+      await new Promise<void>((resolve) => (finish = resolve));
+    });
+    await transactionRuns;
+    const controller = new AbortController();
+    const aborted = settle(client.writeMessage({ streamName, type: 'Aborted' }, { signal: controller.signal }));
+    const queued = [settle(client.writeMessage({ streamName, type: 'Queued' })), settle(client.getStreamMessages(streamName))];
+    assert.equal(client.poolStats().waiting, 3);
+    const abortedAt = performance.now();
+    controller.abort();
+    const guard = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting 5 s after abort()')), 5000).unref());
+    const abortOutcome = await Promise.race([aborted(), guard]);
+    assert.ok(isAbortError(abortOutcome.error), String(abortOutcome.error));
+    assert.ok(abortOutcome.after(abortedAt) < 1000, `settled ${Math.round(abortOutcome.after(abortedAt))} ms after abort()`);
+    const closedAt = performance.now();
+    const closing = client.close();
+    for (const outcome of await Promise.race([Promise.all(queued.map((call) => call())), guard])) {
+      assert.ok(isClosedError(outcome.error), String(outcome.error));
+      assert.ok(outcome.after(closedAt) < 1000, `settled ${Math.round(outcome.after(closedAt))} ms after close()`);
+    }
+    finish();
+    await transaction;
+    await closing;
   });
 });
 

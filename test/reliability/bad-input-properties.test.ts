@@ -321,6 +321,7 @@ for (const engine of engines) {
           assert.equal(positions.length, list.length);
           for (const [index, message] of list.entries()) {
             assert.equal(message.data === undefined ? undefined : unrepresentable(message.data), undefined, 'no data JSON would change is written');
+            assert.equal(message.metadata === undefined || message.metadata === null ? undefined : unrepresentable(message.metadata), undefined, 'no metadata JSON would change is written');
             const stored = await readBack(client, message.streamName, positions[index] as number);
             assert.ok(stored !== undefined, `message ${index} is stored at the position returned`);
             assert.equal(stored.type, message.type);

@@ -61,6 +61,17 @@ describe('read replicas', () => {
     assert.deepEqual(stats.readsOnPrimary, { requested: 0, unavailable: 0, lagging: 0, conflict: 0 });
   });
 
+  test("a replica URL's own options are merged with the client's: the replica serves reads, with message_store on its search_path and ISO times", async () => {
+    const options = `options=${encodeURIComponent('-c statement_timeout=5000')}`;
+    const client = await connect({ readReplicas: database.replicaUrls.map((url) => `${url}${url.includes('?') ? '&' : '?'}${options}`) });
+    const streamName = randomStreamName();
+    await client.writeMessage({ streamName, type: 'Opened' });
+    await replication.caughtUp();
+    const [message] = await client.getStreamMessages(streamName, { after: null });
+    assert.ok(Math.abs((message?.time.getTime() ?? Number.NaN) - Date.now()) < 60_000, `time ${String(message?.time)}`);
+    assert.equal((await client.replicaStats()).readsOnReplicas, 1, 'read on a replica');
+  });
+
   test('a read without a token takes a replica as it is; primary: true reads the primary', async () => {
     const writer = await connect();
     const reader = await connect({ readYourWrites: false });

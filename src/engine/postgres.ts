@@ -4,12 +4,13 @@
  * Statements are prepared once per connection by name; every column comes back as text.
  */
 import pg from 'pg';
-import { AbortError, ClosedError, InvalidArgumentError, PoolTimeoutError, TransactionRolledBackError } from '../errors.js';
+import { AbortError, ClosedError, InvalidArgumentError, PoolTimeoutError } from '../errors.js';
 import { isConnectionFault } from '../postgres-error.js';
 import type { Statement } from '../sql.js';
 import { boundedCall } from './bounded-call.js';
-import type { Engine, NotificationHandler, PoolStats, QueryOptions, SqlRow, TransactionQueryable, Unlisten } from './engine.js';
+import type { Engine, NotificationHandler, PoolStats, QueryOptions, TransactionQueryable, Unlisten } from './engine.js';
 import { PostgresListener } from './postgres-listener.js';
+import { runTransaction, type TransactionConnection } from './postgres-transaction.js';
 import { startupOptionsFor } from './startup-options.js';
 import { statementQuery } from './statement-query.js';
 import { WaitQueue } from './wait-queue.js';
@@ -44,14 +45,6 @@ const abandoned = new WeakSet<pg.PoolClient>();
  * did not commit) before the caller gets AbortError anyway, as on a dead network.
  */
 const abortGraceMs = 500;
-
-/** Every column of the caller's own SQL (`tx.query`) as its text, as the engine reads Message DB's own. */
-const textTypes = { getTypeParser: () => (value: string) => value };
-
-/** Either signal, when both are given. */
-function eitherSignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
-  return a === undefined ? b : b === undefined ? a : AbortSignal.any([a, b]);
-}
 
 /** How long connections the engine finished with wait for the next call before they go back to the pool. */
 const readyLingerMs = 1000;
@@ -176,55 +169,18 @@ export class PostgresEngine implements Engine {
   }
 
   async transaction<T>(fn: (queryable: TransactionQueryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
-    const { signal } = options;
-    const client = await this.#acquire(signal);
-    // A connection goes back to the pool only after COMMIT or ROLLBACK succeeded; otherwise it is
-    // destroyed, so no later caller can inherit an open transaction.
-    let reusable = false;
-    let failure: { error: unknown } | undefined;
-    const noteFailure = (error: unknown): never => {
-      failure ??= { error };
-      throw error;
+    const client = await this.#acquire(options.signal);
+    const connection: TransactionConnection = {
+      client,
+      run: (statement, values, queryOptions) => this.#run(client, statement, values, queryOptions),
+      bound: (work, signal) => this.#bound(client, work, signal),
+      get abandoned() {
+        return abandoned.has(client);
+      },
     };
-    try {
-      await this.#bound(client, client.query('BEGIN'), signal);
-      // Every statement of the callback ends with the transaction's signal too.
-      const queryable: TransactionQueryable = {
-        query: (statement, values, queryOptions = {}) =>
-          this.#run(client, statement, values, { ...queryOptions, signal: eitherSignal(signal, queryOptions.signal) }).catch(noteFailure),
-        exec: async (script) => {
-          await this.#bound(client, client.query(script), signal).catch(noteFailure);
-        },
-        sql: (text, values, sqlOptions = {}) => {
-          const statementSignal = eitherSignal(signal, sqlOptions.signal);
-          if (statementSignal?.aborted) return Promise.reject(new AbortError({ cause: statementSignal.reason }));
-          const result = client.query<SqlRow>({ text, values: [...values], types: textTypes });
-          return this.#bound(client, result, statementSignal).then((r) => r.rows, noteFailure);
-        },
-      };
-      let result: T;
-      try {
-        // An abort ends the transaction at once, whatever the callback awaits: its connection is
-        // destroyed, which rolls the transaction back on the server (a cancel stops a statement
-        // running in it), and the callback's later statements fail with AbortError.
-        result = await boundedCall(fn(queryable), { signal });
-        if (signal?.aborted) throw new AbortError({ cause: signal.reason });
-      } catch (error) {
-        if (!abandoned.has(client) && !signal?.aborted) {
-          reusable = await this.#bound(client, client.query('ROLLBACK'), undefined).then(() => true, () => false);
-        }
-        throw error;
-      }
-      // Once COMMIT is sent, the outcome is the server's: the signal no longer applies.
-      const commit = await this.#bound(client, client.query('COMMIT'), undefined);
-      reusable = true;
-      // COMMIT of a transaction that a failed statement aborted succeeds as a ROLLBACK: the
-      // callback swallowed that failure, but its writes are gone and the caller must know.
-      if (commit.command === 'ROLLBACK') throw new TransactionRolledBackError({ cause: failure?.error });
-      return result;
-    } finally {
-      this.#release(client, reusable && !abandoned.has(client) ? undefined : new Error('transaction did not finish cleanly'));
-    }
+    return runTransaction(connection, fn, options.signal, (reusable) =>
+      this.#release(client, reusable ? undefined : new Error('transaction did not finish cleanly')),
+    );
   }
 
   get maxConnections(): number {

@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
-import fc from 'fast-check';
 import {
   AbortError,
   ClosedError,
@@ -330,64 +329,5 @@ describe('a frozen network', () => {
     assert.equal(config.keepAliveInitialDelayMs, 10_000);
     // With a statement timeout, the client waits that long plus the connect timeout.
     assert.equal(resolveConnectConfig({ connectionString: 'postgres://localhost/db', statementTimeoutMs: 500, connectTimeoutMs: 700 }, {}).queryTimeoutMs, 1200);
-  });
-});
-
-describe('every call settles, whatever the interleaving of calls, aborts and close (fast-check)', () => {
-  let database: TestDatabase;
-  before(async () => {
-    database = await createDatabase();
-    await postgresClient({}, database);
-  });
-
-  type Step = { kind: 'write' | 'read' | 'transaction'; abortAfterMs: number | null } | { kind: 'close' };
-  const step = fc.oneof(
-    { weight: 8, arbitrary: fc.record({ kind: fc.constantFrom('write' as const, 'read' as const, 'transaction' as const), abortAfterMs: fc.option(fc.integer({ min: 0, max: 30 })) }) },
-    { weight: 1, arbitrary: fc.constant({ kind: 'close' as const }) },
-  );
-
-  test('each call settles within 5 s with its result, AbortError or ClosedError', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), fc.boolean(), async (steps, lockFirst) => {
-        const category = randomCategory();
-        const client = await MessageDbClient.connect({ connectionString: database.url, maxPoolSize: 2, connectTimeoutMs: 20_000 });
-        // Half the runs start with the category locked, so calls queue behind writes that wait.
-        const lock = lockFirst ? await holdCategoryLock(database.url, category) : undefined;
-        let released: Promise<void> | undefined;
-        const releaseLock = (): Promise<void> | undefined => (released ??= lock?.release());
-        const release = setTimeout(() => void releaseLock(), 40);
-        const calls: Promise<unknown>[] = [];
-        const streamName = `${category}-1`;
-        for (const [index, current] of steps.entries()) {
-          if (current.kind === 'close') {
-            calls.push(client.close().then(() => 'value', (error: unknown) => error));
-            continue;
-          }
-          const controller = new AbortController();
-          const { signal } = controller;
-          if (current.abortAfterMs !== null) setTimeout(() => controller.abort(), current.abortAfterMs);
-          const call =
-            current.kind === 'write'
-              ? client.writeMessage({ streamName, type: `Step${index}` }, { signal })
-              : current.kind === 'read'
-                ? client.getStreamMessages(streamName, { signal })
-                : client.transaction((tx) => tx.writeMessage({ streamName, type: `Step${index}` }), { signal });
-          calls.push(call.then(() => 'value', (error: unknown) => error));
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        const outcomes = await Promise.race([
-          Promise.all(calls),
-          new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), 5000).unref()),
-        ]);
-        clearTimeout(release);
-        await releaseLock();
-        await client.close();
-        assert.notEqual(outcomes, 'pending', 'a call was still pending after 5 s');
-        for (const outcome of outcomes as unknown[]) {
-          assert.ok(outcome === 'value' || isAbortError(outcome) || isClosedError(outcome), `settled with ${String(outcome)}`);
-        }
-      }),
-      { numRuns: 25 },
-    );
   });
 });

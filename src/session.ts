@@ -148,7 +148,7 @@ export class Transaction extends MessageStoreSession {
    */
   async query(sql: string, params: readonly unknown[] = [], options: SqlOptions = {}): Promise<SqlRow[]> {
     if (typeof sql !== 'string' || sql.trim() === '') throw new InvalidArgumentError('sql', 'must be a non-empty string of SQL');
-    if (!Array.isArray(params)) throw new InvalidArgumentError('params', `must be an array of values for $1, $2, ... (got ${typeof params})`);
+    if (!Array.isArray(params)) throw new InvalidArgumentError('params', `must be an array of parameter values (got ${typeof params})`);
     try {
       return await this.#sql(sql, params, { signal: options.signal });
     } catch (error) {

@@ -52,7 +52,7 @@ describe('messagedb errors for a database it cannot use', () => {
   test('a database that does not exist exits 4', async () => {
     const url = new URL(testServerUrl());
     url.pathname = '/messagedb_no_such_database';
-    assertFails(await runCli(['version', '--url', url.toString()]), 4, /cannot connect to .*messagedb_no_such_database.*does not exist/);
+    assertFails(await runCli(['version', '--url', url.toString()]), 4, /the database of .*messagedb_no_such_database does not exist/);
   });
 
   test('a connection string that is not postgres:// exits 2, naming where it came from', async () => {

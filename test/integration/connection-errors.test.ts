@@ -150,7 +150,8 @@ describe('connect() refusals', () => {
 
   test('a role the server refuses (no login) is an AuthenticationError with the redacted target', async () => {
     const role = `mdbnologin_${randomBytes(4).toString('hex')}`;
-    await adminQuery(`CREATE ROLE ${role} NOLOGIN`);
+    // With the password it is given, so a server that checks passwords refuses the login itself, not the password.
+    await adminQuery(`CREATE ROLE ${role} NOLOGIN PASSWORD '${secret}'`);
     onFileEnd(() => adminQuery(`DROP ROLE IF EXISTS ${role}`));
     const error = await refusal(changed(database.url, { user: role, password: secret }));
     assert.ok(error instanceof AuthenticationError, String(error));
@@ -184,8 +185,11 @@ describe('connect() refusals', () => {
     const proxy = await startTcpProxy(server.hostname, Number(server.port || 5432), { onServerBytes: (chunk) => chunk.includes('C3D000\0') && failures.push(1) });
     after(() => proxy.close());
     const missing = `mdbmissing_${randomBytes(4).toString('hex')}`;
-    const url = changed(testServerUrl(), { database: missing, password: secret, port: proxy.port });
+    // The server's own password, where it checks one: the database is what is missing, not the login.
+    const password = server.password === '' ? secret : decodeURIComponent(server.password);
+    const url = changed(testServerUrl(), { database: missing, password, port: proxy.port });
     const error = await refusal(url);
+    assert.ok(!String(error).includes(password) && !inspect(error, { depth: Infinity }).includes(password), 'the password shows');
     assert.ok(error instanceof DatabaseMissingError, String(error));
     assert.equal(error.target, changed(url, { password: '***' }));
     assert.ok(error.message.includes(`/${missing}`));

@@ -66,6 +66,23 @@ describe('connection faults', () => {
     );
   });
 
+  test('a connection lost inside a transaction is a ConnectionError that says so once', async () => {
+    const stream = `${randomCategory()}-1`;
+    const error = await client
+      .transaction(async (tx) => {
+        await tx.writeMessage({ streamName: stream, type: 'First' });
+        proxy.cutAll();
+        await tx.writeMessage({ streamName: stream, type: 'Second' });
+      })
+      .then(
+        () => assert.fail('the transaction committed'),
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof ConnectionError, String(error));
+    assert.equal(error.message.split('Lost or could not open a database connection').length - 1, 1, error.message);
+    assert.equal(await client.streamVersion(stream), -1);
+  });
+
   test('a write whose acknowledgement is lost is retried and stored exactly once', async () => {
     const stream = `${randomCategory()}-1`;
     await client.writeMessage({ streamName: stream, type: 'First' });

@@ -264,6 +264,11 @@ export class MessageDbClient extends MessageStoreSession {
     return metrics.registry;
   }
 
+  /** @internal Fires when `close()` is called (consumers stop waiting for their handlers then). */
+  get closeSignal(): AbortSignal {
+    return this.#closeController.signal;
+  }
+
   /** @internal The client's telemetry (consumers report through it). */
   get telemetry(): Telemetry | undefined {
     return this.#telemetry;

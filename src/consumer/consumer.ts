@@ -213,7 +213,7 @@ export class Consumer {
     }
     const config = this.#config;
     let unlisten: (() => Promise<void>) | undefined;
-    let stopWatch: ReturnType<typeof setInterval> | undefined;
+    let stopWatch: (() => void) | undefined;
     const key = config.concurrencyKey === 'cardinalId'
       ? (message: Message) => cardinalId(message.streamName) ?? message.streamName
       : (message: Message) => message.streamName;
@@ -280,7 +280,7 @@ export class Consumer {
       },
       onState: (state) => {
         if (state === 'stopping') stopWatch = this.#watchClose(loop);
-        else if (state === 'stopped' || state === 'failed') clearInterval(stopWatch);
+        else if (state === 'stopped' || state === 'failed') stopWatch?.();
       },
     });
     this.#loop = loop;
@@ -289,21 +289,17 @@ export class Consumer {
 
   /**
    * A stopping run gives up on its handlers in flight once the client is closed: nothing they do
-   * can be recorded. The client has no close event, so a close during the stop is noticed within
-   * 100 ms; the interval runs only while stopping.
+   * can be recorded. Returns the function that stops watching.
    */
-  #watchClose(loop: PollLoop<Message>): ReturnType<typeof setInterval> | undefined {
-    if (this.#client.closed) {
+  #watchClose(loop: PollLoop<Message>): (() => void) | undefined {
+    const closing = this.#client.closeSignal;
+    if (closing.aborted) {
       void loop.abandon();
       return undefined;
     }
-    const watch = setInterval(() => {
-      if (!this.#client.closed) return;
-      clearInterval(watch);
-      void loop.abandon();
-    }, 100);
-    watch.unref();
-    return watch;
+    const abandon = (): void => void loop.abandon();
+    closing.addEventListener('abort', abandon, { once: true });
+    return () => closing.removeEventListener('abort', abandon);
   }
 
   /** Subscribe to the category's notifications; each one ends the current poll wait. */

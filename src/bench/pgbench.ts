@@ -1,5 +1,5 @@
 /**
- * The server's own ceiling: the pgbench anchor scripts of shared/docs/performance-anchors.md, run
+ * The server's own ceiling: the pgbench anchor scripts (the SQL below), run
  * with `pgbench -n -M prepared` against the bench database, with `search_path` passed through
  * PGOPTIONS (the functions reference each other unqualified). Rates are in messages per second:
  * transactions per second times the messages each transaction writes or reads. The connection goes

@@ -15,7 +15,7 @@ function rejects(argument: string, build: () => unknown): void {
   assert.throws(build, (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument);
 }
 
-describe('position stream names (eventide-conventions §1.2)', () => {
+describe("position stream names (Eventide's convention)", () => {
   const cases: Array<[string, string | undefined, string]> = [
     ['account', undefined, 'account:position'],
     ['account', 'worker1', 'account:position-worker1'],

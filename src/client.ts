@@ -14,7 +14,6 @@ import {
 import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './consumer/notify.js';
 import { recordPosition, type RecordPositionOptions } from './consumer/position-store.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from './engine/engine.js';
-import { PgliteEngine } from './engine/pglite.js';
 import { PostgresEngine } from './engine/postgres.js';
 import { ClosedError, MessageDbError } from './errors.js';
 import { log } from './telemetry/logger.js';
@@ -131,6 +130,8 @@ export class MessageDbClient extends MessageStoreSession {
    */
   static async embedded(config: EmbeddedConfig = {}): Promise<MessageDbClient> {
     const allowCondition = config.allowCondition === true;
+    // Loaded here, not with the package: PGlite (tens of MB of WebAssembly) is for embedded() alone.
+    const { PgliteEngine } = await import('./engine/pglite.js');
     const engine = await PgliteEngine.create({ dataDir: config.dataDir, allowCondition });
     const target = config.dataDir === undefined ? 'pglite (in memory)' : `pglite (${config.dataDir})`;
     const client = new MessageDbClient({ engine, target, retry: resolveRetry(config.retry), allowCondition, telemetry: config });

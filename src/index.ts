@@ -1,30 +1,30 @@
 /**
  * messagedb: a TypeScript client for Message DB, on a PostgreSQL server or embedded PGlite.
  */
-export { MessageDbClient } from './client.js';
-export type { Transaction, TransactionOptions } from './client.js';
-export { MessageStoreSession } from './session.js';
-export type { SqlOptions } from './session.js';
-export type { ConnectConfig, EmbeddedConfig, RetryConfig, CommonConfig } from './config.js';
-export { redactConnectionString } from './config.js';
+export { MessageDbClient } from './store/client.js';
+export type { Transaction, TransactionOptions } from './store/client.js';
+export { MessageStoreSession } from './store/session.js';
+export type { SqlOptions } from './store/session.js';
+export type { ConnectConfig, EmbeddedConfig, RetryConfig, CommonConfig } from './store/config.js';
+export { redactConnectionString } from './store/config.js';
 export type { PoolStats, SqlRow } from './engine/engine.js';
 export type { ReplicaConfig } from './replica/replica-config.js';
 export type { PrimaryReadReason, ReadRouteOptions } from './replica/read-router.js';
 export type { ReplicaState } from './replica/replica.js';
 export type { ReplicaSetStats, ReplicaStats } from './replica/replica-stats.js';
 export type { WriteToken } from './replica/write-token.js';
-export { MESSAGE_DB_VERSION, databaseScriptsDir } from './install.js';
-export type { InstallResult } from './install.js';
-export type { Message, NewMessage, Metadata } from './message.js';
-export { follow, followMetadata, parseUtcTimestamp } from './message.js';
-export type { WriteMessageInput, WriteMessagesOptions, WriteOptions } from './write.js';
+export { MESSAGE_DB_VERSION, databaseScriptsDir } from './store/install.js';
+export type { InstallResult } from './store/install.js';
+export type { Message, NewMessage, Metadata } from './vocabulary/message.js';
+export { follow, followMetadata, parseUtcTimestamp } from './vocabulary/message.js';
+export type { WriteMessageInput, WriteMessagesOptions, WriteOptions } from './store/write.js';
 export type {
   ConsumerGroup,
   GetCategoryMessagesOptions,
   GetLastStreamMessageOptions,
   GetStreamMessagesOptions,
   ReadOptions,
-} from './read.js';
+} from './store/read.js';
 export {
   MAX_CONSUMER_GROUP_SIZE,
   cardinalId,
@@ -36,8 +36,8 @@ export {
   id,
   isCategory,
   streamName,
-} from './stream-name.js';
-export type { StreamNameOptions } from './stream-name.js';
+} from './vocabulary/stream-name.js';
+export type { StreamNameOptions } from './vocabulary/stream-name.js';
 export {
   AbortError,
   AuthenticationError,
@@ -76,8 +76,8 @@ export {
   isTransactionRolledBackError,
   isUndecodableValueError,
   isWouldDeadlockError,
-} from './errors.js';
-export type { DataDirHolder, MessageDbErrorCode } from './errors.js';
+} from './vocabulary/errors.js';
+export type { DataDirHolder, MessageDbErrorCode } from './vocabulary/errors.js';
 
 // Consumers
 export { Consumer } from './consumer/consumer.js';

@@ -7,7 +7,7 @@
  * recorded, with `listen: true` (the NOTIFY trigger installed) and with polling alone.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { MessageDbClient } from '../client.js';
+import type { MessageDbClient } from '../store/client.js';
 import { Consumer } from '../consumer/consumer.js';
 import { percentile, type Workload } from './measure.js';
 import { countdown, seedCategory, seededType, type SeedShape, type SeedTarget } from './seed.js';

@@ -17,7 +17,7 @@ import { counterparts } from '../bench/counterparts.js';
 import { groupWorkloads, interleave, warmUp, type Workload } from '../bench/measure.js';
 import { anchorScripts, Pgbench, pgbenchVersion } from '../bench/pgbench.js';
 import type { SeedTarget } from '../bench/seed.js';
-import { MessageDbClient } from '../client.js';
+import { MessageDbClient } from '../store/client.js';
 import { CliError, ExitCode, toCliError, usageError } from './cli-error.js';
 import { benchRecords, benchTables, summarise, type BenchRun } from './bench-report.js';
 import { addFormatOptions, examples, integerOption, positiveNumberOption } from './options.js';

@@ -17,8 +17,8 @@ import {
   isPoolTimeoutError,
   isSchemaMissingError,
   isStatementTimeoutError,
-} from '../errors.js';
-import { safeText } from '../postgres-error.js';
+} from '../vocabulary/errors.js';
+import { safeText } from '../vocabulary/postgres-error.js';
 
 /** The command's exit codes (documented in docs/cli.md). */
 export const ExitCode = {

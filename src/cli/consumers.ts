@@ -10,19 +10,19 @@
  * records do not say so (an Eventide consumer) gets the category's lag: an upper bound.
  */
 import type { Command } from 'commander';
-import type { Metadata } from '../message.js';
-import { parseUtcTimestamp, toSafeInteger } from '../message.js';
-import type { ConsumerGroup } from '../read.js';
-import type { Runner } from '../runner.js';
+import type { Metadata } from '../vocabulary/message.js';
+import { parseUtcTimestamp, toSafeInteger } from '../vocabulary/message.js';
+import type { ConsumerGroup } from '../store/read.js';
+import type { Runner } from '../engine/runner.js';
 import { recordedConsumerGroup } from '../scale-out/group-record.js';
-import * as sql from '../sql.js';
-import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../stream-name.js';
+import * as sql from '../vocabulary/sql.js';
+import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../vocabulary/stream-name.js';
 import { addFormatOptions, addTargetOptions, examples, textOption } from './options.js';
 import { formatTime } from './output.js';
 import { formatCount, renderTable, type Column } from './table.js';
 import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
-import { isAbortError } from '../errors.js';
-import { sleep } from '../runner.js';
+import { isAbortError } from '../vocabulary/errors.js';
+import { sleep } from '../engine/runner.js';
 import { usageError } from './cli-error.js';
 import { serveConsumerMetrics } from './metrics-server.js';
 

@@ -3,7 +3,7 @@
  * withdrawal never more than the balance); the writer keeps a ledger of what it wrote, a projection
  * computes balances from the events a consumer handles, and the check compares them.
  */
-import type { Message, NewMessage } from '../message.js';
+import type { Message, NewMessage } from '../vocabulary/message.js';
 
 /** The data of `Deposited` and `Withdrawn`: an amount in cents. */
 export interface AmountData {

@@ -2,9 +2,9 @@
  * The demo's consumer group: three `Consumer`s of one category, members 0, 1 and 2 of 3, each
  * computing the balances of its share of the accounts with its own projection.
  */
-import type { MessageDbClient } from '../client.js';
+import type { MessageDbClient } from '../store/client.js';
 import { Consumer } from '../consumer/consumer.js';
-import type { Message } from '../message.js';
+import type { Message } from '../vocabulary/message.js';
 import { BalanceProjection, type AmountData, type Balances } from './demo-bank.js';
 
 /** What one member did, for the report. */

@@ -12,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { MessageDbClient } from '../client.js';
-import type { NewMessage } from '../message.js';
-import { sleep } from '../runner.js';
+import { MessageDbClient } from '../store/client.js';
+import type { NewMessage } from '../vocabulary/message.js';
+import { sleep } from '../engine/runner.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { BalanceProjection, bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
 import { BalanceGroup, type MemberReport } from './demo-group.js';

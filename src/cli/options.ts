@@ -3,8 +3,8 @@
  * value fails before anything is opened, naming the option and what it got.
  */
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import type { ConsumerGroup } from '../read.js';
-import { MAX_CONSUMER_GROUP_SIZE } from '../stream-name.js';
+import type { ConsumerGroup } from '../store/read.js';
+import { MAX_CONSUMER_GROUP_SIZE } from '../vocabulary/stream-name.js';
 import { usageError } from './cli-error.js';
 import { parseExactJson } from './exact-json.js';
 

@@ -4,9 +4,9 @@
  * can filter by type only through the raw-SQL `condition`, which the command never enables.
  */
 import type { Command } from 'commander';
-import type { ConsumerGroup } from '../read.js';
-import type { Runner } from '../runner.js';
-import { isCategory } from '../stream-name.js';
+import type { ConsumerGroup } from '../store/read.js';
+import type { Runner } from '../engine/runner.js';
+import { isCategory } from '../vocabulary/stream-name.js';
 import { CliError, ExitCode, usageError } from './cli-error.js';
 import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';

@@ -4,8 +4,8 @@
  * The views scan every message, so this is for inspection, not for a hot path.
  */
 import type { Command } from 'commander';
-import { toSafeInteger } from '../message.js';
-import * as sql from '../sql.js';
+import { toSafeInteger } from '../vocabulary/message.js';
+import * as sql from '../vocabulary/sql.js';
 import { usageError } from './cli-error.js';
 import { addFormatOptions, addTargetOptions, choiceOption, examples, textOption } from './options.js';
 import { countOf, formatCount, renderTable, type Column } from './table.js';

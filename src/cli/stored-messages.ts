@@ -5,13 +5,13 @@
  * rounded to a double; the command prints what is stored. Arguments are checked as the client checks
  * them, named as the command names them.
  */
-import type { Columns } from '../message.js';
-import type { ConsumerGroup } from '../read.js';
-import type { Runner } from '../runner.js';
-import * as sql from '../sql.js';
-import { isCategory } from '../stream-name.js';
-import * as validate from '../validate.js';
-import { toSafeInteger } from '../message.js';
+import type { Columns } from '../vocabulary/message.js';
+import type { ConsumerGroup } from '../store/read.js';
+import type { Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
+import { isCategory } from '../vocabulary/stream-name.js';
+import * as validate from '../vocabulary/validate.js';
+import { toSafeInteger } from '../vocabulary/message.js';
 
 /** A message as stored: `data` and `metadata` are the stored JSON text, or null. */
 export interface StoredMessage {

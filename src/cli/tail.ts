@@ -5,8 +5,8 @@
  * `--position` says otherwise.
  */
 import type { Command } from 'commander';
-import { isAbortError } from '../errors.js';
-import { sleep } from '../runner.js';
+import { isAbortError } from '../vocabulary/errors.js';
+import { sleep } from '../engine/runner.js';
 import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
 import { checkFilters, typeFilter, type MessageFilterOptions } from './read.js';

@@ -5,15 +5,15 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { MessageDbClient } from '../client.js';
-import { redactConnectionString, resolveConnectConfig, resolveRetry } from '../config.js';
+import { MessageDbClient } from '../store/client.js';
+import { redactConnectionString, resolveConnectConfig, resolveRetry } from '../store/config.js';
 import { LOCK_FILE_NAME } from '../engine/data-dir-lock.js';
 import { PgliteEngine } from '../engine/pglite.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import type { Engine } from '../engine/engine.js';
-import { MESSAGE_DB_VERSION, install } from '../install.js';
-import { fromConnectError, fromPostgresError } from '../postgres-error.js';
-import { createRunner, type Runner } from '../runner.js';
+import { MESSAGE_DB_VERSION, install } from '../store/install.js';
+import { fromConnectError, fromPostgresError } from '../vocabulary/postgres-error.js';
+import { createRunner, type Runner } from '../engine/runner.js';
 import { usageError } from './cli-error.js';
 
 /** The embedded database's directory when nothing else is said. */

@@ -5,9 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { isSchemaMissingError } from '../errors.js';
-import type { Runner } from '../runner.js';
-import * as sql from '../sql.js';
+import { isSchemaMissingError } from '../vocabulary/errors.js';
+import type { Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
 import { addFormatOptions, addTargetOptions, examples } from './options.js';
 import { renderRecord } from './table.js';
 import { errorContext, withRunner, type CliContext } from './with-target.js';

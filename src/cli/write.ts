@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import * as validate from '../validate.js';
+import * as validate from '../vocabulary/validate.js';
 import { usageError } from './cli-error.js';
 import { addFormatOptions, addTargetOptions, examples, integerOption, parseJson, parseJsonObject, textOption } from './options.js';
 import { writeFile } from './write-file.js';

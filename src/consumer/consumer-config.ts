@@ -2,10 +2,10 @@
  * A consumer's configuration: what the caller gives, its defaults (Eventide's: batch size 1000,
  * poll interval 100 ms, position update interval 100), and the checks that run before any SQL.
  */
-import { InvalidArgumentError } from '../errors.js';
-import type { Message } from '../message.js';
-import type { ConsumerGroup } from '../read.js';
-import * as validate from '../validate.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
+import type { Message } from '../vocabulary/message.js';
+import type { ConsumerGroup } from '../store/read.js';
+import * as validate from '../vocabulary/validate.js';
 import { checkConsumerGroup } from './consumer-group.js';
 import type { HandlerError } from './consumer-errors.js';
 

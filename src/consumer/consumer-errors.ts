@@ -4,8 +4,8 @@
  * Both are MessageDbErrors (codes `HANDLER` and `CONSUMER`); messages name the message's stream,
  * type and global position, never its data.
  */
-import { MessageDbError, isMessageDbError } from '../errors.js';
-import type { Message } from '../message.js';
+import { MessageDbError, isMessageDbError } from '../vocabulary/errors.js';
+import type { Message } from '../vocabulary/message.js';
 
 /** A handler threw (or, in strict mode, no handler matched) while handling a message. */
 export class HandlerError extends MessageDbError {

@@ -2,10 +2,10 @@
  * Consumer groups: each member reads only its share of a category's streams, chosen by the
  * server's hash of the cardinal id (`get_category_messages`' consumer group filter).
  */
-import { InvalidArgumentError } from '../errors.js';
-import type { ConsumerGroup } from '../read.js';
-import { consumerGroupMember } from '../stream-name.js';
-import * as validate from '../validate.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
+import type { ConsumerGroup } from '../store/read.js';
+import { consumerGroupMember } from '../vocabulary/stream-name.js';
+import * as validate from '../vocabulary/validate.js';
 
 /**
  * Check a consumer's group settings before anything runs. A group member needs an identifier, as

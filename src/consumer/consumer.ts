@@ -3,12 +3,12 @@
  * by type, and records its position the Eventide way, so a restart resumes where it left off
  * (at-least-once: the last recorded message is delivered again).
  */
-import type { MessageDbClient } from '../client.js';
-import { AbortError, isConnectionError, isPoolTimeoutError } from '../errors.js';
-import type { Message } from '../message.js';
-import { backoffDelay, sleep } from '../runner.js';
-import { cardinalId } from '../stream-name.js';
-import * as validate from '../validate.js';
+import type { MessageDbClient } from '../store/client.js';
+import { AbortError, isConnectionError, isPoolTimeoutError } from '../vocabulary/errors.js';
+import type { Message } from '../vocabulary/message.js';
+import { backoffDelay, sleep } from '../engine/runner.js';
+import { cardinalId } from '../vocabulary/stream-name.js';
+import * as validate from '../vocabulary/validate.js';
 import { MAX_TIMER_MS, resolveConsumerConfig, type ConsumerConfig, type ResolvedConsumerConfig } from './consumer-config.js';
 import { ConsumerError, HandlerError, HandlerTimeoutError } from './consumer-errors.js';
 import { dispatchBatch } from './dispatch.js';

@@ -3,7 +3,7 @@
  * handed over by a handler that waits until the loop body asks for the next one, so a message
  * counts as handled, and its position may be recorded, only once its loop body has finished.
  */
-import { AbortError } from '../errors.js';
+import { AbortError } from '../vocabulary/errors.js';
 
 /** Hands one item to the iterator's reader; resolves once the reader moved past it. */
 export type Offer<Item> = (item: Item, signal: AbortSignal) => Promise<void>;

@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
-import type { Runner } from '../runner.js';
-import * as sql from '../sql.js';
-import * as validate from '../validate.js';
+import type { Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
+import * as validate from '../vocabulary/validate.js';
 
 /** PostgreSQL truncates nothing: a longer channel name is an error, so long names are hashed. */
 const maxChannelBytes = 63;

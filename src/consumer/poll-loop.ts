@@ -6,7 +6,7 @@
  * capped exponential backoff from the same position, forever: they never end the loop. `stop()`
  * waits for the batch in flight; `abandon()` stops without waiting for it.
  */
-import { isAbortError } from '../errors.js';
+import { isAbortError } from '../vocabulary/errors.js';
 
 /** Where a consumer is in its life. */
 export type ConsumerState = 'starting' | 'catching up' | 'live' | 'stopping' | 'stopped' | 'failed';

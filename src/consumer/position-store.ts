@@ -4,17 +4,17 @@
  * position streams.
  */
 import { randomUUID } from 'node:crypto';
-import type { MessageDbClient } from '../client.js';
-import { isDuplicateMessageIdError, isExpectedVersionError } from '../errors.js';
-import { toSafeInteger } from '../message.js';
-import { fromPostgresError } from '../postgres-error.js';
-import type { ConsumerGroup } from '../read.js';
+import type { MessageDbClient } from '../store/client.js';
+import { isDuplicateMessageIdError, isExpectedVersionError } from '../vocabulary/errors.js';
+import { toSafeInteger } from '../vocabulary/message.js';
+import { fromPostgresError } from '../vocabulary/postgres-error.js';
+import type { ConsumerGroup } from '../store/read.js';
 import { checkRecordedConsumerGroup, consumerGroupMetadata, recordedConsumerGroup } from '../scale-out/group-record.js';
-import type { Runner } from '../runner.js';
-import * as sql from '../sql.js';
-import { categoryTypes, entityName } from '../stream-name.js';
-import * as validate from '../validate.js';
-import { storedPositions } from '../write.js';
+import type { Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
+import { categoryTypes, entityName } from '../vocabulary/stream-name.js';
+import * as validate from '../vocabulary/validate.js';
+import { storedPositions } from '../store/write.js';
 import { ConsumerError } from './consumer-errors.js';
 
 /** The message type of a position record. */

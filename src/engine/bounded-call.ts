@@ -4,7 +4,7 @@
  * first. A call given up this way settles at once; the work itself may still be running, and the
  * caller's `onAbandon` makes sure its connection is never used again (postgres.ts destroys it).
  */
-import { AbortError } from '../errors.js';
+import { AbortError } from '../vocabulary/errors.js';
 
 /** What ends a call early. */
 export interface CallBounds {

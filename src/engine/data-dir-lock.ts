@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import { DataDirLockedError, InvalidArgumentError, type DataDirHolder } from '../errors.js';
+import { DataDirLockedError, InvalidArgumentError, type DataDirHolder } from '../vocabulary/errors.js';
 
 /** The lock file's name in the data directory; drafts and the takeover guard start with it too. */
 export const LOCK_FILE_NAME = 'messagedb.lock';

@@ -4,8 +4,8 @@
  * column by column; decoding is the client's job, so both engines decode identically. Lifecycle
  * rules (closed checks, retries, error translation) live in the client.
  */
-import type { Columns } from '../message.js';
-import type { Statement } from '../sql.js';
+import type { Columns } from '../vocabulary/message.js';
+import type { Statement } from '../vocabulary/sql.js';
 
 /** Turns one row, read column by column, into a value, e.g. a Message. */
 export type RowDecoder<Row> = (columns: Columns) => Row;

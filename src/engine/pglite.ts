@@ -5,10 +5,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite, types } from '@electric-sql/pglite';
-import { AbortError, ClosedError, TransactionRolledBackError, WouldDeadlockError } from '../errors.js';
-import { ArrayColumns } from '../message.js';
-import type { Statement } from '../sql.js';
-import * as sql from '../sql.js';
+import { AbortError, ClosedError, TransactionRolledBackError, WouldDeadlockError } from '../vocabulary/errors.js';
+import { ArrayColumns } from '../vocabulary/message.js';
+import type { Statement } from '../vocabulary/sql.js';
+import * as sql from '../vocabulary/sql.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { boundedCall } from './bounded-call.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, SqlRow, TransactionQueryable, Unlisten } from './engine.js';

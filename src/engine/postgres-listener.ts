@@ -5,8 +5,8 @@
  * subscriber that notifications may have been missed (a `null` payload).
  */
 import pg from 'pg';
-import { isConnectionFault } from '../postgres-error.js';
-import * as sql from '../sql.js';
+import { isConnectionFault } from '../vocabulary/postgres-error.js';
+import * as sql from '../vocabulary/sql.js';
 import type { NotificationHandler, Unlisten } from './engine.js';
 
 const initialDelayMs = 100;

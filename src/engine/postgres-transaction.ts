@@ -4,8 +4,8 @@
  * the engine bounds any statement (queryTimeoutMs, and the transaction's signal).
  */
 import type pg from 'pg';
-import { AbortError, TransactionRolledBackError } from '../errors.js';
-import type { Statement } from '../sql.js';
+import { AbortError, TransactionRolledBackError } from '../vocabulary/errors.js';
+import type { Statement } from '../vocabulary/sql.js';
 import { boundedCall } from './bounded-call.js';
 import type { QueryOptions, SqlRow, TransactionQueryable } from './engine.js';
 

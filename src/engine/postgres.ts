@@ -4,9 +4,9 @@
  * Statements are prepared once per connection by name; every column comes back as text.
  */
 import pg from 'pg';
-import { AbortError, ClosedError, InvalidArgumentError, PoolTimeoutError } from '../errors.js';
-import { isConnectionFault } from '../postgres-error.js';
-import type { Statement } from '../sql.js';
+import { AbortError, ClosedError, InvalidArgumentError, PoolTimeoutError } from '../vocabulary/errors.js';
+import { isConnectionFault } from '../vocabulary/postgres-error.js';
+import type { Statement } from '../vocabulary/sql.js';
 import { boundedCall } from './bounded-call.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, TransactionQueryable, Unlisten } from './engine.js';
 import { PostgresListener } from './postgres-listener.js';

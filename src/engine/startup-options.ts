@@ -11,7 +11,7 @@
  *   (An order such as `ISO, DMY` is kept; it only affects how the server reads dates.)
  * - Everything else the user set is kept, in order, before the client's own settings.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
 
 /** The user's options: the connection string's `options` parameter, else PGOPTIONS (as libpq reads them). */
 export interface UserOptions {

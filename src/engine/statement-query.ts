@@ -3,7 +3,7 @@
  * they arrive, and no Describe before Execute.
  */
 import pg from 'pg';
-import { ArrayColumns, type Columns } from '../message.js';
+import { ArrayColumns, type Columns } from '../vocabulary/message.js';
 import type { RowDecoder } from './engine.js';
 import { receiveRows, type WireRowReader } from './wire-rows.js';
 

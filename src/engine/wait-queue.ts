@@ -5,7 +5,7 @@
  * (ClosedError at close). A waiter that gave up leaves the queue at once, so nothing is ever handed
  * to a caller that is gone, and nothing keeps the process alive for it.
  */
-import { AbortError } from '../errors.js';
+import { AbortError } from '../vocabulary/errors.js';
 
 interface Waiter<T> {
   resolve(value: T): void;

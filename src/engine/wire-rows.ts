@@ -11,7 +11,7 @@
  * node-postgres' one 'data' listener on the socket is taken off and called from this module's.
  */
 import type { Socket } from 'node:net';
-import { parseUtcTimestamp, toSafeInteger, type Columns } from '../message.js';
+import { parseUtcTimestamp, toSafeInteger, type Columns } from '../vocabulary/message.js';
 
 /** A statement that takes its rows off the wire while it runs. */
 export interface WireRowReader {

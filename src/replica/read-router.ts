@@ -9,10 +9,10 @@
  * commit order global-position order within a category; so a replica always shows a prefix of each
  * category, and a read can never see a later message of a category without the earlier ones.
  */
-import { InvalidArgumentError, isAbortError, isConnectionError, isPoolTimeoutError } from '../errors.js';
-import { sleep, type RunOptions, type Runner } from '../runner.js';
-import * as sql from '../sql.js';
-import type { Statement } from '../sql.js';
+import { InvalidArgumentError, isAbortError, isConnectionError, isPoolTimeoutError } from '../vocabulary/errors.js';
+import { sleep, type RunOptions, type Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
+import type { Statement } from '../vocabulary/sql.js';
 import { Replica } from './replica.js';
 import type { ResolvedReplicaConfig } from './replica-config.js';
 import type { ReplicaSetStats, ReplicaStats } from './replica-stats.js';

@@ -2,11 +2,11 @@
  * Read-replica configuration: the replicas' connection strings and how reads wait for them, with
  * defaults (units in the names) and the checks that run before anything connects.
  */
-import { redactConnectionString } from '../config.js';
+import { redactConnectionString } from '../engine/connection-string.js';
 import type { PostgresEngineConfig } from '../engine/postgres.js';
 import { startupOptionsFor } from '../engine/startup-options.js';
-import { InvalidArgumentError } from '../errors.js';
-import * as validate from '../validate.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
+import * as validate from '../vocabulary/validate.js';
 
 /** The read-replica part of `MessageDbClient.connect()`'s configuration. */
 export interface ReplicaConfig {

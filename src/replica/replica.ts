@@ -6,9 +6,9 @@
  */
 import type { PoolStats } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
-import { ClosedError } from '../errors.js';
-import { createRunner, type Runner } from '../runner.js';
-import * as sql from '../sql.js';
+import { ClosedError } from '../vocabulary/errors.js';
+import { createRunner, type Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
 import type { ResolvedReplica } from './replica-config.js';
 import { lsnValue, type WriteToken } from './write-token.js';
 

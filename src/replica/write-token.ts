@@ -4,7 +4,7 @@
  * every write committed before it. Tokens are plain text, so they can travel (an HTTP header,
  * another process) and come back as a read's `after`.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
 
 /** The primary's WAL position after a write committed, as PostgreSQL prints an LSN (`16/B374D848`). */
 export type WriteToken = string;

@@ -10,12 +10,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { MessageDbClient } from '../client.js';
+import type { MessageDbClient } from '../store/client.js';
 import { ConsumerError } from '../consumer/consumer-errors.js';
 import { positionStreamName } from '../consumer/position-store.js';
-import { InvalidArgumentError } from '../errors.js';
-import { MAX_CONSUMER_GROUP_SIZE } from '../stream-name.js';
-import * as validate from '../validate.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
+import { MAX_CONSUMER_GROUP_SIZE } from '../vocabulary/stream-name.js';
+import * as validate from '../vocabulary/validate.js';
 import { CONSUMER_GROUP_MEMBER_ENV, type MemberFailure } from './group-member.js';
 import { checkRecordedConsumerGroup, recordedConsumerGroup } from './group-record.js';
 

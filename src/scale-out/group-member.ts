@@ -2,9 +2,9 @@
  * The worker side of `startConsumerGroup()`: a member process learns which member it is, runs
  * until asked to stop (SIGTERM or SIGINT), and reports a failure to its parent before exiting.
  */
-import { InvalidArgumentError, isMessageDbError } from '../errors.js';
-import type { ConsumerGroup } from '../read.js';
-import * as validate from '../validate.js';
+import { InvalidArgumentError, isMessageDbError } from '../vocabulary/errors.js';
+import type { ConsumerGroup } from '../store/read.js';
+import * as validate from '../vocabulary/validate.js';
 
 /** The environment variable that tells a worker which member it is (JSON). */
 export const CONSUMER_GROUP_MEMBER_ENV = 'MESSAGEDB_CONSUMER_GROUP_MEMBER';

@@ -11,8 +11,8 @@
  * that `follow` never copies. A Ruby consumer reads such a record as it reads its own.
  */
 import { ConsumerError } from '../consumer/consumer-errors.js';
-import type { Metadata } from '../message.js';
-import type { ConsumerGroup } from '../read.js';
+import type { Metadata } from '../vocabulary/message.js';
+import type { ConsumerGroup } from '../store/read.js';
 
 /** The `localProperties` names of the group in a position record's metadata. */
 export const CONSUMER_GROUP_MEMBER_PROPERTY = 'consumerGroupMember';

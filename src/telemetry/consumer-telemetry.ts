@@ -3,7 +3,7 @@
  * never by stream), a span per handled message that continues the trace of the write that produced
  * it (the `traceparent` in `metadata.properties`), and log lines for lifecycle events.
  */
-import type { Message } from '../message.js';
+import type { Message } from '../vocabulary/message.js';
 import { log } from './logger.js';
 import { queuedMetricMaker, type MetricsRegistry } from './metrics.js';
 import { loadPromClient } from './optional-peer.js';

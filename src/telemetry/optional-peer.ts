@@ -8,7 +8,7 @@
  * compiles with `strict` and without `skipLibCheck`; test/package/types.test.ts holds that.
  */
 import { createRequire } from 'node:module';
-import { MessageDbError } from '../errors.js';
+import { MessageDbError } from '../vocabulary/errors.js';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
  * when something is enabled, so a client without telemetry runs its calls unwrapped.
  */
 import type { Tracer } from './tracing.js';
-import { isMessageDbError } from '../errors.js';
+import { isMessageDbError } from '../vocabulary/errors.js';
 import { log, type Logger } from './logger.js';
 import { ClientMetrics, type MetricsRegistry, type Outcome } from './metrics.js';
 import { ClientTracing, withTraceparent } from './tracing.js';

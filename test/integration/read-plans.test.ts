@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import * as sql from '../../src/sql.ts';
+import * as sql from '../../src/vocabulary/sql.ts';
 import { createDatabase, postgresClient, randomCategory } from '../support/databases.ts';
 
 const messages = 10_000;

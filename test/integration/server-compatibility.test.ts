@@ -22,7 +22,7 @@ import {
   id,
   isCategory,
 } from '../../src/index.ts';
-import { fromPostgresError } from '../../src/postgres-error.ts';
+import { fromPostgresError } from '../../src/vocabulary/postgres-error.ts';
 import { createDatabase, onFileEnd, postgresClient } from '../support/databases.ts';
 
 const alphabet = ['a', 'B', 'z', '0', '9', '-', '-', '+', '+', ':', '_', ' ', 'é', 'ß', '日', '🚀', '.', '$'];

@@ -49,7 +49,7 @@ function run(): Promise<{ onImport: string[]; onEmbedded: string[] }> {
 
 test("import 'messagedb' loads neither PGlite nor commander; embedded() loads PGlite", async () => {
   const { onImport, onEmbedded } = await run();
-  assert.ok(onImport.some((url) => url.endsWith('/dist/client.js')), 'the recording saw the package load');
+  assert.ok(onImport.some((url) => url.endsWith('/dist/store/client.js')), 'the recording saw the package load');
   assert.deepEqual(onImport.filter((url) => url.includes('/@electric-sql/pglite/') || url.includes('/commander/')), []);
   assert.ok(onEmbedded.some((url) => url.includes('/@electric-sql/pglite/')), `embedded() did not load PGlite: ${onEmbedded.join(', ')}`);
 });

@@ -20,7 +20,7 @@ import {
   type ConnectConfig,
   type Logger,
 } from '../../src/index.ts';
-import { defaultQueryTimeoutMs, resolveConnectConfig } from '../../src/config.ts';
+import { defaultQueryTimeoutMs, resolveConnectConfig } from '../../src/store/config.ts';
 import { holdCategoryLock } from '../support/category-lock.ts';
 import { adminQuery, createDatabase, onFileEnd, pgliteClient, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
 import { startFaultProxy, type FaultProxy } from '../support/reliability-proxy.ts';

@@ -35,7 +35,7 @@ import { freePort } from '../support/test-server.ts';
  * reason; better, make the value a bound parameter (`$n`) in sql.ts.
  */
 const reviewedInterpolations: Record<string, Record<string, string>> = {
-  'sql.ts': {
+  'vocabulary/sql.ts': {
     messageColumns: 'a constant column list',
     indexOrderedName: "a constant: the parameter $1 behind set_config('enable_sort', 'off', true)",
     'quoteIdentifier(channel)': 'LISTEN takes an identifier, which cannot be a parameter: quoted, with inner quotes doubled',
@@ -49,7 +49,7 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     'sql.installNotifyTrigger': 'a constant script from sql.ts',
     'sql.uninstallNotifyTrigger': 'a constant script from sql.ts',
   },
-  'install.ts': { installLockKey: 'a numeric constant' },
+  'store/install.ts': { installLockKey: 'a numeric constant' },
   'bench/bench-database.ts': { name: "the bench database's name, made right there from a constant prefix and random hex (CREATE/DROP DATABASE take an identifier)" },
   'cli/bench.ts': { role: 'the text of an error message that tells a person which ALTER ROLE to run; never executed' },
   'bench/pgbench.ts': { index: "a loop counter (1-100) in a pgbench script's text, which pgbench runs, not the client" },
@@ -99,11 +99,11 @@ describe('SQL is never built from runtime values', () => {
   });
 
   test('the constants interpolated into SQL are literals, and inCategory is only called with one', () => {
-    const sql = readFileSync('src/sql.ts', 'utf8');
+    const sql = readFileSync('src/vocabulary/sql.ts', 'utf8');
     for (const constant of ['messageColumns', 'notifyFunctionName', 'notifyTriggerName']) {
       assert.match(sql, new RegExp(`const ${constant} =\\s*(['"\`])[^$'"\`]*\\1`), `${constant} is a literal`);
     }
-    assert.match(readFileSync('src/install.ts', 'utf8'), /const installLockKey = [\d_]+;/);
+    assert.match(readFileSync('src/store/install.ts', 'utf8'), /const installLockKey = [\d_]+;/);
     const calls = [...sql.matchAll(/inCategory\(('[^']*'|[^)]*)\)/g)].map((match) => match[1]);
     assert.ok(calls.length > 1);
     for (const argument of calls) assert.match(argument ?? '', /^('[a-z_().]+'|expression: string)$/, `inCategory(${argument})`);

@@ -4,7 +4,7 @@ import {
   ConnectionError, ExpectedVersionError, InvalidArgumentError, MessageDbError,
   isConnectionError, isExpectedVersionError, isInvalidArgumentError, isMessageDbError,
 } from '../../src/index.ts';
-import { fromPostgresError, isConnectionFault, safeText } from '../../src/postgres-error.ts';
+import { fromPostgresError, isConnectionFault, safeText } from '../../src/vocabulary/postgres-error.ts';
 
 test('guards recognise errors by brand, also from another copy of the package', () => {
   const error = new ExpectedVersionError('a-1', 1, 2);

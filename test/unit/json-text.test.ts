@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { InvalidArgumentError } from '../../src/errors.ts';
-import { MAX_JSON_DEPTH, jsonText } from '../../src/json-text.ts';
+import { InvalidArgumentError } from '../../src/vocabulary/errors.ts';
+import { MAX_JSON_DEPTH, jsonText } from '../../src/vocabulary/json-text.ts';
 
 class Point {
   constructor(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UndecodableValueError, UnsafeIntegerError, parseUtcTimestamp } from '../../src/index.ts';
-import { toMessage } from '../../src/message.ts';
+import { toMessage } from '../../src/vocabulary/message.ts';
 
 test('parseUtcTimestamp reads timestamp text as UTC with microseconds truncated to milliseconds', () => {
   assert.equal(parseUtcTimestamp('2026-11-26 23:49:31.123456').toISOString(), '2026-11-26T23:49:31.123Z');

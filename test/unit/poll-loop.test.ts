@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionError } from '../../src/errors.ts';
+import { ConnectionError } from '../../src/vocabulary/errors.ts';
 import { PollLoop, type ConsumerState, type PollLoopConfig } from '../../src/consumer/poll-loop.ts';
 
 interface Item {

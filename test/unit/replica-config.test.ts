@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidArgumentError } from '../../src/index.ts';
-import { resolveConnectConfig } from '../../src/config.ts';
+import { resolveConnectConfig } from '../../src/store/config.ts';
 import { resolveReplicaConfig } from '../../src/replica/replica-config.ts';
 import { afterPosition, formatLsn, lsnValue } from '../../src/replica/write-token.ts';
 

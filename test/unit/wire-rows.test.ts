@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { UnsafeIntegerError } from '../../src/index.ts';
-import { readMessage, toMessage, type Columns, type Message } from '../../src/message.ts';
+import { readMessage, toMessage, type Columns, type Message } from '../../src/vocabulary/message.ts';
 import { receiveRows, takeOverRows } from '../../src/engine/wire-rows.ts';
 
 /** A backend message: type byte, length (itself included), body. */

@@ -11,25 +11,25 @@ import {
   type EmbeddedConfig,
   type ResolvedRetry,
 } from './config.js';
-import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './consumer/notify.js';
-import { recordPosition, type RecordPositionOptions } from './consumer/position-store.js';
-import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from './engine/engine.js';
-import { PostgresEngine } from './engine/postgres.js';
-import { ClosedError, MessageDbError } from './errors.js';
-import { log } from './telemetry/logger.js';
-import type { MetricsRegistry } from './telemetry/metrics.js';
-import { Telemetry, type TelemetryConfig } from './telemetry/telemetry.js';
+import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from '../consumer/notify.js';
+import { recordPosition, type RecordPositionOptions } from '../consumer/position-store.js';
+import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from '../engine/engine.js';
+import { PostgresEngine } from '../engine/postgres.js';
+import { ClosedError, MessageDbError } from '../vocabulary/errors.js';
+import { log } from '../telemetry/logger.js';
+import type { MetricsRegistry } from '../telemetry/metrics.js';
+import { Telemetry, type TelemetryConfig } from '../telemetry/telemetry.js';
 import { install, type InstallResult } from './install.js';
-import { fromConnectError, fromPostgresError } from './postgres-error.js';
-import { ReadRouter } from './replica/read-router.js';
-import { resolveReplicaConfig, type ResolvedReplicaConfig } from './replica/replica-config.js';
-import type { ReplicaSetStats } from './replica/replica-stats.js';
-import type { WriteToken } from './replica/write-token.js';
-import { createRunner } from './runner.js';
+import { fromConnectError, fromPostgresError } from '../vocabulary/postgres-error.js';
+import { ReadRouter } from '../replica/read-router.js';
+import { resolveReplicaConfig, type ResolvedReplicaConfig } from '../replica/replica-config.js';
+import type { ReplicaSetStats } from '../replica/replica-stats.js';
+import type { WriteToken } from '../replica/write-token.js';
+import { createRunner } from '../engine/runner.js';
 import type { ConsumerGroup } from './read.js';
 import { MessageStoreSession, Transaction } from './session.js';
-import * as sql from './sql.js';
-import * as validate from './validate.js';
+import * as sql from '../vocabulary/sql.js';
+import * as validate from '../vocabulary/validate.js';
 
 /** Options of `transaction()`. */
 export interface TransactionOptions {
@@ -131,7 +131,7 @@ export class MessageDbClient extends MessageStoreSession {
   static async embedded(config: EmbeddedConfig = {}): Promise<MessageDbClient> {
     const allowCondition = config.allowCondition === true;
     // Loaded here, not with the package: PGlite (tens of MB of WebAssembly) is for embedded() alone.
-    const { PgliteEngine } = await import('./engine/pglite.js');
+    const { PgliteEngine } = await import('../engine/pglite.js');
     const engine = await PgliteEngine.create({ dataDir: config.dataDir, allowCondition });
     const target = config.dataDir === undefined ? 'pglite (in memory)' : `pglite (${config.dataDir})`;
     const client = new MessageDbClient({ engine, target, retry: resolveRetry(config.retry), allowCondition, telemetry: config });

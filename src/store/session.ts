@@ -2,10 +2,10 @@
  * The write and read methods, shared by the client and its transaction handles so both have the
  * same shape: an application can write its message in the same transaction as its own rows.
  */
-import type { SqlRow } from './engine/engine.js';
-import { InvalidArgumentError } from './errors.js';
-import type { Message, NewMessage } from './message.js';
-import { fromPostgresError } from './postgres-error.js';
+import type { SqlRow } from '../engine/engine.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
+import type { Message, NewMessage } from '../vocabulary/message.js';
+import { fromPostgresError } from '../vocabulary/postgres-error.js';
 import * as read from './read.js';
 import type {
   GetCategoryMessagesOptions,
@@ -14,9 +14,9 @@ import type {
   ReadContext,
   ReadOptions,
 } from './read.js';
-import { checkRouteOptions, type ReadRouter } from './replica/read-router.js';
-import type { Runner } from './runner.js';
-import type { Telemetry } from './telemetry/telemetry.js';
+import { checkRouteOptions, type ReadRouter } from '../replica/read-router.js';
+import type { Runner } from '../engine/runner.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import * as write from './write.js';
 import type { WriteMessageInput, WriteMessagesOptions, WriteOptions } from './write.js';
 

@@ -4,11 +4,11 @@
  * and data) has found its own committed write and returns that position instead of failing.
  */
 import { randomUUID } from 'node:crypto';
-import { ConnectionError, InvalidArgumentError, isConnectionError, isDuplicateMessageIdError, isExpectedVersionError } from './errors.js';
-import { toSafeInteger, type NewMessage } from './message.js';
-import type { Runner } from './runner.js';
-import * as sql from './sql.js';
-import * as validate from './validate.js';
+import { ConnectionError, InvalidArgumentError, isConnectionError, isDuplicateMessageIdError, isExpectedVersionError } from '../vocabulary/errors.js';
+import { toSafeInteger, type NewMessage } from '../vocabulary/message.js';
+import type { Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
+import * as validate from '../vocabulary/validate.js';
 
 /** Options of a single write. */
 export interface WriteOptions {

@@ -3,11 +3,17 @@
  * transactions, retries connection faults and deadlocks with capped exponential backoff. Reads are idempotent;
  * writes are retried too because their message ids are unique (see write.ts).
  */
-import type { QueryOptions, Queryable, RowDecoder } from './engine/engine.js';
-import type { ResolvedRetry } from './config.js';
-import { AbortError, ClosedError } from './errors.js';
-import { fromPostgresError, isConnectionFault, isDeadlock } from './postgres-error.js';
-import type { Statement } from './sql.js';
+import type { QueryOptions, Queryable, RowDecoder } from './engine.js';
+import { AbortError, ClosedError } from '../vocabulary/errors.js';
+import { fromPostgresError, isConnectionFault, isDeadlock } from '../vocabulary/postgres-error.js';
+import type { Statement } from '../vocabulary/sql.js';
+
+/** Retry settings with defaults applied: the store's RetryConfig (store/config.ts) resolved. */
+export interface ResolvedRetry {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
 
 /** What `Runner.run` takes besides the statement, its values and the signal. */
 export interface RunOptions<Row = unknown[]> {

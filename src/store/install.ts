@@ -8,9 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Engine, Queryable } from './engine/engine.js';
-import { MessageDbError } from './errors.js';
-import { installState, messageStoreVersion, verifyInstall } from './sql.js';
+import type { Engine, Queryable } from '../engine/engine.js';
+import { MessageDbError } from '../vocabulary/errors.js';
+import { installState, messageStoreVersion, verifyInstall } from '../vocabulary/sql.js';
 
 /** The Message DB version this client installs and expects. */
 export const MESSAGE_DB_VERSION = '1.3.0';

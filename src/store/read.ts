@@ -2,12 +2,12 @@
  * Reads: the server's reading functions, and iterators that page through a stream or category
  * holding at most one batch in memory.
  */
-import { ConditionNotEnabledError } from './errors.js';
-import { readMessage, toSafeInteger, type Message } from './message.js';
-import type { ReadRouteOptions } from './replica/read-router.js';
-import type { Runner } from './runner.js';
-import * as sql from './sql.js';
-import * as validate from './validate.js';
+import { ConditionNotEnabledError } from '../vocabulary/errors.js';
+import { readMessage, toSafeInteger, type Message } from '../vocabulary/message.js';
+import type { ReadRouteOptions } from '../replica/read-router.js';
+import type { Runner } from '../engine/runner.js';
+import * as sql from '../vocabulary/sql.js';
+import * as validate from '../vocabulary/validate.js';
 
 /** Options every read takes (`primary` and `after` matter only on a client with read replicas). */
 export interface ReadOptions extends ReadRouteOptions {

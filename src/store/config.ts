@@ -2,11 +2,13 @@
  * Client configuration: the caller's config or connection string, environment fallbacks, defaults
  * (units in the names), and redaction so credentials never reach a log, an error or `toString()`.
  */
-import { InvalidArgumentError } from './errors.js';
-import type { PostgresEngineConfig } from './engine/postgres.js';
-import { startupOptionsFor } from './engine/startup-options.js';
-import type { ReplicaConfig } from './replica/replica-config.js';
-import type { TelemetryConfig } from './telemetry/telemetry.js';
+import { InvalidArgumentError } from '../vocabulary/errors.js';
+import type { ResolvedRetry } from '../engine/runner.js';
+import type { PostgresEngineConfig } from '../engine/postgres.js';
+import { redactConnectionString } from '../engine/connection-string.js';
+import { startupOptionsFor } from '../engine/startup-options.js';
+import type { ReplicaConfig } from '../replica/replica-config.js';
+import type { TelemetryConfig } from '../telemetry/telemetry.js';
 
 /**
  * How connection faults and deadlocks (40P01) are retried outside transactions (reads always; writes
@@ -72,8 +74,8 @@ export interface EmbeddedConfig extends CommonConfig {
   install?: boolean;
 }
 
-/** Retry settings with defaults applied. */
-export type ResolvedRetry = Required<RetryConfig>;
+/** Retry settings with defaults applied (the runner's type). */
+export type { ResolvedRetry };
 
 export function resolveRetry(retry: RetryConfig | undefined): ResolvedRetry {
   return {
@@ -119,19 +121,7 @@ export function resolveConnectConfig(config: string | ConnectConfig | undefined,
   };
 }
 
-/** A connection string with its password replaced by `***`. */
-export function redactConnectionString(connectionString: string): string {
-  try {
-    const url = new URL(connectionString);
-    if (url.password !== '') url.password = '***';
-    for (const key of [...url.searchParams.keys()]) {
-      if (/pass/i.test(key)) url.searchParams.set(key, '***');
-    }
-    return url.toString();
-  } catch {
-    return 'postgres://(unparseable connection string)';
-  }
-}
+export { redactConnectionString };
 
 /** A description of where a client points, safe to print. */
 export function describeTarget(config: PostgresEngineConfig, env = process.env): string {

@@ -90,10 +90,11 @@ export type {
 } from './consumer/consumer-config.js';
 export type { ConsumerState } from './consumer/poll-loop.js';
 export { ConsumerError, HandlerError, HandlerTimeoutError, isConsumerError, isHandlerError, isHandlerTimeoutError } from './consumer/consumer-errors.js';
-export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError, positionStreamName } from './consumer/position-store.js';
-export type { PositionRecordedData, RecordPositionOptions } from './consumer/position-store.js';
+export { positionStreamName } from './consumer/position-store.js';
+export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError } from './store/position-record.js';
+export type { PositionRecordedData, RecordPositionOptions } from './store/position-record.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
-export { notifyChannel } from './consumer/notify.js';
+export { notifyChannel } from './store/notify.js';
 
 // Scale-out: consumer groups over processes and machines
 export {
@@ -101,7 +102,7 @@ export {
   CONSUMER_GROUP_SIZE_PROPERTY,
   ConsumerGroupMismatchError,
   isConsumerGroupMismatchError,
-} from './scale-out/group-record.js';
+} from './store/group-record.js';
 export { checkConsumerGroupPositions, consumerGroupIdentifiers, startConsumerGroup } from './scale-out/consumer-group-processes.js';
 export type { ConsumerGroupProcesses, ConsumerGroupProcessesConfig, GroupMemberProcess } from './scale-out/consumer-group-processes.js';
 export { CONSUMER_GROUP_MEMBER_ENV, consumerGroupMemberFromEnvironment, runConsumerGroupMember } from './scale-out/group-member.js';

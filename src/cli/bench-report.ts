@@ -7,8 +7,10 @@
 import type { ConsumerRow } from '../bench/consumer.js';
 import type { Counterpart } from '../bench/counterparts.js';
 import { median, pairedRatio, type Rounds } from '../bench/measure.js';
-import type { Section } from './bench.js';
 import { formatCount, renderTable, type Column } from './table.js';
+
+/** A part of `messagedb bench`, chosen with `--only`. */
+export type Section = 'writes' | 'reads' | 'consumer';
 
 /** One workload's figures; null where there is nothing to show (no pgbench, no rate). */
 export interface ThroughputRow {

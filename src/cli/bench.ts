@@ -19,14 +19,13 @@ import { anchorScripts, Pgbench, pgbenchVersion } from '../bench/pgbench.js';
 import type { SeedTarget } from '../bench/seed.js';
 import { MessageDbClient } from '../store/client.js';
 import { CliError, ExitCode, toCliError, usageError } from './cli-error.js';
-import { benchRecords, benchTables, summarise, type BenchRun } from './bench-report.js';
+import { benchRecords, benchTables, summarise, type BenchRun, type Section } from './bench-report.js';
 import { addFormatOptions, examples, integerOption, positiveNumberOption } from './options.js';
 import { Output, chooseFormat, type FormatOptions } from './output.js';
 import { resolveTarget, type Target } from './target.js';
 import { errorContext, type CliContext } from './with-target.js';
 
 /** What `--only` picks from. */
-export type Section = 'writes' | 'reads' | 'consumer';
 const sections: readonly Section[] = ['writes', 'reads', 'consumer'];
 
 interface BenchCommandOptions extends FormatOptions {

@@ -4,8 +4,11 @@
  * Both are MessageDbErrors (codes `HANDLER` and `CONSUMER`); messages name the message's stream,
  * type and global position, never its data.
  */
-import { MessageDbError, isMessageDbError } from '../vocabulary/errors.js';
+import { ConsumerError, MessageDbError, isConsumerError, isMessageDbError } from '../vocabulary/errors.js';
 import type { Message } from '../vocabulary/message.js';
+
+// The store's position records fail with ConsumerErrors too, so the class lives with the other errors.
+export { ConsumerError, isConsumerError };
 
 /** A handler threw (or, in strict mode, no handler matched) while handling a message. */
 export class HandlerError extends MessageDbError {
@@ -42,14 +45,6 @@ export class HandlerTimeoutError extends HandlerError {
 
 const timeoutBrand = Symbol.for('messagedb.handlerTimeout');
 
-/** A consumer was used in a way it does not support (started twice, iterated while handlers are set, ...). */
-export class ConsumerError extends MessageDbError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 'CONSUMER', options);
-  }
-}
-
 export const isHandlerError = (error: unknown): error is HandlerError => isMessageDbError(error) && error.code === 'HANDLER';
 export const isHandlerTimeoutError = (error: unknown): error is HandlerTimeoutError =>
   isHandlerError(error) && (error as unknown as Record<symbol, unknown>)[timeoutBrand] === true;
-export const isConsumerError = (error: unknown): error is ConsumerError => isMessageDbError(error) && error.code === 'CONSUMER';

@@ -14,7 +14,7 @@ import { ConsumerError, HandlerError, HandlerTimeoutError } from './consumer-err
 import { dispatchBatch } from './dispatch.js';
 import { callWithTimeout, isThenable } from './handler-timeout.js';
 import { offeredItems } from './message-iterator.js';
-import { notifyChannel } from './notify.js';
+import { notifyChannel } from '../store/notify.js';
 import { PollLoop, type ConsumerState } from './poll-loop.js';
 import { PositionStore, positionStreamName } from './position-store.js';
 import { ConsumerTelemetry } from '../telemetry/consumer-telemetry.js';

@@ -11,8 +11,8 @@ import {
   type EmbeddedConfig,
   type ResolvedRetry,
 } from './config.js';
-import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from '../consumer/notify.js';
-import { recordPosition, type RecordPositionOptions } from '../consumer/position-store.js';
+import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './notify.js';
+import { recordPosition, type RecordPositionOptions } from './position-record.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import { ClosedError, MessageDbError } from '../vocabulary/errors.js';

@@ -272,6 +272,16 @@ function hasCode(error: unknown, code?: MessageDbErrorCode): boolean {
   return typeof branded === 'string' && (code === undefined || branded === code);
 }
 
+/**
+ * A consumer was used in a way it does not support (started twice, iterated while handlers are set,
+ * ...), or its position stream is not as it expects (see consumer/consumer-errors.ts for the handler's errors).
+ */
+export class ConsumerError extends MessageDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'CONSUMER', options);
+  }
+}
+
 export const isMessageDbError = (error: unknown): error is MessageDbError => hasCode(error);
 export const isExpectedVersionError = (error: unknown): error is ExpectedVersionError =>
   hasCode(error, 'EXPECTED_VERSION');
@@ -297,3 +307,4 @@ export const isAuthenticationError = (error: unknown): error is AuthenticationEr
 export const isDatabaseMissingError = (error: unknown): error is DatabaseMissingError => hasCode(error, 'DATABASE_MISSING');
 export const isWouldDeadlockError = (error: unknown): error is WouldDeadlockError => hasCode(error, 'WOULD_DEADLOCK');
 export const isUndecodableValueError = (error: unknown): error is UndecodableValueError => hasCode(error, 'UNDECODABLE_VALUE');
+export const isConsumerError = (error: unknown): error is ConsumerError => isMessageDbError(error) && error.code === 'CONSUMER';

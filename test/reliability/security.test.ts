@@ -45,7 +45,7 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     streamCategory: "a constant, built by inCategory from a literal",
     "inCategory('category')": 'a literal argument',
   },
-  'consumer/notify.ts': {
+  'store/notify.ts': {
     'sql.installNotifyTrigger': 'a constant script from sql.ts',
     'sql.uninstallNotifyTrigger': 'a constant script from sql.ts',
   },

@@ -13,7 +13,7 @@ import {
   isConsumerError,
   isConsumerGroupMismatchError,
 } from '../../src/index.ts';
-import { checkRecordedConsumerGroup, consumerGroupMetadata, recordedConsumerGroup } from '../../src/scale-out/group-record.ts';
+import { checkRecordedConsumerGroup, consumerGroupMetadata, recordedConsumerGroup } from '../../src/store/group-record.ts';
 
 function rejects(argument: string, build: () => unknown): void {
   assert.throws(build, (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument);

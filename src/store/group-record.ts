@@ -10,9 +10,9 @@
  * Eventide metadata key of arbitrary name/value pairs that its position store does not read and
  * that `follow` never copies. A Ruby consumer reads such a record as it reads its own.
  */
-import { ConsumerError } from '../consumer/consumer-errors.js';
+import { ConsumerError } from '../vocabulary/errors.js';
 import type { Metadata } from '../vocabulary/message.js';
-import type { ConsumerGroup } from '../store/read.js';
+import type { ConsumerGroup } from './read.js';
 
 /** The `localProperties` names of the group in a position record's metadata. */
 export const CONSUMER_GROUP_MEMBER_PROPERTY = 'consumerGroupMember';

@@ -1,0 +1,74 @@
+/**
+ * The layers of src/ and the one direction their imports may point (`npm run lint:deps`, run by CI
+ * and by test/package/dependency-rules.test.ts). See docs/architecture.md.
+ *
+ * Each folder may import itself and the folders listed for it, nothing else under src/. Type-only
+ * imports count: a type is a dependency too.
+ */
+const layers = {
+  vocabulary: [], // Message DB's words, pure: names, messages, errors, validation, SQL texts
+  engine: ['vocabulary'], // the seam (Engine, Queryable), its two engines, the retrying runner
+  replica: ['vocabulary', 'engine'], // read routing, write tokens, one engine per replica
+  telemetry: ['vocabulary', 'engine', 'replica'], // metrics, traces, logs: observes, never calls the store
+  store: ['vocabulary', 'engine', 'replica', 'telemetry'], // MessageDbClient and what it writes and reads
+  consumer: ['vocabulary', 'engine', 'telemetry', 'store'], // poll loop, dispatch, position store
+  'scale-out': ['vocabulary', 'store', 'consumer'], // consumer groups over processes
+  bench: ['vocabulary', 'engine', 'store', 'consumer'], // the workloads of `messagedb bench`
+  cli: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'consumer', 'scale-out', 'bench'], // the command
+};
+
+const layerRules = Object.entries(layers).map(([layer, below]) => ({
+  name: `${layer}-imports-only-below`,
+  comment: `src/${layer}/ may import only ${below.length === 0 ? 'itself' : below.map((name) => `src/${name}/`).join(', ')}`,
+  severity: 'error',
+  from: { path: `^src/${layer}/` },
+  to: { path: '^src/', pathNot: `^src/(${[layer, ...below].join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No module imports itself through others (type-only imports included).',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    ...layerRules,
+    {
+      name: 'public-face-not-cli-or-bench',
+      comment: "src/index.ts (the package's public face) imports neither the command nor the bench code.",
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/(cli|bench)/' },
+    },
+    {
+      name: 'nothing-imports-the-public-face',
+      comment: 'src/index.ts is the top of the library: code under src/ imports the module it needs, not the index.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^src/index\\.ts$' },
+    },
+    {
+      name: 'no-loose-files',
+      comment: 'Every module lives in a layer folder; only src/index.ts sits at the root.',
+      severity: 'error',
+      from: { path: '^src/[^/]+$', pathNot: '^src/index\\.ts$' },
+      to: {},
+    },
+    {
+      name: 'resolvable',
+      comment: 'Every relative import resolves (a parse or resolution failure would hide edges).',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    // TypeScript 7 has no JavaScript API, so dependency-cruiser parses with swc (@swc/core).
+    parser: 'swc',
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};

@@ -2,7 +2,7 @@
  * Stream and category reads walk the stream or category index in order even when the table's
  * statistics are stale. Message DB's read functions plan their query when they run it; on a table
  * analyzed while empty (a new database) the planner expects a handful of rows and fetches every
- * message of the category or stream, then sorts them. The client's statements (src/sql.ts) turn
+ * message of the category or stream, then sorts them. The client's statements (src/vocabulary/sql.ts) turn
  * `enable_sort` off for their own transaction first. What the plan did is read from the index's
  * statistics (`idx_tup_read`): the ordered scan stops after the batch, the other reads the whole
  * category or stream. The statements run here as the client sends them, on a connection of the

@@ -45,6 +45,8 @@ export class HandlerTimeoutError extends HandlerError {
 
 const timeoutBrand = Symbol.for('messagedb.handlerTimeout');
 
+/** True when `error` is a `HandlerError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isHandlerError = (error: unknown): error is HandlerError => isMessageDbError(error) && error.code === 'HANDLER';
+/** True when `error` is a `HandlerTimeoutError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isHandlerTimeoutError = (error: unknown): error is HandlerTimeoutError =>
   isHandlerError(error) && (error as unknown as Record<symbol, unknown>)[timeoutBrand] === true;

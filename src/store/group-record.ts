@@ -14,8 +14,9 @@ import { ConsumerError } from '../vocabulary/errors.js';
 import type { Metadata } from '../vocabulary/message.js';
 import type { ConsumerGroup } from './read.js';
 
-/** The `localProperties` names of the group in a position record's metadata. */
+/** The `localProperties` name of the member number in a position record's metadata. */
 export const CONSUMER_GROUP_MEMBER_PROPERTY = 'consumerGroupMember';
+/** The `localProperties` name of the group size in a position record's metadata. */
 export const CONSUMER_GROUP_SIZE_PROPERTY = 'consumerGroupSize';
 
 const mismatchBrand = Symbol.for('messagedb.consumerGroupMismatch');
@@ -45,6 +46,7 @@ export class ConsumerGroupMismatchError extends ConsumerError {
   }
 }
 
+/** True when `error` is a `ConsumerGroupMismatchError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConsumerGroupMismatchError = (error: unknown): error is ConsumerGroupMismatchError =>
   typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[mismatchBrand] === true;
 

@@ -50,6 +50,7 @@ export class PositionConflictError extends ConsumerError {
 
 const conflictBrand = Symbol.for('messagedb.positionConflict');
 
+/** True when `error` is a `PositionConflictError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isPositionConflictError = (error: unknown): error is PositionConflictError =>
   typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[conflictBrand] === true;
 

@@ -282,29 +282,48 @@ export class ConsumerError extends MessageDbError {
   }
 }
 
+/** True when `error` is any messagedb error (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isMessageDbError = (error: unknown): error is MessageDbError => hasCode(error);
+/** True when `error` is an `ExpectedVersionError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isExpectedVersionError = (error: unknown): error is ExpectedVersionError =>
   hasCode(error, 'EXPECTED_VERSION');
+/** True when `error` is a `DuplicateMessageIdError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isDuplicateMessageIdError = (error: unknown): error is DuplicateMessageIdError =>
   hasCode(error, 'DUPLICATE_MESSAGE_ID');
+/** True when `error` is an `InvalidArgumentError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isInvalidArgumentError = (error: unknown): error is InvalidArgumentError =>
   hasCode(error, 'INVALID_ARGUMENT');
+/** True when `error` is a `ConditionNotEnabledError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConditionNotEnabledError = (error: unknown): error is ConditionNotEnabledError =>
   hasCode(error, 'CONDITION_NOT_ENABLED');
+/** True when `error` is a `ConnectionError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConnectionError = (error: unknown): error is ConnectionError => hasCode(error, 'CONNECTION');
+/** True when `error` is a `PoolTimeoutError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isPoolTimeoutError = (error: unknown): error is PoolTimeoutError => hasCode(error, 'POOL_TIMEOUT');
+/** True when `error` is a `StatementTimeoutError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isStatementTimeoutError = (error: unknown): error is StatementTimeoutError =>
   hasCode(error, 'STATEMENT_TIMEOUT');
+/** True when `error` is a `SchemaMissingError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isSchemaMissingError = (error: unknown): error is SchemaMissingError =>
   hasCode(error, 'SCHEMA_MISSING');
+/** True when `error` is a `ClosedError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isClosedError = (error: unknown): error is ClosedError => hasCode(error, 'CLOSED');
+/** True when `error` is an `AbortError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isAbortError = (error: unknown): error is AbortError => hasCode(error, 'ABORTED');
+/** True when `error` is a `TransactionRolledBackError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isTransactionRolledBackError = (error: unknown): error is TransactionRolledBackError =>
   hasCode(error, 'ROLLED_BACK');
+/** True when `error` is a `DataDirLockedError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isDataDirLockedError = (error: unknown): error is DataDirLockedError => hasCode(error, 'DATA_DIR_LOCKED');
+/** True when `error` is a `DeadlockError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isDeadlockError = (error: unknown): error is DeadlockError => hasCode(error, 'DEADLOCK');
+/** True when `error` is an `AuthenticationError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isAuthenticationError = (error: unknown): error is AuthenticationError => hasCode(error, 'AUTHENTICATION');
+/** True when `error` is a `DatabaseMissingError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isDatabaseMissingError = (error: unknown): error is DatabaseMissingError => hasCode(error, 'DATABASE_MISSING');
+/** True when `error` is a `WouldDeadlockError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isWouldDeadlockError = (error: unknown): error is WouldDeadlockError => hasCode(error, 'WOULD_DEADLOCK');
+/** True when `error` is an `UndecodableValueError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isUndecodableValueError = (error: unknown): error is UndecodableValueError => hasCode(error, 'UNDECODABLE_VALUE');
+/** True when `error` is a `ConsumerError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConsumerError = (error: unknown): error is ConsumerError => isMessageDbError(error) && error.code === 'CONSUMER';

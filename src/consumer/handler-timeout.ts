@@ -3,6 +3,7 @@
  * consumer stops and when the bound passes; past the bound its promise is abandoned (JavaScript
  * cannot cancel it) and the call fails with the timeout error instead.
  */
+import { boundedCall } from '../engine/bounded-call.js';
 
 /** True for a promise or any other thenable a handler may return. */
 export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -34,28 +35,11 @@ export function callWithTimeout(
     stopSignal.removeEventListener('abort', onStop);
     return result;
   }
-  return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      // The stop signal must not keep a listener per abandoned handler for the rest of the run.
-      stopSignal.removeEventListener('abort', onStop);
-      const error = timedOut();
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-    const settled = (): void => {
-      clearTimeout(timer);
-      stopSignal.removeEventListener('abort', onStop);
-    };
-    // After the timeout these settle a promise that already rejected: a late result is dropped.
-    result.then(
-      (value) => {
-        settled();
-        resolve(value);
-      },
-      (error: unknown) => {
-        settled();
-        reject(error);
-      },
-    );
-  });
+  const timeoutError = (): Error => {
+    const error = timedOut();
+    controller.abort(error);
+    return error;
+  };
+  // A late result, after the timeout, is dropped; the stop signal keeps no listener for an abandoned handler.
+  return boundedCall(Promise.resolve(result), { timeoutMs, timeoutError }).finally(() => stopSignal.removeEventListener('abort', onStop));
 }

@@ -3,7 +3,7 @@
  */
 export { MessageDbClient } from './store/client.js';
 export type { Transaction, TransactionOptions } from './store/client.js';
-export { MessageStoreSession } from './store/session.js';
+export type { MessageStoreSession } from './store/session.js';
 export type { SqlOptions } from './store/session.js';
 export type { ConnectConfig, EmbeddedConfig, RetryConfig, CommonConfig } from './store/config.js';
 export { redactConnectionString } from './store/config.js';
@@ -13,10 +13,10 @@ export type { PrimaryReadReason, ReadRouteOptions } from './replica/read-router.
 export type { ReplicaState } from './replica/replica.js';
 export type { ReplicaSetStats, ReplicaStats } from './replica/replica-stats.js';
 export type { WriteToken } from './replica/write-token.js';
-export { MESSAGE_DB_VERSION, databaseScriptsDir } from './store/install.js';
+export { MESSAGE_DB_VERSION } from './store/install.js';
 export type { InstallResult } from './store/install.js';
 export type { Message, NewMessage, Metadata } from './vocabulary/message.js';
-export { follow, followMetadata, parseUtcTimestamp } from './vocabulary/message.js';
+export { follow, followMetadata } from './vocabulary/message.js';
 export type { WriteMessageInput, WriteMessagesOptions, WriteOptions } from './store/write.js';
 export type {
   ConsumerGroup,
@@ -103,12 +103,13 @@ export {
   ConsumerGroupMismatchError,
   isConsumerGroupMismatchError,
 } from './store/group-record.js';
-export { checkConsumerGroupPositions, consumerGroupIdentifiers, startConsumerGroup } from './scale-out/consumer-group-processes.js';
+export { checkConsumerGroupPositions, startConsumerGroup } from './scale-out/consumer-group-processes.js';
 export type { ConsumerGroupProcesses, ConsumerGroupProcessesConfig, GroupMemberProcess } from './scale-out/consumer-group-processes.js';
-export { CONSUMER_GROUP_MEMBER_ENV, consumerGroupMemberFromEnvironment, runConsumerGroupMember } from './scale-out/group-member.js';
+export { runConsumerGroupMember } from './scale-out/group-member.js';
 export type { ConsumerGroupMemberInfo } from './scale-out/group-member.js';
 export type { NotificationHandler, Unlisten } from './engine/engine.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
 export type { MetricsRegistry } from './telemetry/metrics.js';
+export type { Context as TraceContext, Span, SpanOptions, Tracer } from './telemetry/tracing.js';
 export type { TelemetryConfig } from './telemetry/telemetry.js';
 export { TRACEPARENT } from './telemetry/tracing.js';

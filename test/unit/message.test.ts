@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UndecodableValueError, UnsafeIntegerError, parseUtcTimestamp } from '../../src/index.ts';
+import { UndecodableValueError, UnsafeIntegerError } from '../../src/index.ts';
+import { parseUtcTimestamp } from '../../src/vocabulary/message.ts';
 import { toMessage } from '../../src/vocabulary/message.ts';
 
 test('parseUtcTimestamp reads timestamp text as UTC with microseconds truncated to milliseconds', () => {

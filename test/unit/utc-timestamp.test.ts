@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isUndecodableValueError, parseUtcTimestamp } from '../../src/index.ts';
+import { isUndecodableValueError } from '../../src/index.ts';
+import { parseUtcTimestamp } from '../../src/vocabulary/message.ts';
 
 // parseUtcTimestamp reads the usual shape at fixed offsets and falls back to a regular expression
 // for any other: both paths must agree with the ISO reading of the same wall-clock time as UTC.

@@ -5,7 +5,7 @@
  * and the growth is what reading the stream adds.
  */
 import { Consumer, MessageDbClient } from '../src/index.ts';
-import { countdown, seededType } from '../src/bench/seed.ts';
+import { countdown, seededType } from '../src/cli/bench/seed.ts';
 import { memoryCategory, type MemoryReaderMode, type MemoryReading } from './memory.ts';
 
 const collect = (): void => (globalThis as { gc?: () => void }).gc?.();

@@ -6,8 +6,8 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { analyze } from '../src/bench/bench-database.ts';
-import { seedCategory } from '../src/bench/seed.ts';
+import { analyze } from '../src/cli/bench/bench-database.ts';
+import { seedCategory } from '../src/cli/bench/seed.ts';
 
 export interface MemoryRow {
   label: string;

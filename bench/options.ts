@@ -35,7 +35,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
       seconds: { type: 'string', default: '2' },
       only: { type: 'string' },
       out: { type: 'string', default: 'BENCHMARKS.md' },
-      charts: { type: 'string', default: 'bench/charts' },
+      charts: { type: 'string', default: 'docs/charts' },
       'memory-messages': { type: 'string', default: '1000000' },
       help: { type: 'boolean', default: false },
     },

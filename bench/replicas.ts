@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { MessageDbClient, type ReplicaSetStats } from '../src/index.ts';
-import { closedLoop, interleave, median, rate, type Rounds, type Workload } from '../src/bench/measure.ts';
+import { closedLoop, interleave, median, rate, type Rounds, type Workload } from '../src/cli/bench/measure.ts';
 import { createReplicatedDatabase, serverQuery, startReplication } from '../test/support/replication.ts';
 
 const { values } = parseArgs({

@@ -5,9 +5,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { ConsumerRow } from '../src/bench/consumer.ts';
+import type { ConsumerRow } from '../src/cli/bench/consumer.ts';
 import type { Environment } from './environment.ts';
-import { median, pairedRatio, type Rounds } from '../src/bench/measure.ts';
+import { median, pairedRatio, type Rounds } from '../src/cli/bench/measure.ts';
 import type { MemoryRow } from './memory.ts';
 import type { BenchOptions } from './options.ts';
 import { peers, rows, type Row } from './rows.ts';
@@ -51,7 +51,7 @@ function medianOf(results: BenchResults, key: string): number | undefined {
 }
 
 function anchorName(row: Row): string {
-  return row.anchor === undefined ? '' : `\`${row.anchor.key.replace('pgbench.', '')}\``;
+  return row.anchor === undefined ? '' : `\`${row.anchor.key.replace('pgbench.', '').replace(/-c(\d+)$/, ' -c $1')}\``;
 }
 
 function environmentSection(results: BenchResults): string[] {

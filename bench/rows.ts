@@ -1,5 +1,5 @@
-import { counterpart } from '../src/bench/counterparts.ts';
-import { groupWorkloads, type Workload } from '../src/bench/measure.ts';
+import { counterpart } from '../src/cli/bench/counterparts.ts';
+import { groupWorkloads, type Workload } from '../src/cli/bench/measure.ts';
 
 /**
  * The rows of the report: which client workload is compared with which pgbench anchor and which
@@ -28,7 +28,7 @@ export interface Row {
   alongside?: string[];
 }
 
-/** A row of this client against its pgbench anchor (src/bench/counterparts.ts), with the ratio it has to reach. */
+/** A row of this client against its pgbench anchor (src/cli/bench/counterparts.ts), with the ratio it has to reach. */
 function anchored(client: string, target?: number): Row {
   const { label, anchor } = counterpart(client);
   return { label, client, anchor: target === undefined ? { key: anchor } : { key: anchor, target } };
@@ -45,7 +45,27 @@ export const rows: Row[] = [
     },
     // Node's floor and the telemetry rows below are measured in the same slices as the single
     // writes they are compared with, so drift between slices cannot move their ratios.
-    alongside: ['floor.single-write', 'client.single-write-telemetry', 'client.single-write-metrics', 'client.single-write-tracing'],
+    alongside: [
+      'floor.single-write',
+      'client.single-write-telemetry',
+      'client.single-write-metrics',
+      'client.single-write-tracing',
+      'client.concurrent-8',
+      'pgbench.w_distinct-c8',
+    ],
+  },
+  {
+    // Issue 17: concurrent callers on one connection should not pay a round trip each
+    // (bench/client-workloads.ts). Measured in the single writes' slices, like the rows above.
+    label: 'single writes by 8 concurrent callers through one client with `maxPoolSize: 1` (one connection)',
+    client: 'client.concurrent-8',
+    anchor: { key: 'pgbench.w_distinct', target: 1.0 },
+  },
+  { label: 'the same 8 callers, against pgbench on 8 connections', client: 'client.concurrent-8', anchor: { key: 'pgbench.w_distinct-c8' } },
+  {
+    label: 'pgbench on 8 connections, `-c 8 -j 2` (not this client)',
+    client: 'pgbench.w_distinct-c8',
+    anchor: { key: 'pgbench.w_distinct' },
   },
   {
     // What Node itself costs a round trip: the same write with no driver (bench/peers/node-floor.ts).
@@ -101,18 +121,21 @@ export const rows: Row[] = [
     },
     alongside: ['pgbench.c_pos100'],
   },
-  anchored('client.consumer-1000'),
-  // The same consumer over heavier rows than the anchor reads: more to send and to decode.
-  anchored('client.consumer-single'),
+  { label: 'consumer throughput, position recorded every 1000', client: 'client.consumer-1000', anchor: { key: 'pgbench.r_cat_full' } },
   {
-    // pgbench itself, running a consumer's statements one after another (src/bench/pgbench.ts).
+    label: "consumer throughput, messages with the single write's data and metadata (heavier rows than the anchor's)",
+    client: 'client.consumer-single',
+    anchor: { key: 'pgbench.r_cat_full' },
+  },
+  {
+    // pgbench itself, running a consumer's statements one after another (bench/anchors.ts).
     label: "pgbench running a consumer's statements one after another: the read, then 10 position records (not this client)",
     client: 'pgbench.c_pos100',
     anchor: { key: 'pgbench.r_cat_full' },
   },
   {
     // What the position records leave of r_cat_full's rate even for pgbench: the same read and ten
-    // records, one statement after another (src/bench/pgbench.ts). Not a target: a consumer that
+    // records, one statement after another (bench/anchors.ts). Not a target: a consumer that
     // reads ahead, as this one does, is not bound by it.
     label: "consumer throughput vs. pgbench running a consumer's statements one after another (the read, then 10 position records)",
     client: 'client.consumer',

@@ -1,24 +1,25 @@
 /**
  * `npm run bench`: one freshly installed Message DB database; the pgbench anchors, this client and
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
- * medians and ratios written to BENCHMARKS.md (charts to bench/charts/).
+ * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
  * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory] [--out FILE|-]
  */
-import { seedReads } from '../src/bench/client-workloads.ts';
+import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
 import { currentLoad, describeEnvironment } from './environment.ts';
-import { interleave, warmUp, type Workload } from '../src/bench/measure.ts';
+import { interleave, warmUp, type Workload } from '../src/cli/bench/measure.ts';
 import { parseOptions } from './options.ts';
 import { groupByRow } from './rows.ts';
-import { anchorScripts, Pgbench, pgbenchVersion } from '../src/bench/pgbench.ts';
+import { anchorScripts, Pgbench, pgbenchVersion } from '../src/cli/bench/pgbench.ts';
 import { openPeers } from './peers/index.ts';
 import { writeReport, type BenchResults } from './report.ts';
-import { runConsumerLatency } from '../src/bench/consumer.ts';
+import { runConsumerLatency } from '../src/cli/bench/consumer.ts';
 import { runMemory } from './memory.ts';
 import { runScaling } from './scaling.ts';
-import { analyze } from '../src/bench/bench-database.ts';
+import { analyze } from '../src/cli/bench/bench-database.ts';
 import { createBenchDatabase } from './server.ts';
+import { consumerAnchor } from './anchors.ts';
 
 const options = parseOptions(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -46,7 +47,11 @@ try {
     if (results.environment.pgbench !== undefined) {
       const pgbench = new Pgbench(database.url);
       closers.push(async () => pgbench.close());
-      workloads.push(...Object.values(anchorScripts).map((script) => pgbench.workload(script)));
+      workloads.push(
+        ...[...Object.values(anchorScripts), consumerAnchor].map((script) => pgbench.workload(script)),
+        // Context for the concurrent callers' row: the same script on as many connections as callers.
+        pgbench.workload(anchorScripts.w_distinct, 8),
+      );
     } else {
       results.notes.push('pgbench is not on the PATH: the anchor columns are empty and no client/pgbench ratio was measured.');
     }

@@ -5,11 +5,11 @@
  * curves check the usual pool-size advice (about twice the cores) against that. pgbench's
  * w_distinct with as many connections as the pool gives the server's curve for one category.
  */
-import { randomId } from '../src/bench/fixtures.ts';
+import { randomId } from '../src/cli/bench/fixtures.ts';
 import { MessageDbClient } from '../src/index.ts';
-import { closedLoop, median, rate } from '../src/bench/measure.ts';
+import { closedLoop, median, rate } from '../src/cli/bench/measure.ts';
 import type { BenchOptions } from './options.ts';
-import { anchorScripts, Pgbench, pgbenchVersion } from '../src/bench/pgbench.ts';
+import { anchorScripts, Pgbench, pgbenchVersion } from '../src/cli/bench/pgbench.ts';
 import type { Chart, ChartSeries } from './svg-chart.ts';
 
 export const poolSizes = [1, 2, 4, 8, 16, 32];

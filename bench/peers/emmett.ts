@@ -14,10 +14,10 @@ import {
   readLastMessageGlobalPosition,
   readMessagesBatch,
 } from '@event-driven-io/emmett-postgresql';
-import * as fixtures from '../../src/bench/fixtures.ts';
-import { loopWorkload } from '../../src/bench/client-workloads.ts';
-import { consumerMessages } from '../../src/bench/consumer.ts';
-import { countdown } from '../../src/bench/seed.ts';
+import * as fixtures from '../../src/cli/bench/fixtures.ts';
+import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
+import { consumerMessages } from '../../src/cli/bench/consumer.ts';
+import { countdown } from '../../src/cli/bench/seed.ts';
 import type { PeerConnection } from './peer.ts';
 
 type Deposited = { type: 'Deposited'; data: { amount: number; currency?: string }; metadata?: { correlationStreamName: string } };
@@ -56,7 +56,7 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
         run: async () => {
           const { currentGlobalPosition } = await readLastMessageGlobalPosition(pool.execute);
           for (let index = 0; index < consumerMessages / 1000; index++) {
-            // The rows the other consumers read (src/bench/seed.ts, shape `anchor`): no metadata of ours.
+            // The rows the other consumers read (src/cli/bench/seed.ts, shape `anchor`): no metadata of ours.
             await store.appendToStream<Deposited>(`consume-${fixtures.randomId()}`, Array.from({ length: 1000 }, () => ({
               type: 'Deposited' as const,
               data: fixtures.batchData,

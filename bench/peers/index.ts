@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Workload } from '../../src/bench/measure.ts';
+import type { Workload } from '../../src/cli/bench/measure.ts';
 import type { HostReply, HostRequest } from './host.ts';
 import { peerNames, type PeerName } from './openers.ts';
 

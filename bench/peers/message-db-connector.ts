@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import connector from 'message-db-connector';
 import dbModule from 'message-db-connector/lib/commonjs/message-db/db.js';
-import * as fixtures from '../../src/bench/fixtures.ts';
-import { loopWorkload } from '../../src/bench/client-workloads.ts';
-import { consumerMessages, seededCategory } from '../../src/bench/consumer.ts';
-import { countdown, seededType } from '../../src/bench/seed.ts';
+import * as fixtures from '../../src/cli/bench/fixtures.ts';
+import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
+import { consumerMessages, seededCategory } from '../../src/cli/bench/consumer.ts';
+import { countdown, seededType } from '../../src/cli/bench/seed.ts';
 import type { PeerConnection } from './peer.ts';
 
 const { Levels, Message, MessageDbReader, MessageDbWriter, MessageStore, Subscription } = connector;

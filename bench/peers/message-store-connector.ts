@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import connector from '@doughtnerd/message-store-connector';
-import * as fixtures from '../../src/bench/fixtures.ts';
-import { loopWorkload } from '../../src/bench/client-workloads.ts';
-import { consumerMessages, seededCategory } from '../../src/bench/consumer.ts';
-import { countdown, seededType } from '../../src/bench/seed.ts';
+import * as fixtures from '../../src/cli/bench/fixtures.ts';
+import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
+import { consumerMessages, seededCategory } from '../../src/cli/bench/consumer.ts';
+import { countdown, seededType } from '../../src/cli/bench/seed.ts';
 import type { PeerConnection } from './peer.ts';
 
 const { EventideClient, MessageStore, PostgresClient } = connector;

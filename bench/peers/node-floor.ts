@@ -14,8 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import pg from 'pg';
-import * as fixtures from '../../src/bench/fixtures.ts';
-import { loopWorkload } from '../../src/bench/client-workloads.ts';
+import * as fixtures from '../../src/cli/bench/fixtures.ts';
+import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
 import type { PeerConnection } from './peer.ts';
 
 const statementName = 'floor_write_message';

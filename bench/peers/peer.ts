@@ -1,5 +1,5 @@
 /** What a peer client offers the bench: its workloads, and how to release its connections. */
-import type { Workload } from '../../src/bench/measure.ts';
+import type { Workload } from '../../src/cli/bench/measure.ts';
 
 export interface PeerConnection {
   workloads: Workload[];

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import * as fixtures from '../../src/bench/fixtures.ts';
-import { loopWorkload } from '../../src/bench/client-workloads.ts';
+import * as fixtures from '../../src/cli/bench/fixtures.ts';
+import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
 import type { PeerConnection } from './peer.ts';
 
 const writeSql = 'SELECT message_store.write_message($1, $2, $3, $4, $5)';

@@ -4,9 +4,9 @@
  * A rate is the median of the rounds; a ratio is the median of the per-round ratios, which were
  * measured side by side, so drift between rounds cancels.
  */
-import type { ConsumerRow } from '../bench/consumer.js';
-import type { Counterpart } from '../bench/counterparts.js';
-import { median, pairedRatio, type Rounds } from '../bench/measure.js';
+import type { ConsumerRow } from './bench/consumer.js';
+import type { Counterpart } from './bench/counterparts.js';
+import { median, pairedRatio, type Rounds } from './bench/measure.js';
 import { formatCount, renderTable, type Column } from './table.js';
 
 /** A part of `messagedb bench`, chosen with `--only`. */

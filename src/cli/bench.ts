@@ -6,17 +6,17 @@
  * Message DB, seeds it, measures, and drops the database at the end: after an error and on Ctrl-C
  * too. With no server it measures an in-memory embedded database (PGlite), which pgbench cannot
  * reach, and leaves nothing on disk. The workloads of a row take turns in short slices every round
- * (src/bench/measure.ts), so a burst of load from elsewhere lands on both sides of a ratio.
+ * (src/cli/bench/measure.ts), so a burst of load from elsewhere lands on both sides of a ratio.
  */
 import { setImmediate } from 'node:timers/promises';
 import { InvalidArgumentError as CommanderArgumentError, Option, type Command } from 'commander';
-import { analyze, createBenchDatabase, createDatabasePrivilege } from '../bench/bench-database.js';
-import { batchWrite, categoryRead, seedReads, singleWrite, streamRead, transactionWrite } from '../bench/client-workloads.js';
-import { consumerWorkload, runConsumerLatency } from '../bench/consumer.js';
-import { counterparts } from '../bench/counterparts.js';
-import { groupWorkloads, interleave, warmUp, type Workload } from '../bench/measure.js';
-import { anchorScripts, Pgbench, pgbenchVersion } from '../bench/pgbench.js';
-import type { SeedTarget } from '../bench/seed.js';
+import { analyze, createBenchDatabase, createDatabasePrivilege } from './bench/bench-database.js';
+import { batchWrite, categoryRead, seedReads, singleWrite, streamRead, transactionWrite } from './bench/client-workloads.js';
+import { consumerWorkload, runConsumerLatency } from './bench/consumer.js';
+import { counterparts } from './bench/counterparts.js';
+import { groupWorkloads, interleave, warmUp, type Workload } from './bench/measure.js';
+import { anchorScripts, Pgbench, pgbenchVersion } from './bench/pgbench.js';
+import type { SeedTarget } from './bench/seed.js';
 import { MessageDbClient } from '../store/client.js';
 import { CliError, ExitCode, toCliError, usageError } from './cli-error.js';
 import { benchRecords, benchTables, summarise, type BenchRun, type Section } from './bench-report.js';

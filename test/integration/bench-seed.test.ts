@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { seedReads } from '../../src/bench/client-workloads.ts';
-import { singleMessage } from '../../src/bench/fixtures.ts';
-import { seedCategory, seededType } from '../../src/bench/seed.ts';
+import { seedReads } from '../../src/cli/bench/client-workloads.ts';
+import { singleMessage } from '../../src/cli/bench/fixtures.ts';
+import { seedCategory, seededType } from '../../src/cli/bench/seed.ts';
 import { pgliteClient, randomCategory } from '../support/databases.ts';
 
 test("the default consumer seed writes the rows r_cat_full reads; 'single' writes the single write's", async () => {

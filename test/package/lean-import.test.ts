@@ -1,8 +1,8 @@
 /**
  * What `import 'messagedb'` loads: not PGlite (tens of MB of WebAssembly, for `embedded()` alone)
- * and not the command's parser. A child process records every module URL its loader resolves,
- * through a module hook (`node:module` register), imports the built package, and then opens an
- * embedded client, which must load PGlite: the control that shows the recording sees it.
+ * and not the command's parser or its bench workloads. A child process records every module URL its
+ * loader resolves, through a module hook (`node:module` register), imports the built package, and
+ * then opens an embedded client, which must load PGlite: the control that shows the recording sees it.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -47,9 +47,11 @@ function run(): Promise<{ onImport: string[]; onEmbedded: string[] }> {
   });
 }
 
-test("import 'messagedb' loads neither PGlite nor commander; embedded() loads PGlite", async () => {
+test("import 'messagedb' loads neither PGlite nor commander nor bench code; embedded() loads PGlite", async () => {
   const { onImport, onEmbedded } = await run();
   assert.ok(onImport.some((url) => url.endsWith('/dist/store/client.js')), 'the recording saw the package load');
   assert.deepEqual(onImport.filter((url) => url.includes('/@electric-sql/pglite/') || url.includes('/commander/')), []);
+  // The command and its bench workloads (dist/cli/, dist/cli/bench/), or a dist/bench/ of an older build.
+  assert.deepEqual(onImport.filter((url) => url.includes('/dist/cli/') || url.includes('/dist/bench/') || url.includes('/bench/')), []);
   assert.ok(onEmbedded.some((url) => url.includes('/@electric-sql/pglite/')), `embedded() did not load PGlite: ${onEmbedded.join(', ')}`);
 });

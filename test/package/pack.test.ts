@@ -1,7 +1,8 @@
 /**
  * What `npm pack` puts in the package: the license that package.json names, and every file that a
  * packed markdown file links to (the README's links to docs/ and its siblings), so that no link in
- * the installed package, or on the registry's page, leads nowhere.
+ * the installed package, or on the registry's page, leads nowhere; and none of the repo's benchmark
+ * harness (bench/), nor a dist/bench/ left by an older build.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -56,4 +57,10 @@ test('every relative link in a packed markdown file (the README first) leads to 
     }
   }
   assert.deepEqual(broken, [], `links to files the package does not ship:\n${broken.join('\n')}`);
+});
+
+test("no file of the repo's benchmark harness is packed (bench/, dist/bench/)", () => {
+  assert.ok(packed.has('dist/cli/bench.js'), 'the `messagedb bench` command is packed (the premise of this test)');
+  const harness = [...packed].filter((path) => path.startsWith('bench/') || path.startsWith('dist/bench/'));
+  assert.deepEqual(harness, [], `benchmark harness files in the package:\n${harness.join('\n')}`);
 });

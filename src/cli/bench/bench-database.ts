@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { MessageDbClient } from '../store/client.js';
-import { redactConnectionString } from '../store/config.js';
-import { fromPostgresError } from '../vocabulary/postgres-error.js';
+import { MessageDbClient } from '../../store/client.js';
+import { redactConnectionString } from '../../store/config.js';
+import { fromPostgresError } from '../../vocabulary/postgres-error.js';
 
 /** A fresh benchmark database; `url` connects to it, `drop()` removes it. */
 export interface BenchDatabase {

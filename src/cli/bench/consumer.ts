@@ -7,8 +7,9 @@
  * recorded, with `listen: true` (the NOTIFY trigger installed) and with polling alone.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { MessageDbClient } from '../store/client.js';
-import { Consumer } from '../consumer/consumer.js';
+import type { MessageDbClient } from '../../store/client.js';
+import { Consumer } from '../../consumer/consumer.js';
+import { installNotifyTrigger, uninstallNotifyTrigger } from '../../consumer/notify-trigger.js';
 import { percentile, type Workload } from './measure.js';
 import { countdown, seedCategory, seededType, type SeedShape, type SeedTarget } from './seed.js';
 
@@ -147,11 +148,11 @@ export async function runConsumerLatency(
   { listenMessages = 600, pollingMessages = 200, signal }: ConsumerLatencyOptions = {},
 ): Promise<ConsumerRow[]> {
   const rows: ConsumerRow[] = [];
-  await client.installNotifyTrigger();
+  await installNotifyTrigger(client);
   try {
     rows.push(row('Consumer, `listen: true` (NOTIFY trigger)', true, await latencies(client, true, listenMessages, 5, signal), 'p99 < 20 ms'));
   } finally {
-    await client.uninstallNotifyTrigger();
+    await uninstallNotifyTrigger(client);
   }
   rows.push(row('Consumer, polling (pollIntervalMs 100, the default)', false, await latencies(client, false, pollingMessages, 5, signal)));
   for (const each of rows) {

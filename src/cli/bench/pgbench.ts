@@ -64,27 +64,6 @@ export const anchorScripts = {
     messagesPerTransaction: 1000,
     text: `SELECT * FROM message_store.get_category_messages('batch', 1, 1000);`,
   },
-  /**
-   * Not in the performance doc: a consumer's statements, one after another. The 1000-message read
-   * of `r_cat_full`, then a position record after every 100 of those messages, written as the
-   * client's consumer writes it (Eventide's `Recorded`, without waiting for the WAL flush; without
-   * its expected version, which changes no work: write_message reads the stream's version either
-   * way). This is what a consumer that waits for each record would reach if nothing but the server
-   * took time.
-   * (`chr(58)` is the stream name's colon: pgbench reads `:name` as a variable.)
-   */
-  c_pos100: {
-    name: 'c_pos100',
-    messagesPerTransaction: 1000,
-    text: [
-      `SELECT * FROM message_store.get_category_messages('batch', 1, 1000);`,
-      // Record n of 10 holds position n * 100.
-      ...Array.from({ length: 10 }, (_, offset) => offset + 1).map(
-        (index) =>
-          `SELECT set_config('synchronous_commit', 'off', true), message_store.write_message(gen_random_uuid()::varchar, 'batch' || chr(58) || 'position-pgbench', 'Recorded', '{"position": ${index}00}'::jsonb);`,
-      ),
-    ].join('\n'),
-  },
 } satisfies Record<string, AnchorScript>;
 
 /** The pgbench version line, or undefined when pgbench is not on the PATH (of `env`). */
@@ -162,9 +141,13 @@ export class Pgbench {
     return Number(tps[1]) * script.messagesPerTransaction;
   }
 
-  /** `pgbench.<script>` as a workload of one connection; its warm-up is a -T 1 run that sizes the shorter ones. */
-  workload(script: AnchorScript): Workload {
-    return { key: `pgbench.${script.name}`, warmUpMs: 1000, run: (durationMs) => this.rate(script, durationMs / 1000) };
+  /**
+   * `pgbench.<script>` as a workload of one connection (`pgbench.<script>-c<clients>` of more); its
+   * warm-up is a -T 1 run that sizes the shorter ones.
+   */
+  workload(script: AnchorScript, clients = 1): Workload {
+    const key = clients === 1 ? `pgbench.${script.name}` : `pgbench.${script.name}-c${clients}`;
+    return { key, warmUpMs: 1000, run: (durationMs) => this.rate(script, durationMs / 1000, clients) };
   }
 
   close(): void {

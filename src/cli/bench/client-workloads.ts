@@ -3,7 +3,7 @@
  * 100 `writeMessage` calls, and 1000-message stream and category reads, each the counterpart of
  * a pgbench anchor script.
  */
-import type { MessageDbClient } from '../store/client.js';
+import type { MessageDbClient } from '../../store/client.js';
 import * as fixtures from './fixtures.js';
 import { closedLoop, rate, type Workload } from './measure.js';
 

@@ -5,8 +5,8 @@
  * URL to connect to, so there the client writes them in batches of 1000.
  */
 import pg from 'pg';
-import type { MessageDbClient } from '../store/client.js';
-import type { Metadata } from '../vocabulary/message.js';
+import type { MessageDbClient } from '../../store/client.js';
+import type { Metadata } from '../../vocabulary/message.js';
 import { batchData, singleData, singleMetadata } from './fixtures.js';
 
 /** The type of every seeded message. */

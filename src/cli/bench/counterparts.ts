@@ -21,12 +21,6 @@ export const counterparts: readonly Counterpart[] = [
   { label: 'stream read (1000 per call)', client: 'client.stream-read', anchor: 'pgbench.r_stream_full' },
   { label: 'category read (1000 per call)', client: 'client.category-read', anchor: 'pgbench.r_cat_full' },
   { label: `consumer throughput (${consumerMessages.toLocaleString('en-US')} seeded messages)`, client: 'client.consumer', anchor: 'pgbench.r_cat_full' },
-  { label: 'consumer throughput, position recorded every 1000', client: 'client.consumer-1000', anchor: 'pgbench.r_cat_full' },
-  {
-    label: "consumer throughput, messages with the single write's data and metadata (heavier rows than the anchor's)",
-    client: 'client.consumer-single',
-    anchor: 'pgbench.r_cat_full',
-  },
 ];
 
 /** The counterpart of the client workload `client`. */

@@ -2,7 +2,7 @@
  * The messages every workload writes and the data every read workload reads, shaped like the
  * pgbench anchor scripts so the client, the peers and pgbench do the same work.
  */
-import type { NewMessage } from '../vocabulary/message.js';
+import type { NewMessage } from '../../vocabulary/message.js';
 
 /** The anchors pick a random stream id in 1..100000. */
 export function randomId(): number {

@@ -29,7 +29,8 @@ export type MessageDbErrorCode =
   | 'AUTHENTICATION'
   | 'DATABASE_MISSING'
   | 'WOULD_DEADLOCK'
-  | 'UNDECODABLE_VALUE';
+  | 'UNDECODABLE_VALUE'
+  | 'PROJECTION';
 
 /** Base class of every error raised by messagedb. `code` is stable across versions. */
 export class MessageDbError extends Error {
@@ -59,6 +60,39 @@ export class ExpectedVersionError extends MessageDbError {
       'EXPECTED_VERSION',
       options,
     );
+  }
+}
+
+const conflictBrand = Symbol.for('messagedb.entityConflict');
+
+/**
+ * An entity store's `handle` was refused for a wrong expected version on every attempt it was
+ * allowed. It is an ExpectedVersionError (the last one), with the number of attempts made.
+ */
+export class EntityConflictError extends ExpectedVersionError {
+  constructor(
+    streamName: string,
+    expectedVersion: number,
+    streamVersion: number,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(streamName, expectedVersion, streamVersion, options);
+    this.message += `; gave up after ${attempts} attempts`;
+    Object.defineProperty(this, conflictBrand, { value: true });
+  }
+}
+
+/** A projection function threw while applying a message to an entity; `cause` is what it threw. */
+export class ProjectionError extends MessageDbError {
+  constructor(
+    readonly streamName: string,
+    readonly position: number,
+    readonly type: string,
+    options?: { cause?: unknown },
+  ) {
+    const thrown = options?.cause instanceof Error ? options.cause.name : typeof options?.cause;
+    super(`The projection of ${type} (Stream: ${streamName}, Position: ${position}) threw ${thrown}`, 'PROJECTION', options);
   }
 }
 
@@ -327,3 +361,8 @@ export const isWouldDeadlockError = (error: unknown): error is WouldDeadlockErro
 export const isUndecodableValueError = (error: unknown): error is UndecodableValueError => hasCode(error, 'UNDECODABLE_VALUE');
 /** True when `error` is a `ConsumerError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConsumerError = (error: unknown): error is ConsumerError => isMessageDbError(error) && error.code === 'CONSUMER';
+/** True when `error` is an `EntityConflictError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
+export const isEntityConflictError = (error: unknown): error is EntityConflictError =>
+  isExpectedVersionError(error) && (error as unknown as Record<symbol, unknown>)[conflictBrand] === true;
+/** True when `error` is a `ProjectionError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
+export const isProjectionError = (error: unknown): error is ProjectionError => hasCode(error, 'PROJECTION');

@@ -91,10 +91,10 @@ export type {
 export type { ConsumerState } from './consumer/poll-loop.js';
 export { ConsumerError, HandlerError, HandlerTimeoutError, isConsumerError, isHandlerError, isHandlerTimeoutError } from './consumer/consumer-errors.js';
 export { positionStreamName } from './consumer/position-store.js';
-export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError } from './store/position-record.js';
-export type { PositionRecordedData, RecordPositionOptions } from './store/position-record.js';
+export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError, recordPosition } from './consumer/position-record.js';
+export type { PositionRecordedData, RecordPositionOptions } from './consumer/position-record.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
-export { notifyChannel } from './store/notify.js';
+export { hasNotifyTrigger, installNotifyTrigger, notifyChannel, uninstallNotifyTrigger } from './consumer/notify-trigger.js';
 
 // Scale-out: consumer groups over processes and machines
 export {
@@ -102,7 +102,7 @@ export {
   CONSUMER_GROUP_SIZE_PROPERTY,
   ConsumerGroupMismatchError,
   isConsumerGroupMismatchError,
-} from './store/group-record.js';
+} from './consumer/group-record.js';
 export { checkConsumerGroupPositions, startConsumerGroup } from './scale-out/consumer-group-processes.js';
 export type { ConsumerGroupProcesses, ConsumerGroupProcessesConfig, GroupMemberProcess } from './scale-out/consumer-group-processes.js';
 export { runConsumerGroupMember } from './scale-out/group-member.js';

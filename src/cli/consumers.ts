@@ -14,7 +14,7 @@ import type { Metadata } from '../vocabulary/message.js';
 import { parseUtcTimestamp, toSafeInteger } from '../vocabulary/message.js';
 import type { ConsumerGroup } from '../store/read.js';
 import type { Runner } from '../engine/runner.js';
-import { recordedConsumerGroup } from '../store/group-record.js';
+import { recordedConsumerGroup } from '../consumer/group-record.js';
 import * as sql from '../vocabulary/sql.js';
 import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../vocabulary/stream-name.js';
 import { addFormatOptions, addTargetOptions, examples, textOption } from './options.js';

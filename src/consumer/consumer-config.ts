@@ -57,7 +57,7 @@ export interface ConsumerConfig {
   concurrencyKey?: 'streamName' | 'cardinalId';
   /** A message whose type has no handler (and no catch-all) is an error instead of being passed over. */
   strict?: boolean;
-  /** Wake at once on the NOTIFY trigger's notifications (`client.installNotifyTrigger()`); polling continues. */
+  /** Wake at once on the NOTIFY trigger's notifications (`installNotifyTrigger(client)`); polling continues. */
   listen?: boolean;
   /**
    * Read the category from the client's read replicas (default false: from the primary). The

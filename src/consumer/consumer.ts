@@ -14,7 +14,7 @@ import { ConsumerError, HandlerError, HandlerTimeoutError } from './consumer-err
 import { dispatchBatch } from './dispatch.js';
 import { callWithTimeout, isThenable } from './handler-timeout.js';
 import { offeredItems } from './message-iterator.js';
-import { notifyChannel } from '../store/notify.js';
+import { hasNotifyTrigger, notifyChannel } from './notify-trigger.js';
 import { PollLoop, type ConsumerState } from './poll-loop.js';
 import { PositionStore, positionStreamName } from './position-store.js';
 import { ConsumerTelemetry } from '../telemetry/consumer-telemetry.js';
@@ -304,8 +304,8 @@ export class Consumer {
 
   /** Subscribe to the category's notifications; each one ends the current poll wait. */
   async #listen(loop: PollLoop<Message>, signal: AbortSignal): Promise<() => Promise<void>> {
-    if (!(await this.#client.hasNotifyTrigger({ signal }))) {
-      throw new ConsumerError('listen: true needs the NOTIFY trigger: install it once with `await client.installNotifyTrigger()`');
+    if (!(await hasNotifyTrigger(this.#client, { signal }))) {
+      throw new ConsumerError('listen: true needs the NOTIFY trigger: install it once with `await installNotifyTrigger(client)`');
     }
     return this.#client.listen(notifyChannel(this.category), () => loop.wake());
   }

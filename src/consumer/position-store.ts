@@ -4,19 +4,19 @@
  * position streams.
  */
 import type { MessageDbClient } from '../store/client.js';
-import { checkRecordedConsumerGroup, recordedConsumerGroup } from '../store/group-record.js';
+import { checkRecordedConsumerGroup, recordedConsumerGroup } from './group-record.js';
 import {
   isPositionConflictError,
+  recordPosition,
   type PositionConflictError,
   type PositionRecordedData,
   type RecordPositionOptions,
-} from '../store/position-record.js';
+} from './position-record.js';
 import type { ConsumerGroup } from '../store/read.js';
 import { categoryTypes, entityName } from '../vocabulary/stream-name.js';
 import * as validate from '../vocabulary/validate.js';
 
-// Position records themselves (their type, data and the checked write) are the store's, which
-// MessageDbClient.recordPosition writes with.
+// Position records themselves: their type, data and the checked write.
 export {
   POSITION_RECORDED_TYPE,
   PositionConflictError,
@@ -24,7 +24,7 @@ export {
   recordPosition,
   type PositionRecordedData,
   type RecordPositionOptions,
-} from '../store/position-record.js';
+} from './position-record.js';
 
 /**
  * The position stream of a consumer of `category` (Eventide's
@@ -94,7 +94,7 @@ export class PositionStore {
     // with this one.
     this.#version = undefined;
     try {
-      this.#version = await this.#client.recordPosition(this.streamName, position, options);
+      this.#version = await recordPosition(this.#client, this.streamName, position, options);
     } catch (error) {
       if (isPositionConflictError(error)) this.#conflict = error;
       throw error;

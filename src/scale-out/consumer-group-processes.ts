@@ -17,7 +17,7 @@ import { InvalidArgumentError } from '../vocabulary/errors.js';
 import { MAX_CONSUMER_GROUP_SIZE } from '../vocabulary/stream-name.js';
 import * as validate from '../vocabulary/validate.js';
 import { CONSUMER_GROUP_MEMBER_ENV, type MemberFailure } from './group-member.js';
-import { checkRecordedConsumerGroup, recordedConsumerGroup } from '../store/group-record.js';
+import { checkRecordedConsumerGroup, recordedConsumerGroup } from '../consumer/group-record.js';
 
 /** `startConsumerGroup()` configuration. */
 export interface ConsumerGroupProcessesConfig {

@@ -11,8 +11,6 @@ import {
   type EmbeddedConfig,
   type ResolvedRetry,
 } from './config.js';
-import { hasNotifyTrigger, installNotifyTrigger, uninstallNotifyTrigger } from './notify.js';
-import { recordPosition, type RecordPositionOptions } from './position-record.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import { ClosedError, MessageDbError } from '../vocabulary/errors.js';
@@ -25,8 +23,7 @@ import { ReadRouter } from '../replica/read-router.js';
 import { resolveReplicaConfig, type ResolvedReplicaConfig } from '../replica/replica-config.js';
 import type { ReplicaSetStats } from '../replica/replica-stats.js';
 import type { WriteToken } from '../replica/write-token.js';
-import { createRunner } from '../engine/runner.js';
-import type { ConsumerGroup } from './read.js';
+import { createRunner, type Runner } from '../engine/runner.js';
 import { MessageStoreSession, Transaction } from './session.js';
 import * as sql from '../vocabulary/sql.js';
 import * as validate from '../vocabulary/validate.js';
@@ -37,6 +34,27 @@ export interface TransactionOptions {
 }
 
 export type { Transaction };
+
+/**
+ * What the layers above the store (the consumer's position records and NOTIFY trigger) use of a
+ * client besides its public methods. Kept out of the class, so the published types show none of it.
+ */
+export interface ClientInternals {
+  readonly engine: Engine;
+  /** Message DB's statements on the primary, retried on connection faults; ClosedError once the client is closed. */
+  readonly primary: Runner;
+  /** Throw ClosedError when the client is closed. */
+  assertOpen(): void;
+}
+
+const internals = new WeakMap<MessageDbClient, ClientInternals>();
+
+/** The internals of `client` (see ClientInternals). */
+export function clientInternals(client: MessageDbClient): ClientInternals {
+  const found = internals.get(client);
+  if (found === undefined) throw new TypeError('Not a MessageDbClient');
+  return found;
+}
 
 /**
  * A Message DB client.
@@ -50,7 +68,6 @@ export class MessageDbClient extends MessageStoreSession {
   readonly #engine: Engine;
   readonly #target: string;
   readonly #allowCondition: boolean;
-  readonly #retry: ResolvedRetry;
   readonly #telemetry: Telemetry | undefined;
   readonly #router: ReadRouter | undefined;
   #unwatchPool: (() => void) | undefined;
@@ -90,8 +107,12 @@ export class MessageDbClient extends MessageStoreSession {
     this.#engine = engine;
     this.#target = options.target;
     this.#allowCondition = allowCondition;
-    this.#retry = retry;
     this.#telemetry = telemetry;
+    internals.set(this, {
+      engine,
+      primary: createRunner(engine, retry, () => this.#closed),
+      assertOpen: () => this.#assertOpen(),
+    });
     if (telemetry?.metrics !== undefined) {
       const metrics = telemetry.metrics;
       engine.onAcquireWait = (seconds) => metrics.acquireWait.observe({}, seconds);
@@ -216,32 +237,6 @@ export class MessageDbClient extends MessageStoreSession {
   }
 
   /**
-   * Add the opt-in NOTIFY trigger: every write then notifies its category's channel
-   * (`notifyChannel(category)`), so consumers created with `listen: true` wake at once instead of
-   * at their next poll. Not part of `install()`; it adds a little to every write. Idempotent.
-   */
-  installNotifyTrigger(): Promise<void> {
-    this.#assertOpen();
-    return installNotifyTrigger(this.#engine).catch((error: unknown) => {
-      throw fromPostgresError(error);
-    });
-  }
-
-  /** Remove the NOTIFY trigger (Message DB itself is left as it is). Idempotent. */
-  uninstallNotifyTrigger(): Promise<void> {
-    this.#assertOpen();
-    return uninstallNotifyTrigger(this.#engine).catch((error: unknown) => {
-      throw fromPostgresError(error);
-    });
-  }
-
-  /** True when the NOTIFY trigger is installed. */
-  hasNotifyTrigger(options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    this.#assertOpen();
-    return hasNotifyTrigger(createRunner(this.#engine, this.#retry, () => this.#closed), options.signal);
-  }
-
-  /**
    * Receive the NOTIFY payloads of `channel` until the returned function is called. On a server
    * this uses one connection of the client's own, outside the pool, that reconnects by itself;
    * `onNotification(null)` then says notifications may have been missed while it was away.
@@ -273,19 +268,6 @@ export class MessageDbClient extends MessageStoreSession {
   /** @internal The client's telemetry (consumers report through it). */
   get telemetry(): Telemetry | undefined {
     return this.#telemetry;
-  }
-
-  /**
-   * Record a consumer's position the way Eventide does (a `Recorded` message with data
-   * `{ position }` in `positionStreamName`), committed without waiting for the WAL flush, so
-   * recording costs a consumer one round trip and no disk wait. Consumers call this for you.
-   * Always on the primary; a `consumerGroup` member's record carries its group in its metadata.
-   * With `expectedVersion` (the position stream's version as the caller last saw it), a record by
-   * anyone else in between fails with PositionConflictError. Returns the record's stream position.
-   */
-  recordPosition(positionStreamName: string, position: number, options: RecordPositionOptions = {}): Promise<number> {
-    this.#assertOpen();
-    return recordPosition(createRunner(this.#engine, this.#retry, () => this.#closed), positionStreamName, position, options);
   }
 
   /** Pool occupancy: connections open, idle, and callers waiting for one. */

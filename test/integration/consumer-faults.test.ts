@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { Consumer, MessageDbClient } from '../../src/index.ts';
+import { Consumer, MessageDbClient, installNotifyTrigger } from '../../src/index.ts';
 import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory } from '../support/databases.ts';
 import { Handled, sequencesByStream, writeSpread, type SpreadData } from '../support/consumer-support.ts';
 import { startRestartableServer } from '../support/restartable-server.ts';
@@ -40,7 +40,7 @@ describe('consumer connection faults', () => {
     const applicationName = `consumer-fault-${randomBytes(4).toString('hex')}`;
     const client = await postgresClient({ applicationName, retry }, database);
     const writer = await postgresClient({}, database);
-    await writer.installNotifyTrigger();
+    await installNotifyTrigger(writer);
     const category = randomCategory('fault');
     await writeSpread(writer, category, 3000, 30);
 
@@ -82,7 +82,7 @@ describe('consumer connection faults', () => {
     const client = await MessageDbClient.connect({ connectionString: server.url(name), retry });
     onFileEnd(() => client.close());
     await client.install();
-    await client.installNotifyTrigger();
+    await installNotifyTrigger(client);
     const writer = await MessageDbClient.connect({ connectionString: server.url(name), retry });
     onFileEnd(() => writer.close());
     const category = randomCategory('restart');

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { Consumer, ConsumerError, notifyChannel, type MessageDbClient } from '../../src/index.ts';
+import { Consumer, ConsumerError, hasNotifyTrigger, installNotifyTrigger, notifyChannel, uninstallNotifyTrigger, type MessageDbClient } from '../../src/index.ts';
 import { engines, randomCategory } from '../support/databases.ts';
 import { Handled } from '../support/consumer-support.ts';
 
@@ -33,7 +33,7 @@ for (const engine of engines) {
 
     test('a plain install() adds no trigger', async () => {
       assert.deepEqual(await client.install(), { action: 'verified', version: '1.3.0' });
-      assert.equal(await client.hasNotifyTrigger(), false);
+      assert.equal(await hasNotifyTrigger(client), false);
     });
 
     test('a consumer with listen: true refuses to start without the trigger, naming the fix', async () => {
@@ -44,9 +44,9 @@ for (const engine of engines) {
     });
 
     test('installNotifyTrigger is idempotent and install() still verifies the schema unchanged', async () => {
-      await client.installNotifyTrigger();
-      await client.installNotifyTrigger();
-      assert.equal(await client.hasNotifyTrigger(), true);
+      await installNotifyTrigger(client);
+      await installNotifyTrigger(client);
+      assert.equal(await hasNotifyTrigger(client), true);
       assert.deepEqual(await client.install(), { action: 'verified', version: '1.3.0' });
     });
 
@@ -107,10 +107,10 @@ for (const engine of engines) {
     test('uninstallNotifyTrigger removes it; writes carry on without notifications', async () => {
       const category = randomCategory();
       const listener = await listenTo(client, notifyChannel(category));
-      await client.uninstallNotifyTrigger();
-      assert.equal(await client.hasNotifyTrigger(), false);
+      await uninstallNotifyTrigger(client);
+      assert.equal(await hasNotifyTrigger(client), false);
       await client.writeMessage({ streamName: `${category}-1`, type: 'Unheard' });
-      await client.installNotifyTrigger();
+      await installNotifyTrigger(client);
       await client.writeMessage({ streamName: `${category}-1`, type: 'Heard' });
       // Notifications arrive in commit order: had the first write notified, it would come first.
       assert.equal(await listener.next(), String(await client.categoryHead(category)));

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { Consumer, PositionConflictError, isPositionConflictError, type MessageDbClient } from '../../src/index.ts';
+import { Consumer, PositionConflictError, isPositionConflictError, recordPosition, type MessageDbClient } from '../../src/index.ts';
 import { engines, randomCategory } from '../support/databases.ts';
 import { Handled, recordedPositions, writeSpread } from '../support/consumer-support.ts';
 
@@ -85,11 +85,11 @@ for (const engine of engines) {
 
     test('recordPosition: at the version last seen it writes; a shorter stream is written after what is there; a longer one is a conflict and writes nothing', async () => {
       const stream = `${randomCategory()}:position-direct`;
-      assert.equal(await client.recordPosition(stream, 5), 0);
-      assert.equal(await client.recordPosition(stream, 6, { expectedVersion: 0 }), 1);
+      assert.equal(await recordPosition(client, stream, 5), 0);
+      assert.equal(await recordPosition(client, stream, 6, { expectedVersion: 0 }), 1);
       // Records lost to a server crash (written without waiting for the flush): the stream is shorter.
-      assert.equal(await client.recordPosition(stream, 7, { expectedVersion: 5 }), 2);
-      await assert.rejects(client.recordPosition(stream, 8, { expectedVersion: 0 }), (error: unknown) => {
+      assert.equal(await recordPosition(client, stream, 7, { expectedVersion: 5 }), 2);
+      await assert.rejects(recordPosition(client, stream, 8, { expectedVersion: 0 }), (error: unknown) => {
         assert.ok(isPositionConflictError(error));
         assert.equal(error.expectedVersion, 0);
         assert.equal(error.streamVersion, 2);

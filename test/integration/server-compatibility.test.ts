@@ -17,11 +17,11 @@ import {
   cardinalId,
   category,
   consumerGroupMember,
-  databaseScriptsDir,
   hash64,
   id,
   isCategory,
 } from '../../src/index.ts';
+import { databaseScriptsDir } from '../../src/store/install.ts';
 import { fromPostgresError } from '../../src/vocabulary/postgres-error.ts';
 import { createDatabase, onFileEnd, postgresClient } from '../support/databases.ts';
 

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { InvalidArgumentError, consumerGroupMember } from '../../src/index.ts';
 import { resolveConsumerConfig } from '../../src/consumer/consumer-config.ts';
 import { isConsumerGroupStream } from '../../src/consumer/consumer-group.ts';
-import { notifyChannel } from '../../src/store/notify.ts';
+import { notifyChannel } from '../../src/consumer/notify-trigger.ts';
 import { positionStreamName } from '../../src/consumer/position-store.ts';
 
 function rejects(argument: string, build: () => unknown): void {

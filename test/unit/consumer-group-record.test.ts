@@ -4,16 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  CONSUMER_GROUP_MEMBER_ENV,
-  ConsumerGroupMismatchError,
-  InvalidArgumentError,
-  consumerGroupIdentifiers,
-  consumerGroupMemberFromEnvironment,
-  isConsumerError,
-  isConsumerGroupMismatchError,
-} from '../../src/index.ts';
-import { checkRecordedConsumerGroup, consumerGroupMetadata, recordedConsumerGroup } from '../../src/store/group-record.ts';
+import { ConsumerGroupMismatchError, InvalidArgumentError, isConsumerError, isConsumerGroupMismatchError } from '../../src/index.ts';
+import { consumerGroupIdentifiers } from '../../src/scale-out/consumer-group-processes.ts';
+import { CONSUMER_GROUP_MEMBER_ENV, consumerGroupMemberFromEnvironment } from '../../src/scale-out/group-member.ts';
+import { checkRecordedConsumerGroup, consumerGroupMetadata, recordedConsumerGroup } from '../../src/consumer/group-record.ts';
 
 function rejects(argument: string, build: () => unknown): void {
   assert.throws(build, (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument);

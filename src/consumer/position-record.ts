@@ -1,19 +1,19 @@
 /**
  * Position records as Eventide writes them (`Consumer::Postgres::PositionStore`): the record's type
- * and data, and the write that checks the position stream's version. The client writes them
- * (`MessageDbClient.recordPosition`); the consumer's PositionStore (consumer/position-store.ts)
- * reads and records its position through the client.
+ * and data, and the write that checks the position stream's version. The consumer's PositionStore
+ * (position-store.ts) records its position with `recordPosition`, which is public for tools that
+ * move a consumer's position themselves.
  */
 import { randomUUID } from 'node:crypto';
-import type { Runner } from '../engine/runner.js';
+import { clientInternals, type MessageDbClient } from '../store/client.js';
 import { ConsumerError, isDuplicateMessageIdError, isExpectedVersionError } from '../vocabulary/errors.js';
 import { toSafeInteger } from '../vocabulary/message.js';
 import { fromPostgresError } from '../vocabulary/postgres-error.js';
 import * as sql from '../vocabulary/sql.js';
 import * as validate from '../vocabulary/validate.js';
 import { consumerGroupMetadata } from './group-record.js';
-import type { ConsumerGroup } from './read.js';
-import { storedPositions } from './write.js';
+import type { ConsumerGroup } from '../store/read.js';
+import { storedPositions } from '../store/write.js';
 
 /** The message type of a position record. */
 export const POSITION_RECORDED_TYPE = 'Recorded';
@@ -67,13 +67,18 @@ export interface RecordPositionOptions {
 }
 
 /**
- * Write a position record: `Recorded` with data `{ position }`, as Eventide writes it; no metadata,
- * except a consumer group member's group (see group-record.ts). Returns the record's
- * stream position. The id is fixed before the first try, so a retry after a lost connection that
- * finds the id already stored (or the version moved by exactly that record) has found its own
- * committed record.
+ * Record a consumer's position the way Eventide does: a `Recorded` message with data `{ position }`
+ * in `positionStreamName`, and no metadata except a consumer group member's group (see
+ * group-record.ts). Committed without waiting for the WAL flush, so recording costs a
+ * consumer one round trip and no disk wait. Consumers call this for you. Always on the primary.
+ * With `expectedVersion` (the position stream's version as the caller last saw it), a record by
+ * anyone else in between fails with PositionConflictError. Returns the record's stream position.
+ * The id is fixed before the first try, so a retry after a lost connection that finds the id
+ * already stored (or the version moved by exactly that record) has found its own committed record.
  */
-export async function recordPosition(runner: Runner, streamName: string, position: number, options: RecordPositionOptions = {}): Promise<number> {
+export async function recordPosition(client: MessageDbClient, streamName: string, position: number, options: RecordPositionOptions = {}): Promise<number> {
+  const { primary: runner, assertOpen } = clientInternals(client);
+  assertOpen();
   const data = JSON.stringify({ position: validate.integer('position', position, 0) } satisfies PositionRecordedData);
   const metadata = consumerGroupMetadata(validate.consumerGroup(options.consumerGroup) ?? undefined);
   const metadataText = metadata === null ? null : JSON.stringify(metadata);

@@ -12,7 +12,7 @@
  */
 import { ConsumerError } from '../vocabulary/errors.js';
 import type { Metadata } from '../vocabulary/message.js';
-import type { ConsumerGroup } from './read.js';
+import type { ConsumerGroup } from '../store/read.js';
 
 /** The `localProperties` name of the member number in a position record's metadata. */
 export const CONSUMER_GROUP_MEMBER_PROPERTY = 'consumerGroupMember';

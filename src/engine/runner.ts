@@ -47,10 +47,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The delay before retry number `attempt` (1-based): doubling from the initial delay, capped, with jitter. */
-export function backoffDelay(attempt: number, retry: ResolvedRetry): number {
-  const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
-  return Math.round(base / 2 + (Math.random() * base) / 2);
+/**
+ * How a backoff spreads its delays: `equal` waits between half the doubled delay and all of it (the
+ * client's and the consumer's retries: never much sooner than planned); `full` anywhere from 0 to it
+ * (writers that collided on one stream, so they do not collide again on the same schedule); `none`
+ * exactly it (polling a replica's progress).
+ */
+export type Jitter = 'equal' | 'full' | 'none';
+
+/**
+ * The delay before try number `attempt` (1-based): doubling from `initialDelayMs`, capped at
+ * `maxDelayMs`, with `jitter`. The one backoff of the package: connection retries, consumers,
+ * command retries and replica waits all use it.
+ */
+export function backoffDelay(attempt: number, delays: { initialDelayMs: number; maxDelayMs: number }, jitter: Jitter = 'equal'): number {
+  const ceiling = Math.min(delays.maxDelayMs, delays.initialDelayMs * 2 ** (attempt - 1));
+  if (jitter === 'none') return ceiling;
+  if (jitter === 'full') return Math.round(Math.random() * ceiling);
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 /** Called for every connection fault a runner sees, with whether it will retry. */

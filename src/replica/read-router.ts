@@ -10,13 +10,16 @@
  * category, and a read can never see a later message of a category without the earlier ones.
  */
 import { InvalidArgumentError, isAbortError, isConnectionError, isPoolTimeoutError } from '../vocabulary/errors.js';
-import { sleep, type RunOptions, type Runner } from '../engine/runner.js';
+import { backoffDelay, sleep, type RunOptions, type Runner } from '../engine/runner.js';
 import * as sql from '../vocabulary/sql.js';
 import type { Statement } from '../vocabulary/sql.js';
 import { Replica } from './replica.js';
 import type { ResolvedReplicaConfig } from './replica-config.js';
 import type { ReplicaSetStats, ReplicaStats } from './replica-stats.js';
 import { afterPosition, lsnValue, type WriteToken } from './write-token.js';
+
+/** How often a read waiting for a replica to replay a write token looks again: 1, 2, 4, ... 32 ms. */
+const replayPolling = { initialDelayMs: 1, maxDelayMs: 32 };
 
 /** Where a read may go and what it must see; every read takes these options. */
 export interface ReadRouteOptions {
@@ -252,8 +255,8 @@ export class ReadRouter {
           replica.markLagging();
           return false;
         }
-        // Replay on a healthy replica takes about a millisecond: poll soon, then back off to 32 ms.
-        await sleep(Math.min(left, 2 ** Math.min(attempt, 5)), signal);
+        // Replay on a healthy replica is quick: poll soon, then back off to 32 ms.
+        await sleep(Math.min(left, backoffDelay(attempt + 1, replayPolling, 'none')), signal);
       }
     } finally {
       this.onWait?.((performance.now() - started) / 1000);

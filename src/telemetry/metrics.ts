@@ -54,8 +54,8 @@ const pendingLimit = 512;
 
 /**
  * Counter and histogram updates of one registry, waiting to be applied. prom-client hashes and
- * validates the labels on every `inc` and `observe`; on a path that runs once per database round
- * trip, between its I/O, that measured 17 and 13 µs a write, against well under 1 µs in a loop.
+ * validates the labels on every `inc` and `observe`, which costs far more on a path that runs once
+ * per database round trip, between its I/O, than in a loop (docs/observability.md has the figures).
  * Queued here as plain values, they are applied in one loop when the registry is scraped (each
  * metric created here flushes the queue from its `collect`, which prom-client runs before it
  * reads any value), or once `pendingLimit` are waiting. A scrape sees every update made before it.

@@ -53,8 +53,8 @@ export const findMessagesById = statement(
  * they run it, from the table's statistics. While those are stale (a new database, analyzed while
  * empty, or a category or stream written since the last analyze), the planner expects a handful of
  * rows and chooses to fetch every message of the category or stream and sort them, instead of
- * walking the category or stream index in order: 1000 messages from a 10,000-message category took
- * 9-11 ms instead of 2.1-2.4 ms on PostgreSQL 15 (4.5 instead of 1.8 ms for a stream). With
+ * walking the category or stream index in order, several times slower (docs/engines.md has the
+ * measurements). With
  * sorting priced out, the ordered index scan is the plan; the rows are the same either way. The
  * setting is local: it ends with the statement outside a transaction, and inside one it lasts to
  * the end, where only this client's statements run (a sort that has no ordered alternative, like a

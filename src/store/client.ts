@@ -11,7 +11,7 @@ import {
   type EmbeddedConfig,
   type ResolvedRetry,
 } from './config.js';
-import type { Engine, NotificationHandler, PoolStats, Queryable, Unlisten } from '../engine/engine.js';
+import type { Engine, NotificationHandler, PoolStats, Queryable, SqlRow, Unlisten } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import { ClosedError, MessageDbError } from '../vocabulary/errors.js';
 import { log } from '../telemetry/logger.js';
@@ -24,7 +24,7 @@ import { resolveReplicaConfig, type ResolvedReplicaConfig } from '../replica/rep
 import type { ReplicaSetStats } from '../replica/replica-stats.js';
 import type { WriteToken } from '../replica/write-token.js';
 import { createRunner, type Runner } from '../engine/runner.js';
-import { MessageStoreSession, Transaction } from './session.js';
+import { checkSql, MessageStoreSession, Transaction, type SqlOptions } from './session.js';
 import * as sql from '../vocabulary/sql.js';
 import * as validate from '../vocabulary/validate.js';
 
@@ -211,6 +211,23 @@ export class MessageDbClient extends MessageStoreSession {
     this.#assertOpen();
     if (this.#router !== undefined) return this.#router.afterWrite(this.#transaction(fn, options));
     return this.#transaction(fn, options);
+  }
+
+  /**
+   * Run your own SQL on the primary with bound parameters (`$1`, `$2`, ...), in a transaction of its
+   * own. Resolves with the rows as `tx.query` gives them: objects keyed by column name, each value
+   * the column's text as PostgreSQL prints it (or null), the same on both engines. Not retried on a
+   * lost connection (the statement may have run). Statements that must commit together, or with
+   * messages, go through `transaction()` and `tx.query`.
+   *
+   * @example
+   * const [row] = await client.query('SELECT count(*) AS n FROM message_store.messages WHERE type = $1', ['Deposited'])
+   * console.log(Number(row?.n))
+   */
+  async query(sql: string, params: readonly unknown[] = [], options: SqlOptions = {}): Promise<SqlRow[]> {
+    this.#assertOpen();
+    checkSql(sql, params);
+    return this.transaction((tx) => tx.query(sql, params, options), { signal: options.signal });
   }
 
   async #transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions): Promise<T> {

@@ -121,6 +121,12 @@ export interface SqlOptions {
   signal?: AbortSignal;
 }
 
+/** Refuse what cannot be SQL with parameters, before anything is sent. */
+export function checkSql(sql: unknown, params: unknown): void {
+  if (typeof sql !== 'string' || sql.trim() === '') throw new InvalidArgumentError('sql', 'must be a non-empty string of SQL');
+  if (!Array.isArray(params)) throw new InvalidArgumentError('params', `must be an array of parameter values (got ${typeof params})`);
+}
+
 /**
  * A transaction handle: the client's write and read methods, and `query()` for your own SQL, all on
  * the transaction's connection. Usable only until the callback settles.
@@ -147,8 +153,7 @@ export class Transaction extends MessageStoreSession {
    * })
    */
   async query(sql: string, params: readonly unknown[] = [], options: SqlOptions = {}): Promise<SqlRow[]> {
-    if (typeof sql !== 'string' || sql.trim() === '') throw new InvalidArgumentError('sql', 'must be a non-empty string of SQL');
-    if (!Array.isArray(params)) throw new InvalidArgumentError('params', `must be an array of parameter values (got ${typeof params})`);
+    checkSql(sql, params);
     try {
       return await this.#sql(sql, params, { signal: options.signal });
     } catch (error) {

@@ -329,6 +329,21 @@ for (const engine of engines) {
       assert.equal(await client.streamVersion(stream), 0);
     });
 
+    test('client.query runs your own SQL with bound parameters and gives each column as text', async () => {
+      const stream = randomStreamName();
+      await client.writeMessage({ streamName: stream, type: 'Deposited', data: { amount: 12345678901234567890 } });
+      const rows = await client.query('SELECT type, position, data FROM message_store.messages WHERE stream_name = $1', [stream]);
+      assert.deepEqual(rows, [{ type: 'Deposited', position: '0', data: '{"amount": 12345678901234567000}' }]);
+      // A value that looks like SQL stays a value.
+      assert.deepEqual(await client.query('SELECT $1::text AS v', ["'; DROP TABLE x; --"]), [{ v: "'; DROP TABLE x; --" }]);
+    });
+
+    test('client.query refuses what is not SQL with parameters before sending anything, and translates server errors', async () => {
+      await assert.rejects(client.query(''), (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'sql');
+      await assert.rejects(client.query('SELECT 1', 'x' as unknown as unknown[]), (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'params');
+      await assert.rejects(client.query('SELECT * FROM no_such_table_here'), /no_such_table_here/);
+    });
+
     test('poolStats reports connections, idle and waiting', () => {
       const stats = client.poolStats();
       assert.ok(stats.total >= 1);
@@ -343,6 +358,7 @@ for (const engine of engines) {
       assert.equal(own.closed, true);
       await assert.rejects(own.writeMessage({ streamName: randomStreamName(), type: 'A' }), ClosedError);
       await assert.rejects(own.getCategoryMessages(randomCategory()), ClosedError);
+      await assert.rejects(own.query('SELECT 1'), ClosedError);
     });
   });
 }

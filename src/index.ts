@@ -96,6 +96,24 @@ export type { PositionRecordedData, RecordPositionOptions } from './consumer/pos
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { hasNotifyTrigger, installNotifyTrigger, notifyChannel, uninstallNotifyTrigger } from './consumer/notify-trigger.js';
 
+// Entities: the entity store, snapshots, command handling, writer helpers
+export { EntityStore } from './entity/entity-store.js';
+export type {
+  Decide,
+  Decision,
+  EntityFetchOptions,
+  EntityFetchResult,
+  EntityMessage,
+  EntityStoreStats,
+  HandleOptions,
+} from './entity/entity-store.js';
+export type { EntityCacheConfig, EntitySnapshotConfig, EntityStoreConfig, Projection, ProjectionMap } from './entity/entity-config.js';
+export { SNAPSHOT_RECORDED_TYPE, snapshotStreamName } from './entity/snapshot.js';
+export type { SnapshotRecordedData } from './entity/snapshot.js';
+export { writeInitial } from './entity/write-initial.js';
+export { writeReply } from './entity/write-reply.js';
+export { EntityConflictError, ProjectionError, isEntityConflictError, isProjectionError } from './vocabulary/errors.js';
+
 // Scale-out: consumer groups over processes and machines
 export {
   CONSUMER_GROUP_MEMBER_PROPERTY,

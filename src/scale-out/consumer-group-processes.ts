@@ -117,7 +117,7 @@ export async function startConsumerGroup(config: ConsumerGroupProcessesConfig): 
   const identifiers = consumerGroupIdentifiers(config);
   const size = identifiers.length;
   const members = config.members === undefined ? identifiers.map((_, member) => member) : [...config.members];
-  members.forEach((member, index) => validate.integer(`members[${index}]`, member, 0, size - 1));
+  for (const [index, member] of members.entries()) validate.integer(`members[${index}]`, member, 0, size - 1);
   if (new Set(members).size !== members.length) throw new InvalidArgumentError('members', 'must not repeat a member');
   const modulePath = config.module instanceof URL ? fileURLToPath(config.module) : validate.text('module', config.module);
   if (config.client !== undefined) await checkConsumerGroupPositions(config.client, category, identifiers);

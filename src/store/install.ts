@@ -45,7 +45,7 @@ async function script(relativePath: string): Promise<string> {
 
 async function isComplete(queryable: Queryable): Promise<boolean> {
   const [row] = await queryable.query(verifyInstall, []);
-  return row !== undefined && row.every((present) => present === 't' || present === true);
+  return row?.every((present) => present === 't' || present === true) ?? false;
 }
 
 async function version(queryable: Queryable): Promise<string> {

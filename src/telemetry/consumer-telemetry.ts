@@ -30,7 +30,10 @@ function consumerMetrics(registry: MetricsRegistry) {
   const once = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   const { counter, histogram } = queuedMetricMaker(registry);
   let live = liveByRegistry.get(registry);
-  if (live === undefined) liveByRegistry.set(registry, (live = new Set()));
+  if (live === undefined) {
+    live = new Set();
+    liveByRegistry.set(registry, live);
+  }
   const consumers = live;
   const figureGauge = (name: string, help: string, pick: (figures: ConsumerFigures) => number | null) =>
     once(name, () => new prom.Gauge({

@@ -111,7 +111,10 @@ export function queuedMetricMaker(registry: MetricsRegistry) {
   const prom = loadPromClient();
   const registers = [registry as never];
   let pending = pendingByRegistry.get(registry);
-  if (pending === undefined) pendingByRegistry.set(registry, (pending = new PendingUpdates()));
+  if (pending === undefined) {
+    pending = new PendingUpdates();
+    pendingByRegistry.set(registry, pending);
+  }
   const queue = pending;
   const collect = (): void => queue.flush();
   const find = (name: string): Counter | Histogram | undefined => registry.getSingleMetric(name) as Counter | Histogram | undefined;
@@ -162,10 +165,16 @@ export class ClientMetrics {
     this.registry = registry ?? (new prom.Registry() as unknown as MetricsRegistry);
     const registers = [this.registry as never];
     let pools = poolsByRegistry.get(this.registry);
-    if (pools === undefined) poolsByRegistry.set(this.registry, (pools = new Set()));
+    if (pools === undefined) {
+      pools = new Set();
+      poolsByRegistry.set(this.registry, pools);
+    }
     this.#pools = pools;
     let replicaSets = replicasByRegistry.get(this.registry);
-    if (replicaSets === undefined) replicasByRegistry.set(this.registry, (replicaSets = new Set()));
+    if (replicaSets === undefined) {
+      replicaSets = new Set();
+      replicasByRegistry.set(this.registry, replicaSets);
+    }
     this.#replicaSets = replicaSets;
     const once = <T>(name: string, make: () => T): T => (this.registry.getSingleMetric(name) as T | undefined) ?? make();
     const { counter, histogram } = queuedMetricMaker(this.registry);

@@ -128,14 +128,14 @@ function container(value: object, ancestors: object[]): string {
       // Omitted, as JSON.stringify does: an optional property set to undefined reads back the same.
       if (item === undefined) continue;
       const json = serialise(item, key, ancestors);
-      text += separator + quote(key, true) + ':' + json;
+      text += `${separator}${quote(key, true)}:${json}`;
       separator = ',';
     } catch (error) {
       throw through(error, keySegment(key));
     }
   }
   ancestors.pop();
-  return text + '}';
+  return `${text}}`;
 }
 
 function array(value: readonly unknown[], ancestors: object[]): string {
@@ -159,13 +159,13 @@ function array(value: readonly unknown[], ancestors: object[]): string {
 /** A plain object made in another realm (a vm context): its prototype is that realm's Object.prototype. */
 function isObjectPrototype(prototype: object): boolean {
   if (Object.getPrototypeOf(prototype) !== null) return false;
-  const constructor = (prototype as { constructor?: unknown }).constructor;
-  return typeof constructor === 'function' && constructor.name === 'Object';
+  const maker = (prototype as { constructor?: unknown }).constructor;
+  return typeof maker === 'function' && maker.name === 'Object';
 }
 
 function kind(value: object, prototype: object): string {
-  const constructor = (prototype as { constructor?: unknown }).constructor;
-  const name = typeof constructor === 'function' ? constructor.name : '';
+  const maker = (prototype as { constructor?: unknown }).constructor;
+  const name = typeof maker === 'function' ? maker.name : '';
   return name !== '' ? name : Object.prototype.toString.call(value).slice(8, -1);
 }
 
@@ -185,6 +185,7 @@ function quote(text: string, isKey: boolean): string {
 }
 
 /** What JSON.stringify escapes: `"`, `\`, control characters; and surrogates, paired or not. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these control characters.
 const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 function plain(text: string): boolean {

@@ -66,7 +66,7 @@ export function streamName(
   const types = options.types ?? [];
   if (types.length > 0) name += (categoryName.includes(':') ? '+' : ':') + types.join('+');
   const ids = streamId === undefined || streamId === null ? [] : typeof streamId === 'string' ? [streamId] : streamId;
-  if (ids.length > 0) name += '-' + ids.join('+');
+  if (ids.length > 0) name += `-${ids.join('+')}`;
   return name;
 }
 

@@ -1,9 +1,11 @@
 /**
  * `messagedb demo` (`npm start`): a bank on the embedded database, with zero set-up. A consumer
  * group of three members starts on a new account category; a writer writes a few thousand
- * `Deposited`/`Withdrawn` events in atomic batches; each member computes the balances of its share of
- * the accounts; then the balances are checked against the writer's ledger and against the events
- * read back from the store. Prints throughput, lag and the result; exits 0 only when the check passes.
+ * `Deposited`/`Withdrawn` events in atomic batches; withdrawal commands are then decided on current
+ * balances by an entity store (`EntityStore.handle`, several at once on a few hot accounts); each
+ * member computes the balances of its share of the accounts; then the balances are checked against
+ * the writer's ledger and against the store, fetched through a new entity store that starts from
+ * snapshots. Prints throughput, lag and the result; exits 0 only when the check passes.
  *
  * Each run uses a new category, so runs are independent and the data stays for `messagedb stats`,
  * `read` and `consumers`. MESSAGE_DB_URL and DATABASE_URL are ignored: the demo writes to a server
@@ -16,7 +18,8 @@ import { MessageDbClient } from '../store/client.js';
 import type { NewMessage } from '../vocabulary/message.js';
 import { sleep } from '../engine/runner.js';
 import { CliError, ExitCode } from './cli-error.js';
-import { BalanceProjection, bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
+import { accountStore, runWithdrawals, storeBalances, type CommandReport, type StoreCheckReport } from './demo-accounts.js';
+import { bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
 import { BalanceGroup, type MemberReport } from './demo-group.js';
 import { addFormatOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { Output, chooseFormat } from './output.js';
@@ -28,10 +31,14 @@ import { withClient, type CliContext, type CommonOptions } from './with-target.j
 interface DemoOptions {
   events: number;
   accounts: number;
+  commands?: number;
   timeoutMs: number;
 }
 
 const groupSize = 3;
+/** Withdrawal commands go to this many accounts, several at once, so that some collide. */
+const hotAccounts = 5;
+const commandConcurrency = 8;
 const writeBatchSize = 250;
 const sampleEveryMs = 50;
 
@@ -45,25 +52,25 @@ interface DemoRun {
   consumeMs: number;
   /** The most events written but not yet handled, sampled as each batch committed. */
   maxLag: number;
+  commands: CommandReport;
 }
 
-/** The balances the store's events add up to, read back a batch at a time. */
-async function storeBalances(client: MessageDbClient, category: string, signal: AbortSignal): Promise<Balances> {
-  const projection = new BalanceProjection();
-  for await (const message of client.readCategory<AmountData>(category, { signal })) projection.apply(message);
-  return projection.balances;
-}
-
-/** Write the events in atomic batches while the group consumes them, then wait until it has handled all. */
+/**
+ * Write the events in atomic batches while the group consumes them, then the withdrawal commands
+ * (each written one is taken off `ledger`), then wait until the group has handled everything.
+ */
 async function writeAndConsume(
   client: MessageDbClient,
+  category: string,
   events: readonly NewMessage<AmountData>[],
+  ledger: Balances,
+  commands: number,
   group: BalanceGroup,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<DemoRun> {
   const startedAt = performance.now();
-  const run: DemoRun = { written: 0, writeMs: 0, consumeMs: 0, maxLag: 0 };
+  const run: DemoRun = { written: 0, writeMs: 0, consumeMs: 0, maxLag: 0, commands: { commands: 0, written: 0, refused: 0, conflicts: 0, seconds: 0 } };
   const writing = new ProgressBar('Writing  ');
   for (let start = 0; start < events.length; start += writeBatchSize) {
     const batch = events.slice(start, start + writeBatchSize);
@@ -77,6 +84,19 @@ async function writeAndConsume(
   }
   writing.finish();
   run.writeMs = performance.now() - startedAt;
+
+  if (commands > 0) {
+    const deciding = new ProgressBar('Commands ');
+    const withdrawals = runWithdrawals(accountStore(client, category), ledger, {
+      count: commands,
+      hotAccounts,
+      concurrency: commandConcurrency,
+      onProgress: (done) => deciding.update(done, done / commands),
+    });
+    run.commands = await Promise.race([withdrawals, group.failed]);
+    deciding.finish();
+    run.written += run.commands.written;
+  }
 
   const balancing = new ProgressBar('Balancing');
   const deadline = startedAt + timeoutMs;
@@ -111,13 +131,14 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
   await say([`Bank demo: ${formatCount(options.events)} events to ${options.accounts} accounts in category ${category}, on ${where}`]);
 
   const { events, ledger } = bankEvents(category, options.accounts, options.events);
+  const commands = options.commands ?? Math.round(options.events / 10);
   const consumersClient = await groupClient(opened);
   const group = new BalanceGroup(consumersClient, category, groupSize, signal);
   let run: DemoRun;
   let members: MemberReport[];
   try {
     try {
-      run = await writeAndConsume(client, events, group, options.timeoutMs, signal);
+      run = await writeAndConsume(client, category, events, ledger, commands, group, options.timeoutMs, signal);
     } finally {
       // On every path (done, Ctrl-C, a failure) the members stop before the client is closed under them.
       await group.stop();
@@ -127,7 +148,10 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
     if (consumersClient !== client) await consumersClient.close();
   }
   const againstLedger = checkBalances(ledger, group.balances);
-  const againstStore = checkBalances(await storeBalances(client, category, signal), group.balances);
+  // Every account id the writer could have used: a stream it did not write would show up as a mismatch.
+  const accountStreams = Array.from({ length: options.accounts }, (_, index) => `${category}-${index + 1}`);
+  const store = await storeBalances(client, category, accountStreams);
+  const againstStore = checkBalances(store.balances, group.balances);
   const check: BalanceCheck = {
     ...againstLedger,
     passed: againstLedger.passed && againstStore.passed,
@@ -141,8 +165,10 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
       {
         category,
         target: where,
-        events: run.written,
+        events: run.written - run.commands.written,
         accounts: check.accounts,
+        commands: { ...run.commands, seconds: Number(run.commands.seconds.toFixed(3)) },
+        storeCheck: store.report,
         write: { seconds: Number((run.writeMs / 1000).toFixed(3)), messagesPerSecond: rate(run.written, run.writeMs) },
         consume: { seconds: Number((run.consumeMs / 1000).toFixed(3)), messagesPerSecond: rate(handled, run.consumeMs), groupSize },
         maxLag: run.maxLag,
@@ -153,8 +179,10 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
     ]);
     return check;
   }
+  const eventsWritten = run.written - run.commands.written;
   await say([
-    `Wrote ${formatCount(run.written)} events in ${(run.writeMs / 1000).toFixed(2)} s (${formatCount(rate(run.written, run.writeMs))} msg/s)`,
+    `Wrote ${formatCount(eventsWritten)} events in ${(run.writeMs / 1000).toFixed(2)} s (${formatCount(rate(eventsWritten, run.writeMs))} msg/s)`,
+    ...commandLines(run.commands),
     `Consumer group of ${groupSize} handled ${formatCount(handled)} events in ${(run.consumeMs / 1000).toFixed(2)} s ` +
       `(${formatCount(rate(handled, run.consumeMs))} msg/s); max lag ${formatCount(run.maxLag)} events, final lag ${finalLag}`,
     ...members.map(
@@ -163,12 +191,28 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
         `position ${report.position ?? '-'} recorded in ${report.positionStream}`,
     ),
     ...check.mismatches.slice(0, 10).map((mismatch) => `  mismatch: ${mismatch}`),
+    storeLine(store.report),
     check.passed
       ? `Balance check PASSED: all ${check.accounts} balances match the written events and the store (total ${formatCents(check.totalCents)})`
       : `Balance check FAILED: ${check.mismatches.length} mismatches`,
     `Look around: messagedb stats, messagedb consumers, messagedb read ${category} --limit 10`,
   ]);
   return check;
+}
+
+/** What the withdrawal commands did, for the table output. */
+function commandLines(report: CommandReport): string[] {
+  if (report.commands === 0) return [];
+  return [
+    `EntityStore.handle decided ${formatCount(report.commands)} withdrawals on ${hotAccounts} hot accounts, ${commandConcurrency} at a time, in ` +
+      `${report.seconds.toFixed(2)} s: ${formatCount(report.written)} written, ${formatCount(report.refused)} refused for want of funds, ` +
+      `${formatCount(report.conflicts)} decided again after a conflict`,
+  ];
+}
+
+/** How the store check read the balances, for the table output. */
+function storeLine(report: StoreCheckReport): string {
+  return `Store check: ${report.accounts} accounts fetched through a new EntityStore, ${report.fromSnapshots} from snapshots, ${formatCount(report.messagesProjected)} events projected`;
 }
 
 /**
@@ -192,6 +236,7 @@ export function registerDemo(program: Command, context: CliContext): void {
     .description('run a bank-account demo on the embedded database: events, a 3-member consumer group, a balance check')
     .option('--events <n>', 'events to write', integerOption(1), 3000)
     .option('--accounts <n>', 'account streams to spread them over', integerOption(1), 100)
+    .option('--commands <n>', 'withdrawal commands decided by the entity store (default: a tenth of --events)', integerOption(0))
     .option('--timeout-ms <ms>', 'fail if the consumer group has not handled every event this long after the start', integerOption(1), 60_000)
     .addHelpText(
       'after',

@@ -1,6 +1,7 @@
 /**
  * `messagedb demo` run as a subprocess, on the embedded database (its default) and on PostgreSQL:
- * it exits 0 with the balance check passed, and reports throughput, lag and the consumer group.
+ * it exits 0 with the balance check passed, and reports throughput, lag, the withdrawal commands the
+ * entity store decided, the store check and the consumer group.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -17,6 +18,8 @@ interface DemoReport {
   consume: { seconds: number; messagesPerSecond: number; groupSize: number };
   maxLag: number;
   finalLag: number;
+  commands: { commands: number; written: number; refused: number; conflicts: number; seconds: number };
+  storeCheck: { accounts: number; fromSnapshots: number; messagesProjected: number };
   members: Array<{ member: number; positionStream: string; position: number | null; handled: number; accounts: number }>;
   check: { passed: boolean; mismatches: string[]; totalCents: number };
 }
@@ -30,7 +33,10 @@ function assertPassed(report: DemoReport | undefined, events: number): asserts r
   assert.ok(report.write.messagesPerSecond > 0 && report.consume.messagesPerSecond > 0);
   assert.equal(report.consume.groupSize, 3);
   assert.deepEqual(report.members.map((member) => member.member), [0, 1, 2]);
-  assert.equal(report.members.reduce((sum, member) => sum + member.handled, 0), events);
+  // The group handles the writer's events and the withdrawals the entity store wrote.
+  assert.equal(report.commands.written + report.commands.refused, report.commands.commands);
+  assert.equal(report.members.reduce((sum, member) => sum + member.handled, 0), events + report.commands.written);
+  assert.equal(report.storeCheck.accounts, report.accounts);
   assert.equal(new Set(report.members.map((member) => member.positionStream)).size, 3);
 }
 
@@ -46,6 +52,9 @@ describe('messagedb demo', () => {
     const [report] = records<DemoReport>(result);
     assertPassed(report, 600);
     assert.equal(report.target, './.messagedb');
+    assert.equal(report.commands.commands, 60, 'a tenth of the events by default');
+    assert.ok(report.commands.written > 0, 'some withdrawals were covered');
+    assert.ok(report.storeCheck.fromSnapshots > 0, 'the store check started from snapshots');
     const consumers = records(await runCli(['consumers', '--category', report.category], { cwd }));
     assert.deepEqual(
       consumers.map((row) => [row.positionStream, row.position]),
@@ -56,17 +65,23 @@ describe('messagedb demo', () => {
   test('on PostgreSQL with --url it passes its balance check', async () => {
     const database = await createDatabase();
     await postgresClient({}, database);
-    const result = await runCli(['demo', '--events', '1500', '--url', database.url]);
+    const result = await runCli(['demo', '--events', '1500', '--url', database.url, '--table']);
     assertOk(result);
-    assertPassed(records<DemoReport>(result)[0], 1500);
+    assert.match(result.stdout, /^EntityStore\.handle decided 150 withdrawals on 5 hot accounts, 8 at a time, in [\d.]+ s: [\d,]+ written, [\d,]+ refused for want of funds, [\d,]+ decided again after a conflict$/m);
+    assert.match(result.stdout, /^Balance check PASSED/m);
+    const json = await runCli(['demo', '--events', '1500', '--url', database.url]);
+    assertOk(json);
+    assertPassed(records<DemoReport>(json)[0], 1500);
   });
 
   test('--table prints throughput, lag, each member and the check result', async () => {
     const database = await createDatabase();
     await postgresClient({}, database);
-    const result = await runCli(['demo', '--events', '300', '--accounts', '10', '--table', '--url', database.url]);
+    const result = await runCli(['demo', '--events', '300', '--accounts', '10', '--commands', '0', '--table', '--url', database.url]);
     assertOk(result);
     assert.match(result.stdout, /^Wrote 300 events in [\d.]+ s \([\d,]+ msg\/s\)$/m);
+    assert.doesNotMatch(result.stdout, /EntityStore\.handle/, 'no commands with --commands 0');
+    assert.match(result.stdout, /^Store check: 10 accounts fetched through a new EntityStore, \d+ from snapshots, [\d,]+ events projected$/m);
     assert.match(result.stdout, /^Consumer group of 3 handled 300 events in [\d.]+ s \([\d,]+ msg\/s\); max lag [\d,]+ events, final lag 0$/m);
     assert.equal(result.stdout.match(/^ {2}member \d: /gm)?.length, 3);
     assert.match(result.stdout, /^Balance check PASSED: all 10 balances match the written events and the store/m);

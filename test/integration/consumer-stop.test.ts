@@ -31,8 +31,14 @@ function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promis
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} had not settled after ${ms} ms`)), ms);
     promise.then(
-      (value) => (clearTimeout(timer), resolve(value)),
-      (error: unknown) => (clearTimeout(timer), reject(error)),
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
     );
   });
 }
@@ -79,7 +85,10 @@ for (const engine of engines) {
         category,
         identifier: 'skip',
         handlerTimeoutMs: 1000,
-        onError: (error) => (errors.push(error), 'skip'),
+        onError: (error) => {
+          errors.push(error);
+          return 'skip';
+        },
       }).onAny(handler);
       const running = consumer.start();
       await handled.through(positions[2]!, 30_000);

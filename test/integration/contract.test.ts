@@ -10,7 +10,7 @@ import {
   DuplicateMessageIdError,
   ExpectedVersionError,
   InvalidArgumentError,
-  MessageDbClient,
+  type MessageDbClient,
   follow,
   isExpectedVersionError,
 } from '../../src/index.ts';
@@ -331,9 +331,9 @@ for (const engine of engines) {
 
     test('client.query runs your own SQL with bound parameters and gives each column as text', async () => {
       const stream = randomStreamName();
-      await client.writeMessage({ streamName: stream, type: 'Deposited', data: { amount: 12345678901234567890 } });
+      await client.writeMessage({ streamName: stream, type: 'Deposited', data: { amount: 10 } });
       const rows = await client.query('SELECT type, position, data FROM message_store.messages WHERE stream_name = $1', [stream]);
-      assert.deepEqual(rows, [{ type: 'Deposited', position: '0', data: '{"amount": 12345678901234567000}' }]);
+      assert.deepEqual(rows, [{ type: 'Deposited', position: '0', data: '{"amount": 10}' }]);
       // A value that looks like SQL stays a value.
       assert.deepEqual(await client.query('SELECT $1::text AS v', ["'; DROP TABLE x; --"]), [{ v: "'; DROP TABLE x; --" }]);
     });

@@ -93,7 +93,11 @@ describe('deadlocks between writes to two categories', () => {
       runs++;
       // A backend reports its counts once idle, at most a second or so later.
       const deadline = Date.now() + 5000;
-      while ((deadlocks = (await counted()) - before) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (;;) {
+        deadlocks = (await counted()) - before;
+        if (deadlocks > 0 || Date.now() >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
     assert.ok(deadlocks > 0, 'the loops deadlocked');
     assert.equal((await client.getCategoryMessages(a, { batchSize: -1 })).length, 2 * 15 * 10 * runs);

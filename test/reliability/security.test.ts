@@ -45,14 +45,14 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     streamCategory: "a constant, built by inCategory from a literal",
     "inCategory('category')": 'a literal argument',
   },
-  'store/notify.ts': {
+  'consumer/notify-trigger.ts': {
     'sql.installNotifyTrigger': 'a constant script from sql.ts',
     'sql.uninstallNotifyTrigger': 'a constant script from sql.ts',
   },
   'store/install.ts': { installLockKey: 'a numeric constant' },
-  'bench/bench-database.ts': { name: "the bench database's name, made right there from a constant prefix and random hex (CREATE/DROP DATABASE take an identifier)" },
+  'cli/bench/bench-database.ts': { name: "the bench database's name, made right there from a constant prefix and random hex (CREATE/DROP DATABASE take an identifier)" },
   'cli/bench.ts': { role: 'the text of an error message that tells a person which ALTER ROLE to run; never executed' },
-  'bench/pgbench.ts': { index: "a loop counter (1-100) in a pgbench script's text, which pgbench runs, not the client" },
+  'cli/bench/pgbench.ts': { index: "a loop counter (1-100) in a pgbench script's text, which pgbench runs, not the client" },
 };
 
 function sourceFiles(): Array<{ name: string; source: string }> {

@@ -56,8 +56,13 @@ export function scanSource(source: string): ScanResult {
     while (at < source.length) {
       const char = source[at];
       if (char === '\\') at += 2;
-      else if (char === '[') (inClass = true), at++;
-      else if (char === ']') (inClass = false), at++;
+      else if (char === '[') {
+        inClass = true;
+        at++;
+      } else if (char === ']') {
+        inClass = false;
+        at++;
+      }
       else if (char === '/' && !inClass) break;
       else at++;
     }
@@ -81,7 +86,10 @@ export function scanSource(source: string): ScanResult {
         at = end;
       } else if (char === '`') at = scanTemplate(at);
       else if (char === '/' && beforeRegex.has(previousSignificant(at))) at = skipRegex(at);
-      else if (char === '{') depth++, at++;
+      else if (char === '{') {
+        depth++;
+        at++;
+      }
       else if (char === '}') {
         if (depth === 0 && insideInterpolation) return at;
         depth--;

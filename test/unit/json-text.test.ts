@@ -76,7 +76,8 @@ const refused: Array<[string, unknown, string, RegExp]> = [
   ['Infinity', { total: Infinity }, 'data.total', /finite number \(got Infinity\)/],
   ['-Infinity at the top', -Infinity, 'data', /finite number \(got -Infinity\)/],
   ['undefined in an array', [1, undefined], 'data[1]', /must not be undefined: JSON would store null/],
-  ['a hole in a sparse array', [1, , 3], 'data[1]', /hole in a sparse array/], // eslint-disable-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
+  ['a hole in a sparse array', [1, , 3], 'data[1]', /hole in a sparse array/],
   ['a function as a property', { callback: () => 1 }, 'data.callback', /is a function: JSON cannot represent it/],
   ['a symbol as a value', { tag: Symbol('s') }, 'data.tag', /is a symbol/],
   ['a BigInt', { n: 10n }, 'data.n', /is a BigInt/],

@@ -66,7 +66,10 @@ describe('poll loop', () => {
 
   test('an empty batch waits pollIntervalMs before the next read: no busy loop', async () => {
     let reads = 0;
-    const loop = new PollLoop<Item>(loopConfig({ pollIntervalMs: 100, fetch: async () => (reads++, []) }));
+    const loop = new PollLoop<Item>(loopConfig({ pollIntervalMs: 100, fetch: async () => {
+      reads++;
+      return [];
+    } }));
     const running = loop.run();
     await new Promise((resolve) => setTimeout(resolve, 450));
     await loop.stop();

@@ -9,6 +9,9 @@ import { Registry } from 'prom-client';
 import {
   EntityStore,
   InvalidArgumentError,
+  followMetadata,
+  writeInitial,
+  writeReply,
   isEntityConflictError,
   isExpectedVersionError,
   isProjectionError,
@@ -321,6 +324,39 @@ for (const engine of engines) {
         replyStreamName: 'web:reply-1',
         properties: { tenant: 'a' },
       });
+    });
+
+    test('writeInitial writes the first message of a stream and refuses a stream that has one', async () => {
+      const streamName = `${randomCategory('account')}-1`;
+      assert.equal(await writeInitial(client, { streamName, type: 'Opened', data: { owner: 'Ada' } }), 0);
+      await assert.rejects(writeInitial(client, { streamName, type: 'Opened', data: { owner: 'Bob' } }), (error: unknown) => {
+        assert.ok(isExpectedVersionError(error));
+        assert.equal(error.expectedVersion, -1);
+        assert.equal(error.streamVersion, 0);
+        return true;
+      });
+      assert.equal((await client.getStreamMessages(streamName)).length, 1);
+    });
+
+    test('writeReply writes to the reply stream a followed command names, with replyStreamName removed', async () => {
+      const category = randomCategory('account');
+      const replyStream = `${category}:reply-9`;
+      await client.writeMessage({ streamName: `${category}:command-1`, type: 'Open', data: {}, metadata: { replyStreamName: replyStream, correlationStreamName: 'web-1' } });
+      const [command] = (await client.getStreamMessages(`${category}:command-1`)) as [Message];
+      assert.equal(await writeReply(client, { type: 'Opened', data: { id: '1' }, metadata: followMetadata(command) }), 0);
+      const [reply] = (await client.getStreamMessages(replyStream)) as [Message];
+      assert.equal(reply.type, 'Opened');
+      assert.deepEqual(reply.metadata, {
+        causationMessageStreamName: `${category}:command-1`,
+        causationMessagePosition: 0,
+        causationMessageGlobalPosition: command.globalPosition,
+        correlationStreamName: 'web-1',
+      });
+      await assert.rejects(writeReply(client, { type: 'Opened', metadata: { correlationStreamName: 'web-1' } }), /message\.metadata\.replyStreamName must name the stream to reply to/);
+      // In a transaction too: the handle has the client's write methods.
+      await client.transaction((tx) => writeReply(tx, { type: 'Closed', metadata: { replyStreamName: replyStream } }));
+      const [, closed] = (await client.getStreamMessages(replyStream)) as [Message, Message];
+      assert.equal(closed.metadata, null, 'nothing left after the reply stream name is removed');
     });
 
     test('bad arguments are refused with InvalidArgumentError naming them, before any SQL', async () => {

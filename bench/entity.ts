@@ -92,7 +92,15 @@ async function measure(row: Row): Promise<RowResult> {
   }
   const ratios = ours.map((value, index) => value / (hand[index] as number));
   const toUnit = (msPerOp: number): number => (row.unit === 'ms/op' ? msPerOp : 1000 / msPerOp);
-  return { name: row.name, unit: row.unit, ours: toUnit(median(ours)), hand: toUnit(median(hand)), ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) };
+  return {
+    name: row.name,
+    unit: row.unit,
+    ours: toUnit(median(ours)),
+    hand: toUnit(median(hand)),
+    ratio: median(ratios),
+    ratioMin: Math.min(...ratios),
+    ratioMax: Math.max(...ratios),
+  };
 }
 
 const repeat = async (count: number, op: () => Promise<unknown>): Promise<number> => {
@@ -169,15 +177,22 @@ async function main(): Promise<void> {
   const callers = 8;
   const spread = async (op: (index: number) => Promise<void>): Promise<number> => {
     let next = 0;
-    await Promise.all(Array.from({ length: callers }, async () => {
-      while (next < entities) await op(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (next < entities) await op(next++);
+      }),
+    );
     return entities;
   };
 
   const rows: Row[] = [
     { name: 'fetch 10,000 events, cold', unit: 'ms/op', ours: { run: () => repeat(3, () => cold.fetch('big')) }, hand: { run: () => repeat(3, handCold) } },
-    { name: 'fetch 10,000 events, from a snapshot', unit: 'ms/op', ours: { run: () => repeat(300, () => fromSnapshot.fetch('big')) }, hand: { run: () => repeat(300, handSnapshot) } },
+    {
+      name: 'fetch 10,000 events, from a snapshot',
+      unit: 'ms/op',
+      ours: { run: () => repeat(300, () => fromSnapshot.fetch('big')) },
+      hand: { run: () => repeat(300, handSnapshot) },
+    },
     {
       name: 'fetch 10,000 events, cached, nothing new (vs bare getStreamMessages, no rows)',
       unit: 'ms/op',
@@ -209,12 +224,21 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ environment, results }, null, 2));
     return;
   }
-  console.log(`Entity store vs hand-written, PostgreSQL ${serverVersion}, Node ${process.version}, ${rounds} interleaved rounds, ${environment.date}, load ${loadAtStart.toFixed(2)} -> ${environment.loadAtEnd?.toFixed(2)}`);
+  console.log(
+    `Entity store vs hand-written, PostgreSQL ${serverVersion}, Node ${process.version}, ${rounds} interleaved rounds, ${environment.date}, load ${loadAtStart.toFixed(2)} -> ${environment.loadAtEnd?.toFixed(2)}`,
+  );
   const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3));
   const header = ['row', 'unit', 'ours', 'hand-written', 'time ratio (median, min-max)'];
-  const lines = results.map((result) => [result.name, result.unit, format(result.ours), format(result.hand), `${result.ratio.toFixed(2)}x (${result.ratioMin.toFixed(2)}-${result.ratioMax.toFixed(2)})`]);
+  const lines = results.map((result) => [
+    result.name,
+    result.unit,
+    format(result.ours),
+    format(result.hand),
+    `${result.ratio.toFixed(2)}x (${result.ratioMin.toFixed(2)}-${result.ratioMax.toFixed(2)})`,
+  ]);
   const widths = header.map((cell, column) => Math.max(cell.length, ...lines.map((line) => (line[column] as string).length)));
-  for (const line of [header, widths.map((width) => '-'.repeat(width)), ...lines]) console.log(line.map((cell, column) => cell.padEnd(widths[column] as number)).join('  '));
+  for (const line of [header, widths.map((width) => '-'.repeat(width)), ...lines])
+    console.log(line.map((cell, column) => cell.padEnd(widths[column] as number)).join('  '));
 }
 
 await main();

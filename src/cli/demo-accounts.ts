@@ -94,7 +94,11 @@ export interface StoreCheckReport {
  * The balance of every account in `streamNames`, fetched through a new entity store: what a
  * restarted process would see, starting from the snapshots.
  */
-export async function storeBalances(client: MessageDbClient, category: string, streamNames: Iterable<string>): Promise<{ balances: Balances; report: StoreCheckReport }> {
+export async function storeBalances(
+  client: MessageDbClient,
+  category: string,
+  streamNames: Iterable<string>,
+): Promise<{ balances: Balances; report: StoreCheckReport }> {
   const store = accountStore(client, category);
   const balances: Balances = new Map();
   const prefix = `${category}-`;

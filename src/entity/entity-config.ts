@@ -10,7 +10,10 @@ import * as validate from '../vocabulary/validate.js';
  * Applies one message to an entity: change `entity` in place, or return the new entity. A message
  * type with no function in the projection is ignored (Eventide's `apply`).
  */
-// `data` is `any`: the message's parsed JSON, which the caller's own annotation types.
+// `data` is `any`: the message's parsed JSON, which a function may annotate (`data: { amount: number }`) or use as
+// it is. `void`: a function declared on its own that changes the entity in place returns void, not undefined.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+// biome-ignore lint/suspicious/noConfusingVoidType: see above
 export type Projection<Entity> = (entity: Entity, data: any, message: Message) => Entity | void;
 
 /** Message type -> the function that applies it. */
@@ -131,7 +134,8 @@ export function resolveEntityStoreConfig<Entity>(config: EntityStoreConfig<Entit
   }
   let maxEntries = 0;
   if (config.cache !== false) {
-    if (config.cache !== undefined && (typeof config.cache !== 'object' || config.cache === null)) throw new InvalidArgumentError('cache', 'must be { maxEntries } or false');
+    if (config.cache !== undefined && (typeof config.cache !== 'object' || config.cache === null))
+      throw new InvalidArgumentError('cache', 'must be { maxEntries } or false');
     maxEntries = config.cache?.maxEntries === undefined ? 10_000 : validate.integer('cache.maxEntries', config.cache.maxEntries, 1);
   }
   const batchSize = config.batchSize === undefined ? 1000 : validate.integer('batchSize', config.batchSize, 1);

@@ -30,6 +30,7 @@ export interface EntityFetchOptions extends ReadRouteOptions {
 export type EntityMessage<Data = unknown> = Omit<NewMessage<Data>, 'streamName'> & { streamName?: string };
 
 /** What a decision returns: the messages to write (none, one, or several written atomically). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a decide function declared on its own that writes nothing returns void.
 export type Decision = EntityMessage | readonly EntityMessage[] | null | undefined | void;
 
 /** Decides what to write, given the entity and its version. Called again, with fresh state, after a conflict. */
@@ -281,7 +282,9 @@ export class EntityStore<Entity> {
     const stream = snapshotStreamName(snapshot.entity, id);
     const time = new Date();
     try {
-      await this.#telemetry.snapshotWrite(stream, record.version, () => writeSnapshot(this.#client, stream, snapshot.toData(record.entity), record.version, time));
+      await this.#telemetry.snapshotWrite(stream, record.version, () =>
+        writeSnapshot(this.#client, stream, snapshot.toData(record.entity), record.version, time),
+      );
       record.persistedVersion = record.version;
       record.persistedTime = time;
       this.#stats.snapshotsWritten++;
@@ -295,7 +298,13 @@ export class EntityStore<Entity> {
 /** The `follow` option checked: a message as read from the store. */
 function precedingMessage(value: unknown): Message {
   const message = value as Partial<Message> | null;
-  if (typeof message !== 'object' || message === null || typeof message.streamName !== 'string' || !Number.isSafeInteger(message.position) || !Number.isSafeInteger(message.globalPosition)) {
+  if (
+    typeof message !== 'object' ||
+    message === null ||
+    typeof message.streamName !== 'string' ||
+    !Number.isSafeInteger(message.position) ||
+    !Number.isSafeInteger(message.globalPosition)
+  ) {
     throw new InvalidArgumentError('follow', 'must be a message read from the store (with streamName, position and globalPosition)');
   }
   return message as Message;
@@ -308,7 +317,10 @@ function decisionMessages(decision: Decision, streamName: string, preceding: Mes
   return list.map((message, index) => {
     if (typeof message !== 'object' || message === null) throw new InvalidArgumentError(`decision[${index}]`, 'must be a message object ({ type, data })');
     if (message.streamName !== undefined && message.streamName !== streamName) {
-      throw new InvalidArgumentError(`decision[${index}].streamName`, `must be the entity's stream ${streamName} or omitted (got ${String(message.streamName)})`);
+      throw new InvalidArgumentError(
+        `decision[${index}].streamName`,
+        `must be the entity's stream ${streamName} or omitted (got ${String(message.streamName)})`,
+      );
     }
     const own: NewMessage = { ...message, streamName };
     return preceding === undefined ? own : follow(preceding, own);

@@ -30,7 +30,9 @@ function makeMetrics(registry: MetricsRegistry) {
     fetchDuration: histogram('messagedb_entity_fetch_duration_seconds', 'Entity fetch duration by category', ['category']),
     projected: counter('messagedb_entity_messages_projected_total', 'Messages projected into entities, by category', ['category']),
     snapshotWrites: counter('messagedb_entity_snapshot_writes_total', 'Snapshots written, by category and outcome (ok, error)', ['category', 'outcome']),
-    snapshotsIgnored: counter('messagedb_entity_snapshots_ignored_total', 'Snapshots read but not usable (projected from the stream instead), by category', ['category']),
+    snapshotsIgnored: counter('messagedb_entity_snapshots_ignored_total', 'Snapshots read but not usable (projected from the stream instead), by category', [
+      'category',
+    ]),
     handles: counter('messagedb_entity_handles_total', 'handle calls by category and outcome (written, nothing, conflict, error)', ['category', 'outcome']),
     conflicts: counter('messagedb_entity_handle_conflicts_total', 'handle attempts refused for a wrong expected version, by category', ['category']),
     handleDuration: histogram('messagedb_entity_handle_duration_seconds', 'handle duration by category, retries included', ['category']),
@@ -49,7 +51,10 @@ export class EntityTelemetry {
     const registry = telemetry?.metrics?.registry;
     if (registry !== undefined) {
       let metrics = metricsByRegistry.get(registry);
-      if (metrics === undefined) metricsByRegistry.set(registry, (metrics = makeMetrics(registry)));
+      if (metrics === undefined) {
+        metrics = makeMetrics(registry);
+        metricsByRegistry.set(registry, metrics);
+      }
       this.#metrics = metrics;
     }
   }
@@ -67,7 +72,11 @@ export class EntityTelemetry {
         metrics.fetchDuration.observe(this.#labels, (performance.now() - started) / 1000);
         if (facts.projected > 0) metrics.projected.inc(this.#labels, facts.projected);
       }
-      setAttributes(span, { 'messagedb.entity.source': facts.source, 'messagedb.entity.projected': facts.projected, 'messagedb.entity.version': facts.version });
+      setAttributes(span, {
+        'messagedb.entity.source': facts.source,
+        'messagedb.entity.projected': facts.projected,
+        'messagedb.entity.version': facts.version,
+      });
     };
     const tracing = telemetry.tracing;
     if (tracing === undefined) {
@@ -75,11 +84,15 @@ export class EntityTelemetry {
       finish(undefined);
       return result;
     }
-    return tracing.span('messagedb entity fetch', { 'db.operation.name': 'entity_fetch', 'messagedb.category': this.#labels.category, 'messagedb.stream_name': streamName }, async (span) => {
-      const result = await run(facts);
-      finish(span);
-      return result;
-    });
+    return tracing.span(
+      'messagedb entity fetch',
+      { 'db.operation.name': 'entity_fetch', 'messagedb.category': this.#labels.category, 'messagedb.stream_name': streamName },
+      async (span) => {
+        const result = await run(facts);
+        finish(span);
+        return result;
+      },
+    );
   }
 
   /** Run a `handle` call in a span; `run` reports its attempts and conflicts. */
@@ -97,7 +110,14 @@ export class EntityTelemetry {
       }
       setAttributes(span, { 'messagedb.entity.attempts': attempt.count, 'messagedb.entity.conflicts': attempt.conflicts, 'messagedb.entity.outcome': outcome });
       log(telemetry.logger, outcome === 'written' || outcome === 'nothing' ? 'debug' : 'warn', () => [
-        { op: 'entity_handle', category: this.#labels.category, outcome, attempts: attempt.count, conflicts: attempt.conflicts, durationMs: performance.now() - started },
+        {
+          op: 'entity_handle',
+          category: this.#labels.category,
+          outcome,
+          attempts: attempt.count,
+          conflicts: attempt.conflicts,
+          durationMs: performance.now() - started,
+        },
         `entity handle ${outcome}`,
       ]);
     };
@@ -113,7 +133,11 @@ export class EntityTelemetry {
     };
     const tracing = telemetry.tracing;
     if (tracing === undefined) return observed(undefined);
-    return tracing.span('messagedb entity handle', { 'db.operation.name': 'entity_handle', 'messagedb.category': this.#labels.category, 'messagedb.stream_name': streamName }, observed);
+    return tracing.span(
+      'messagedb entity handle',
+      { 'db.operation.name': 'entity_handle', 'messagedb.category': this.#labels.category, 'messagedb.stream_name': streamName },
+      observed,
+    );
   }
 
   /** Run a snapshot write in a span, counted by outcome. */
@@ -131,13 +155,24 @@ export class EntityTelemetry {
       }
     };
     if (telemetry.tracing === undefined) return observed();
-    return telemetry.tracing.span('messagedb entity snapshot', { 'db.operation.name': 'entity_snapshot', 'messagedb.stream_name': snapshotStream, 'messagedb.entity.version': version }, observed);
+    return telemetry.tracing.span(
+      'messagedb entity snapshot',
+      { 'db.operation.name': 'entity_snapshot', 'messagedb.stream_name': snapshotStream, 'messagedb.entity.version': version },
+      observed,
+    );
   }
 
   /** A snapshot write failed; the fetch that made it still succeeds. */
   snapshotWriteFailed(snapshotStream: string, version: number, error: unknown): void {
     log(this.#telemetry?.logger, 'warn', () => [
-      { event: 'entity_snapshot_failed', category: this.#labels.category, streamName: snapshotStream, version, error: errorName(error), code: (error as { code?: unknown } | null)?.code },
+      {
+        event: 'entity_snapshot_failed',
+        category: this.#labels.category,
+        streamName: snapshotStream,
+        version,
+        error: errorName(error),
+        code: (error as { code?: unknown } | null)?.code,
+      },
       'entity snapshot not written; the fetch is not affected',
     ]);
   }

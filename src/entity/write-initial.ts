@@ -10,6 +10,10 @@ import type { WriteMessageInput, WriteOptions } from '../store/write.js';
  *
  * @example await writeInitial(client, { streamName: 'account-1', type: 'Opened', data: { owner: 'Ada' } })
  */
-export function writeInitial<Data>(session: MessageStoreSession, message: Omit<WriteMessageInput<Data>, 'expectedVersion'>, options?: WriteOptions): Promise<number> {
+export function writeInitial<Data>(
+  session: MessageStoreSession,
+  message: Omit<WriteMessageInput<Data>, 'expectedVersion'>,
+  options?: WriteOptions,
+): Promise<number> {
   return session.writeMessage({ ...message, expectedVersion: -1 }, options);
 }

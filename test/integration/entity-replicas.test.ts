@@ -52,7 +52,7 @@ describe('entity store with read replicas', () => {
         decidedOn = version;
         return { type: 'Deposited', data: { amount: account.balance } };
       });
-      assert.equal(decidedOn, 1, 'decided on the primary\'s version');
+      assert.equal(decidedOn, 1, "decided on the primary's version");
       assert.deepEqual(positions, [2]);
       assert.equal(store.stats().conflicts, 0);
       assert.ok((await handler.replicaStats()).readsOnPrimary.requested > primaryReadsBefore, 'the reads went to the primary');

@@ -47,10 +47,15 @@ async function sample(registry: Registry, name: string, labels: Record<string, s
   for (const line of text.split('\n')) {
     const match = /^([a-z_:]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (match === null || match[1] !== name) continue;
-    const found = Object.fromEntries((match[2] ?? '').split(',').filter(Boolean).map((pair) => {
-      const [key, value] = pair.split('=');
-      return [key, value?.replace(/^"|"$/g, '')];
-    }));
+    const found = Object.fromEntries(
+      (match[2] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => {
+          const [key, value] = pair.split('=');
+          return [key, value?.replace(/^"|"$/g, '')];
+        }),
+    );
     if (Object.entries(labels).every(([key, value]) => found[key] === value) && Object.keys(found).length === Object.keys(labels).length) {
       return Number(match[3]);
     }
@@ -59,7 +64,10 @@ async function sample(registry: Registry, name: string, labels: Record<string, s
 }
 
 /** The snapshot stream's last message as the server prints it: type, data and metadata text. */
-async function lastMessageText(client: MessageDbClient, streamName: string): Promise<{ type: string; data: string; metadata: string | null; position: string } | undefined> {
+async function lastMessageText(
+  client: MessageDbClient,
+  streamName: string,
+): Promise<{ type: string; data: string; metadata: string | null; position: string } | undefined> {
   return client.transaction(async (tx) => {
     const rows = await tx.query('SELECT type, data, metadata, position FROM get_last_stream_message($1)', [streamName]);
     return rows[0] as { type: string; data: string; metadata: string | null; position: string } | undefined;
@@ -124,7 +132,7 @@ for (const engine of engines) {
       assert.equal(store.stats().messagesProjected - before, 2);
     });
 
-    test('a snapshot written by raw SQL in Eventide\'s format is used: only the messages after its entityVersion are projected', async () => {
+    test("a snapshot written by raw SQL in Eventide's format is used: only the messages after its entityVersion are projected", async () => {
       const category = randomCategory('account');
       const streamName = `${category}-7`;
       await deposit(client, streamName, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
@@ -146,7 +154,7 @@ for (const engine of engines) {
       assert.equal(stats.snapshotsWritten, 0, '9 - 6 is under the interval');
     });
 
-    test('our snapshot is Eventide\'s format byte for byte, written when the version is interval past the last one', async () => {
+    test("our snapshot is Eventide's format byte for byte, written when the version is interval past the last one", async () => {
       const category = randomCategory('account');
       const streamName = `${category}-9`;
       const snapshotStream = `${category}:snapshot-9`;
@@ -263,10 +271,19 @@ for (const engine of engines) {
         ),
       );
       const positions = results.flat().sort((a, b) => a - b);
-      assert.deepEqual(positions, Array.from({ length: 20 }, (_, index) => index));
+      assert.deepEqual(
+        positions,
+        Array.from({ length: 20 }, (_, index) => index),
+      );
       const messages = await client.getStreamMessages<{ amount: number }>(`${category}-1`);
-      assert.deepEqual(messages.map((message) => message.position), positions);
-      assert.deepEqual(messages.map((message) => message.data.amount).sort((a, b) => a - b), Array.from({ length: 20 }, (_, index) => index + 1));
+      assert.deepEqual(
+        messages.map((message) => message.position),
+        positions,
+      );
+      assert.deepEqual(
+        messages.map((message) => message.data.amount).sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, index) => index + 1),
+      );
       assert.deepEqual(await store.fetch('1'), { entity: { balance: 210, deposits: 20 }, version: 19 });
       assert.ok(store.stats().conflicts > 0, 'the calls did collide');
     });
@@ -276,7 +293,13 @@ for (const engine of engines) {
       const store = new EntityStore(client, { category, entity: newAccount, projection: accountProjection });
       const withdraw = (account: Account) => (account.balance < 10 ? [] : [{ type: 'Withdrawn', data: { amount: 10 } }]);
       assert.deepEqual(await store.handle('1', withdraw), []);
-      assert.deepEqual(await store.handle('1', () => [{ type: 'Deposited', data: { amount: 15 } }, { type: 'Deposited', data: { amount: 5 } }]), [0, 1]);
+      assert.deepEqual(
+        await store.handle('1', () => [
+          { type: 'Deposited', data: { amount: 15 } },
+          { type: 'Deposited', data: { amount: 5 } },
+        ]),
+        [0, 1],
+      );
       assert.deepEqual(await store.handle('1', withdraw), [2]);
       assert.deepEqual(await store.handle('1', withdraw), [3]);
       assert.deepEqual(await store.handle('1', withdraw), []);
@@ -303,7 +326,7 @@ for (const engine of engines) {
       assert.equal(decisions, 3);
     });
 
-    test('handle with follow writes messages that follow the handled one (Eventide\'s follow)', async () => {
+    test("handle with follow writes messages that follow the handled one (Eventide's follow)", async () => {
       const category = randomCategory('account');
       const store = new EntityStore(client, { category, entity: newAccount, projection: accountProjection });
       const commandStream = `${category}:command-1`;
@@ -341,7 +364,12 @@ for (const engine of engines) {
     test('writeReply writes to the reply stream a followed command names, with replyStreamName removed', async () => {
       const category = randomCategory('account');
       const replyStream = `${category}:reply-9`;
-      await client.writeMessage({ streamName: `${category}:command-1`, type: 'Open', data: {}, metadata: { replyStreamName: replyStream, correlationStreamName: 'web-1' } });
+      await client.writeMessage({
+        streamName: `${category}:command-1`,
+        type: 'Open',
+        data: {},
+        metadata: { replyStreamName: replyStream, correlationStreamName: 'web-1' },
+      });
       const [command] = (await client.getStreamMessages(`${category}:command-1`)) as [Message];
       assert.equal(await writeReply(client, { type: 'Opened', data: { id: '1' }, metadata: followMetadata(command) }), 0);
       const [reply] = (await client.getStreamMessages(replyStream)) as [Message];
@@ -352,7 +380,10 @@ for (const engine of engines) {
         causationMessageGlobalPosition: command.globalPosition,
         correlationStreamName: 'web-1',
       });
-      await assert.rejects(writeReply(client, { type: 'Opened', metadata: { correlationStreamName: 'web-1' } }), /message\.metadata\.replyStreamName must name the stream to reply to/);
+      await assert.rejects(
+        writeReply(client, { type: 'Opened', metadata: { correlationStreamName: 'web-1' } }),
+        /message\.metadata\.replyStreamName must name the stream to reply to/,
+      );
       // In a transaction too: the handle has the client's write methods.
       await client.transaction((tx) => writeReply(tx, { type: 'Closed', metadata: { replyStreamName: replyStream } }));
       const [, closed] = (await client.getStreamMessages(replyStream)) as [Message, Message];
@@ -362,12 +393,21 @@ for (const engine of engines) {
     test('bad arguments are refused with InvalidArgumentError naming them, before any SQL', async () => {
       const category = randomCategory('account');
       assert.throws(() => new EntityStore(client, { category: 'account-1', entity: newAccount, projection: {} }), /category must be a category/);
-      assert.throws(() => new EntityStore(client, { category, entity: newAccount, projection: { Deposited: 1 as never } }), /projection\.Deposited must be a function/);
+      assert.throws(
+        () => new EntityStore(client, { category, entity: newAccount, projection: { Deposited: 1 as never } }),
+        /projection\.Deposited must be a function/,
+      );
       assert.throws(() => new EntityStore(client, { category, entity: newAccount, projection: {}, snapshot: { interval: 0 } }), InvalidArgumentError);
       const store = new EntityStore(client, { category, entity: newAccount, projection: accountProjection });
       await assert.rejects(store.fetch(''), /id must be a non-empty string/);
-      await assert.rejects(store.handle('1', () => ({ streamName: 'other-1', type: 'Deposited' })), /decision\[0\]\.streamName must be the entity's stream/);
-      await assert.rejects(store.handle('1', () => [], { retries: -1 }), /retries must be/);
+      await assert.rejects(
+        store.handle('1', () => ({ streamName: 'other-1', type: 'Deposited' })),
+        /decision\[0\]\.streamName must be the entity's stream/,
+      );
+      await assert.rejects(
+        store.handle('1', () => [], { retries: -1 }),
+        /retries must be/,
+      );
       assert.equal(await client.streamVersion(`${category}-1`), -1);
     });
   });

@@ -29,7 +29,10 @@ describe('entity store traces', () => {
       const client = await engine.open({ tracing: provider.getTracer('test') });
       const category = randomCategory('account');
       const store = new EntityStore(client, { category, entity: () => ({ balance: 0 }), projection, snapshot: { interval: 2 } });
-      await store.handle('1', () => [{ type: 'Deposited', data: { amount: 1 } }, { type: 'Deposited', data: { amount: 2 } }]);
+      await store.handle('1', () => [
+        { type: 'Deposited', data: { amount: 1 } },
+        { type: 'Deposited', data: { amount: 2 } },
+      ]);
       await store.fetch('1');
       const spans = exporter.getFinishedSpans();
       const handle = spans.find((span) => span.name === 'messagedb entity handle');
@@ -38,15 +41,22 @@ describe('entity store traces', () => {
       assert.equal(handle.attributes['messagedb.entity.attempts'], 1);
       assert.equal(handle.attributes['messagedb.entity.outcome'], 'written');
       const fetches = spans.filter((span) => span.name === 'messagedb entity fetch');
-      assert.deepEqual(fetches.map((span) => [span.attributes['messagedb.entity.source'], span.attributes['messagedb.entity.projected'], span.attributes['messagedb.entity.version']]), [
-        ['stream', 0, -1],
-        ['stream', 2, 1],
-      ]);
+      assert.deepEqual(
+        fetches.map((span) => [
+          span.attributes['messagedb.entity.source'],
+          span.attributes['messagedb.entity.projected'],
+          span.attributes['messagedb.entity.version'],
+        ]),
+        [
+          ['stream', 0, -1],
+          ['stream', 2, 1],
+        ],
+      );
       const snapshot = spans.find((span) => span.name === 'messagedb entity snapshot');
       assert.equal(snapshot?.attributes['messagedb.stream_name'], `${category}:snapshot-1`);
       const [first] = await client.getStreamMessages(`${category}-1`);
       const traceparent = first?.metadata?.properties?.[TRACEPARENT] as string;
-      assert.equal(traceparent.split('-')[1], handle.spanContext().traceId, 'the written message carries the handle span\'s trace');
+      assert.equal(traceparent.split('-')[1], handle.spanContext().traceId, "the written message carries the handle span's trace");
     });
   }
 });
@@ -71,13 +81,17 @@ for (const engine of engines) {
         snapshot: { interval: 1, toData: () => ({ secret: 'swordfish', big: 1n }) },
       });
       let interfere = true;
-      await store.handle('1', async () => {
-        if (interfere) {
-          interfere = false;
-          await client.writeMessage({ streamName: `${category}-1`, type: 'Deposited', data: { amount: 5 } });
-        }
-        return { type: 'Deposited', data: { amount: 1 } };
-      }, { retryDelayMs: 1 });
+      await store.handle(
+        '1',
+        async () => {
+          if (interfere) {
+            interfere = false;
+            await client.writeMessage({ streamName: `${category}-1`, type: 'Deposited', data: { amount: 5 } });
+          }
+          return { type: 'Deposited', data: { amount: 1 } };
+        },
+        { retryDelayMs: 1 },
+      );
       await store.handle('1', () => []);
       const text = await registry.metrics();
       assert.match(text, new RegExp(`messagedb_entity_handles_total\\{category="${category}",outcome="written"\\} 1`));

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EntityCache, type EntityRecord } from '../../src/entity/entity-cache.ts';
 
-const record = (version: number): EntityRecord<{ version: number }> => ({ entity: { version }, version, time: new Date(0), persistedVersion: null, persistedTime: null });
+const record = (version: number): EntityRecord<{ version: number }> => ({
+  entity: { version },
+  version,
+  time: new Date(0),
+  persistedVersion: null,
+  persistedTime: null,
+});
 
 test('the cache drops the least recently used entry past maxEntries; a get counts as a use', () => {
   const cache = new EntityCache<{ version: number }>(2);

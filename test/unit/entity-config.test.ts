@@ -58,6 +58,10 @@ test('each bad option is refused with InvalidArgumentError naming it', () => {
     [{ ...base, copy: 'deep' }, /^copy must be a function/],
   ];
   for (const [config, message] of cases) {
-    assert.throws(() => resolveEntityStoreConfig(config as EntityStoreConfig<unknown>), (error: unknown) => isInvalidArgumentError(error) && message.test(error.message), String(message));
+    assert.throws(
+      () => resolveEntityStoreConfig(config as EntityStoreConfig<unknown>),
+      (error: unknown) => isInvalidArgumentError(error) && message.test(error.message),
+      String(message),
+    );
   }
 });

@@ -16,10 +16,13 @@
  * writes on one connection (node-postgres queues them; postgres.js pipelines them).
  *
  * Usage: npm run build && npm run bench:drivers -- [--url postgres://admin@host/db] [--rounds N] [--seconds S]
+ *        [--baseline DIR] (another checkout's build, DIR/dist/index.js, as one more column: an engine before and after)
  * (default URL: the machine's PostgreSQL at 127.0.0.1:5432; a fresh database is created and dropped).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import postgres from 'postgres';
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: process.env.MESSAGE_DB_BENCH_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '2' },
+    baseline: { type: 'string' },
   },
 });
 const rounds = Number(args.rounds);
@@ -181,15 +185,16 @@ async function openPostgresJs(url: string): Promise<Contender> {
   };
 }
 
-/** The build, as a user gets it; typed by the source it was built from. */
-async function builtPackage(): Promise<typeof Package> {
-  const built = new URL('../dist/index.js', import.meta.url);
-  if (!existsSync(built)) throw new Error('dist/index.js is missing: run `npm run build` first (the client is measured as built)');
+/** A build (`<root>/dist/index.js`), as a user gets it; typed by the source of this checkout. */
+async function builtPackage(root = new URL('..', import.meta.url)): Promise<typeof Package> {
+  const built = new URL('dist/index.js', root);
+  if (!existsSync(built)) throw new Error(`${built.pathname} is missing: run \`npm run build\` first (the client is measured as built)`);
   return (await import(built.href)) as typeof Package;
 }
 
-async function openClient(url: string): Promise<Contender> {
-  const { MessageDbClient } = await builtPackage();
+/** The client of the build under `root` (this checkout's by default), its workloads keyed `<prefix>.`. */
+async function openClient(url: string, prefix = 'client', root?: URL): Promise<Contender> {
+  const { MessageDbClient } = await builtPackage(root);
   const client = await MessageDbClient.connect({ connectionString: url, applicationName: startup.application_name });
   const concurrent = await MessageDbClient.connect({ connectionString: url, applicationName: startup.application_name, maxPoolSize: 1 });
   const write = (target: Package.MessageDbClient) => async (): Promise<number> => {
@@ -197,13 +202,13 @@ async function openClient(url: string): Promise<Contender> {
     return 1;
   };
   return {
-    prefix: 'client',
+    prefix,
     workloads: [
-      loop('client.single-write', write(client)),
-      loop('client.batch-100', async () => (await client.writeMessages(fixtures.batchMessages(batchSize))).length),
-      loop('client.stream-read', async () => (await client.getStreamMessages(fixtures.readStreamName, { position: 0, batchSize: fixtures.readBatchSize })).length),
-      loop('client.category-read', async () => (await client.getCategoryMessages(fixtures.readCategory, { position: 1, batchSize: fixtures.readBatchSize })).length),
-      loop(`client.concurrent-${callers}`, write(concurrent), callers),
+      loop(`${prefix}.single-write`, write(client)),
+      loop(`${prefix}.batch-100`, async () => (await client.writeMessages(fixtures.batchMessages(batchSize))).length),
+      loop(`${prefix}.stream-read`, async () => (await client.getStreamMessages(fixtures.readStreamName, { position: 0, batchSize: fixtures.readBatchSize })).length),
+      loop(`${prefix}.category-read`, async () => (await client.getCategoryMessages(fixtures.readCategory, { position: 1, batchSize: fixtures.readBatchSize })).length),
+      loop(`${prefix}.concurrent-${callers}`, write(concurrent), callers),
     ],
     close: async () => {
       await Promise.all([client.close(), concurrent.close()]);
@@ -219,23 +224,25 @@ const rows = [
   { label: 'category read (1000 per call)', workload: 'category-read', anchor: 'pgbench.r_cat_full' },
   { label: `${callers} concurrent single writes, 1 connection`, workload: `concurrent-${callers}`, anchor: 'pgbench.w_distinct' },
 ];
-const contenders = ['pg', 'postgres', 'postgres-raw', 'client'] as const;
-const names: Record<(typeof contenders)[number], string> = {
+const names: Record<string, string> = {
   pg: 'node-postgres',
   postgres: 'postgres.js `.values()`',
   'postgres-raw': 'postgres.js `.raw()`',
   client: 'this client (dist/)',
+  baseline: `the client built in ${args.baseline ?? ''}`,
 };
+const contenders = ['pg', 'postgres', 'postgres-raw', 'client', ...(args.baseline === undefined ? [] : ['baseline'])];
 
 function table(results: Rounds): string[] {
+  const baselined = contenders.includes('baseline');
   const figure = (key: string): string => {
     const values = results.get(key)?.filter(Number.isFinite) ?? [];
     return values.length === 0 ? '' : formatRate(median(values));
   };
   const ratio = (top: string, bottom: string): string => (results.has(top) && results.has(bottom) ? formatRatio(pairedRatio(results, top, bottom)) : '');
   const lines = [
-    `| workload | pgbench | ${contenders.map((name) => names[name]).join(' | ')} | postgres.js / node-postgres | client / postgres.js |`,
-    `| --- | ---: | ${contenders.map(() => '---:').join(' | ')} | ---: | ---: |`,
+    `| workload | pgbench | ${contenders.map((name) => names[name]).join(' | ')} | postgres.js / node-postgres | client / postgres.js |${baselined ? ' client / baseline |' : ''}`,
+    `| --- | ---: | ${contenders.map(() => '---:').join(' | ')} | ---: | ---: |${baselined ? ' ---: |' : ''}`,
   ];
   for (const row of rows) {
     const cells = contenders.map((name) => {
@@ -244,7 +251,8 @@ function table(results: Rounds): string[] {
     });
     lines.push(
       `| ${row.label} | ${figure(row.anchor)} \`${row.anchor.replace('pgbench.', '')}\` | ${cells.join(' | ')} | ` +
-        `${ratio(`postgres.${row.workload}`, `pg.${row.workload}`)} | ${ratio(`client.${row.workload}`, `postgres.${row.workload}`)} |`,
+        `${ratio(`postgres.${row.workload}`, `pg.${row.workload}`)} | ${ratio(`client.${row.workload}`, `postgres.${row.workload}`)} |` +
+        (baselined ? ` ${ratio(`client.${row.workload}`, `baseline.${row.workload}`)} |` : ''),
     );
   }
   return lines;
@@ -254,7 +262,12 @@ const database = await createBenchDatabase(args.url);
 const closers: Array<() => Promise<void>> = [];
 try {
   log(`database ${database.description} (PostgreSQL ${database.serverVersion})`);
-  const opened = await Promise.all([openPg(database.url), openPostgresJs(database.url), openClient(database.url)]);
+  const opened = await Promise.all([
+    openPg(database.url),
+    openPostgresJs(database.url),
+    openClient(database.url),
+    ...(args.baseline === undefined ? [] : [openClient(database.url, 'baseline', pathToFileURL(`${resolve(args.baseline)}/`))]),
+  ]);
   closers.push(...opened.map((contender) => () => contender.close()));
   // Seeded through the build's client, like the client's workloads run.
   const { MessageDbClient } = await builtPackage();

@@ -1,7 +1,7 @@
 /**
  * Entity store rows: each against the hand-written equivalent on the same database, in interleaved
- * rounds (the variant that runs first alternates), reporting per-round ratios, ours over hand-written
- * time (below 1 is faster). Self-contained:
+ * rounds (each round alternates slices of the two variants, and which goes first), reporting the
+ * per-round ratios of ours over hand-written time (below 1 is faster). Self-contained:
  *
  *   node --import tsx bench/entity.ts --url postgres://postgres@127.0.0.1:5432/postgres [--rounds 5] [--json]
  *
@@ -42,13 +42,15 @@ const rounds = Number(argument('rounds', '5'));
 const json = process.argv.includes('--json');
 
 interface Variant {
-  /** Runs `ops` operations; returns how many it ran. */
+  /** Runs one slice of operations; returns how many it ran. */
   run(): Promise<number>;
 }
 
 interface Row {
   name: string;
   unit: 'ms/op' | 'ops/s';
+  /** Slices of each variant per round, alternated (ABBA...), so that a change of load mid-round reaches both. */
+  slices: number;
   ours: Variant;
   hand: Variant;
 }
@@ -69,10 +71,21 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-async function timed(variant: Variant): Promise<number> {
-  const started = performance.now();
-  const ops = await variant.run();
-  return (performance.now() - started) / ops;
+/** One round: `slices` slices of each variant, alternating which goes first; returns ms per op of each. */
+async function round(row: Row, oursFirst: boolean): Promise<{ ours: number; hand: number }> {
+  const time = { ours: 0, hand: 0 };
+  const ops = { ours: 0, hand: 0 };
+  const slice = async (which: 'ours' | 'hand'): Promise<void> => {
+    const started = performance.now();
+    ops[which] += await row[which].run();
+    time[which] += performance.now() - started;
+  };
+  for (let index = 0; index < row.slices; index++) {
+    const first = (index % 2 === 0) === oursFirst ? 'ours' : 'hand';
+    await slice(first);
+    await slice(first === 'ours' ? 'hand' : 'ours');
+  }
+  return { ours: time.ours / ops.ours, hand: time.hand / ops.hand };
 }
 
 async function measure(row: Row): Promise<RowResult> {
@@ -81,14 +94,10 @@ async function measure(row: Row): Promise<RowResult> {
   await row.hand.run();
   const ours: number[] = [];
   const hand: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      ours.push(await timed(row.ours));
-      hand.push(await timed(row.hand));
-    } else {
-      hand.push(await timed(row.hand));
-      ours.push(await timed(row.ours));
-    }
+  for (let index = 0; index < rounds; index++) {
+    const result = await round(row, index % 2 === 0);
+    ours.push(result.ours);
+    hand.push(result.hand);
   }
   const ratios = ours.map((value, index) => value / (hand[index] as number));
   const toUnit = (msPerOp: number): number => (row.unit === 'ms/op' ? msPerOp : 1000 / msPerOp);
@@ -186,28 +195,38 @@ async function main(): Promise<void> {
   };
 
   const rows: Row[] = [
-    { name: 'fetch 10,000 events, cold', unit: 'ms/op', ours: { run: () => repeat(3, () => cold.fetch('big')) }, hand: { run: () => repeat(3, handCold) } },
+    {
+      name: 'fetch 10,000 events, cold',
+      unit: 'ms/op',
+      slices: 1,
+      ours: { run: () => repeat(3, () => cold.fetch('big')) },
+      hand: { run: () => repeat(3, handCold) },
+    },
     {
       name: 'fetch 10,000 events, from a snapshot',
       unit: 'ms/op',
-      ours: { run: () => repeat(300, () => fromSnapshot.fetch('big')) },
-      hand: { run: () => repeat(300, handSnapshot) },
+      slices: 10,
+      ours: { run: () => repeat(30, () => fromSnapshot.fetch('big')) },
+      hand: { run: () => repeat(30, handSnapshot) },
     },
     {
       name: 'fetch 10,000 events, cached, nothing new (vs bare getStreamMessages, no rows)',
       unit: 'ms/op',
-      ours: { run: () => repeat(2000, () => cached.fetch('big')) },
-      hand: { run: () => repeat(2000, () => client.getStreamMessages(streamName, { position: events, batchSize: 1000 })) },
+      slices: 20,
+      ours: { run: () => repeat(100, () => cached.fetch('big')) },
+      hand: { run: () => repeat(100, () => client.getStreamMessages(streamName, { position: events, batchSize: 1000 })) },
     },
     {
       name: 'handle, one hot entity, 1 caller',
       unit: 'ops/s',
-      ours: { run: () => repeat(300, () => store.handle('hot', deposit)) },
-      hand: { run: () => repeat(300, () => handHandle(`${category}h-hothand`)) },
+      slices: 10,
+      ours: { run: () => repeat(30, () => store.handle('hot', deposit)) },
+      hand: { run: () => repeat(30, () => handHandle(`${category}h-hothand`)) },
     },
     {
       name: `handle, ${entities} entities, ${callers} callers`,
       unit: 'ops/s',
+      slices: 1,
       ours: { run: () => spread((index) => store.handle(`e${index}`, deposit).then(() => {})) },
       hand: { run: () => spread((index) => handHandle(`${category}h-hand${index}`)) },
     },

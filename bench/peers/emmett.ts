@@ -88,10 +88,6 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
         (await readMessagesBatch(pool.execute, { from: 0n, batchSize: fixtures.readBatchSize })).messages.length,
       ),
     ],
-    notes: [
-      'Emmett has no categories: its "category read" is `readMessagesBatch` of 1000 messages of its global log (what its consumers pull), ' +
-        'and its batch is `appendToStream` of 100 events to one stream.',
-    ],
     close: () => store.close(),
   };
 }

@@ -77,7 +77,6 @@ export async function openMessageDbConnector(url: string): Promise<PeerConnectio
       },
       loopWorkload('mdbc.category-read', async () => (await reader.getStreamMessages(fixtures.readCategory, 1, fixtures.readBatchSize)).length),
     ],
-    notes: ['message-db-connector 0.0.10 has no batch write (only `write(message)`), so it has no batch row.'],
     // Its pools hold no idle connection (each is destroyed after use); nothing to close.
     close: async () => {},
   };

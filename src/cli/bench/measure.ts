@@ -1,6 +1,6 @@
 /**
  * Timing helpers: closed-loop throughput over a fixed duration, medians, and interleaved rounds.
- * These machines are noisy (±30 %, single runs 2x apart), so every figure is a median of rounds
+ * Shared machines are noisy (BENCHMARKS.md records how much), so every figure is a median of rounds
  * in which the workloads being compared ran back to back.
  */
 

@@ -79,9 +79,28 @@ export {
 } from './vocabulary/errors.js';
 export type { DataDirHolder, MessageDbErrorCode } from './vocabulary/errors.js';
 
+// Typed messages: definitions, upcasting, registries, safe filters
+export { defineMessage } from './messages/define-message.js';
+export type {
+  BuildOptions,
+  BuiltMessage,
+  MessageData,
+  MessageDefinition,
+  MessageDefinitionOptions,
+  MessageOf,
+  MessageReader,
+  TypedMessage,
+  Upcast,
+} from './messages/define-message.js';
+export { messageRegistry } from './messages/message-registry.js';
+export type { MessageRegistry, MessageRegistryOptions, RegistryMessage, RegistrySession, UnknownMessages } from './messages/message-registry.js';
+export { InvalidMessageError, UnreadableMessageError, isInvalidMessageError, isUnreadableMessageError } from './messages/message-errors.js';
+export type { UnreadableMessageReason } from './messages/message-errors.js';
+export type { FilterValue, MessageFilter } from './vocabulary/condition.js';
+
 // Consumers
 export { Consumer } from './consumer/consumer.js';
-export type { ConsumerStartOptions, ConsumerStats, ConsumerStopOptions, HandlerContext, MessageHandler } from './consumer/consumer.js';
+export type { ConsumerStartOptions, ConsumerStats, ConsumerStopOptions, HandlerContext, MessageHandler, TypedMessageHandler } from './consumer/consumer.js';
 export type {
   ConsumerConfig,
   ConsumerRetryConfig,

@@ -2,6 +2,7 @@
  * A consumer's configuration: what the caller gives, its defaults (Eventide's: batch size 1000,
  * poll interval 100 ms, position update interval 100), and the checks that run before any SQL.
  */
+import { filterCondition, type MessageFilter } from '../vocabulary/condition.js';
 import { InvalidArgumentError } from '../vocabulary/errors.js';
 import type { Message } from '../vocabulary/message.js';
 import type { ConsumerGroup } from '../store/read.js';
@@ -51,6 +52,12 @@ export interface ConsumerConfig {
   correlation?: string;
   /** Raw SQL condition; the client must be created with `allowCondition: true`. */
   condition?: string;
+  /**
+   * Ask the server only for these messages (`{ types: [...] }`, `{ data: { field: value } }`),
+   * compiled to a safe condition (no `allowCondition` needed). The position still advances over
+   * stretches of the category with nothing that matches, without passing a message that does.
+   */
+  filter?: MessageFilter;
   /** Messages of different streams handled at once (default 1). Order within a stream is always kept. */
   concurrency?: number;
   /** What must stay in order with concurrency above 1: each stream (default), or each cardinal id (an entity's streams together). */
@@ -86,6 +93,7 @@ export interface ResolvedConsumerConfig {
   consumerGroup: ConsumerGroup | undefined;
   correlation: string | undefined;
   condition: string | undefined;
+  filter: MessageFilter | undefined;
   concurrency: number;
   concurrencyKey: 'streamName' | 'cardinalId';
   strict: boolean;
@@ -107,6 +115,13 @@ function optionalBoolean(argument: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw new InvalidArgumentError(argument, `must be a boolean (got ${typeof value})`);
   return value;
+}
+
+function checkFilter(filter: MessageFilter | undefined, condition: unknown): MessageFilter | undefined {
+  if (filter === undefined) return undefined;
+  filterCondition(filter);
+  if (condition !== undefined) throw new InvalidArgumentError('filter', 'cannot be combined with a raw condition: give one or the other');
+  return filter;
 }
 
 /** Apply defaults and check every value, naming the first bad one. */
@@ -132,6 +147,7 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     consumerGroup,
     correlation: config.correlation === undefined ? undefined : validate.categoryName(config.correlation, 'correlation'),
     condition: config.condition === undefined ? undefined : validate.text('condition', config.condition),
+    filter: checkFilter(config.filter, config.condition),
     concurrency: optionalInteger('concurrency', config.concurrency, 1, 1),
     concurrencyKey,
     strict: optionalBoolean('strict', config.strict),

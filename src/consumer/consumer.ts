@@ -3,6 +3,8 @@
  * by type, and records its position the Eventide way, so a restart resumes where it left off
  * (at-least-once: the last recorded message is delivered again).
  */
+import type { MessageReader, TypedMessage } from '../messages/define-message.js';
+import { isUnreadableMessageError } from '../messages/message-errors.js';
 import type { MessageDbClient } from '../store/client.js';
 import { AbortError, isConnectionError, isPoolTimeoutError } from '../vocabulary/errors.js';
 import type { Message } from '../vocabulary/message.js';
@@ -33,6 +35,23 @@ export interface HandlerContext {
 
 /** Handles one message; a handler that throws (or rejects) has failed on it. */
 export type MessageHandler<Data = unknown> = (message: Message<Data>, context: HandlerContext) => void | Promise<void>;
+
+/** Handles one message read through its definition: data upcast to the current version and validated. */
+export type TypedMessageHandler<Type extends string, Data> = (message: TypedMessage<Type, Data>, context: HandlerContext) => void | Promise<void>;
+
+/**
+ * What a filtered read passed over: every message of the category up to this global position was
+ * read or did not match, so the position may move there although no message was handled.
+ */
+interface ScannedThrough {
+  readonly scannedThrough: number;
+}
+
+/** What the poll loop carries: messages, and at most one ScannedThrough at the end of a batch. */
+type Item = Message | ScannedThrough;
+
+const isScannedThrough = (item: Item): item is ScannedThrough => (item as Partial<ScannedThrough>).scannedThrough !== undefined;
+const itemPosition = (item: Item): number => (isScannedThrough(item) ? item.scannedThrough : item.globalPosition);
 
 /** `start()` options. */
 export interface ConsumerStartOptions {
@@ -91,7 +110,7 @@ export class Consumer {
   readonly #store: PositionStore;
   readonly #handlers = new Map<string, MessageHandler<never>>();
   #catchAll: MessageHandler<never> | undefined;
-  #loop: PollLoop<Message> | undefined;
+  #loop: PollLoop<Item> | undefined;
   #position: number | null = null;
   #recordedPosition: number | null = null;
   #categoryHead: number | null = null;
@@ -117,8 +136,27 @@ export class Consumer {
     });
   }
 
-  /** Handle messages of `type` with `handler` (replacing an earlier one). */
-  on<Data = unknown>(type: string, handler: MessageHandler<Data>): this {
+  /**
+   * Handle messages of `type` with `handler` (replacing an earlier one). Given a message definition
+   * (`defineMessage`), the handler receives the message with its data upcast and validated; a
+   * message the definition cannot read fails like a throwing handler, with an
+   * UnreadableMessageError as the HandlerError's `cause`.
+   */
+  on<Type extends string, Data>(definition: MessageReader<Type, Data>, handler: TypedMessageHandler<Type, Data>): this;
+  on<Data = unknown>(type: string, handler: MessageHandler<Data>): this;
+  on(typeOrDefinition: string | MessageReader, handler: MessageHandler<never>): this {
+    if (typeof typeOrDefinition === 'object' && typeOrDefinition !== null && typeof typeOrDefinition.read === 'function') {
+      const definition = typeOrDefinition;
+      if (typeof handler !== 'function') throw new ConsumerError(`on(${JSON.stringify(definition.type)}, handler): handler must be a function`);
+      const typed = handler as MessageHandler<unknown>;
+      // Awaits only what is asynchronous: a synchronous schema and handler run in one go.
+      const read: MessageHandler<never> = (message: Message, context) => {
+        const parsed = definition.read(message);
+        return isThenable(parsed) ? parsed.then((value) => typed(value, context)) : typed(parsed, context);
+      };
+      return this.on(definition.type, read);
+    }
+    const type = typeOrDefinition;
     if (typeof type !== 'string' || type === '') throw new ConsumerError('on(type, handler): type must be a non-empty string');
     if (typeof handler !== 'function') throw new ConsumerError(`on(${JSON.stringify(type)}, handler): handler must be a function`);
     this.#handlers.set(type, handler as MessageHandler<never>);
@@ -214,10 +252,15 @@ export class Consumer {
     const config = this.#config;
     let unlisten: (() => Promise<void>) | undefined;
     let stopWatch: (() => void) | undefined;
-    const key = config.concurrencyKey === 'cardinalId'
+    const streamKey = config.concurrencyKey === 'cardinalId'
       ? (message: Message) => cardinalId(message.streamName) ?? message.streamName
       : (message: Message) => message.streamName;
-    const loop: PollLoop<Message> = new PollLoop<Message>({
+    // A stream name is never empty, so '' is a key of its own.
+    const key = (item: Item) => (isScannedThrough(item) ? '' : streamKey(item));
+    // Only a filter on the primary can move past what it did not read: the category head it reads
+    // first is then of the same server, so nothing at or below it can still appear there.
+    const scans = config.filter !== undefined && !config.readFromReplicas;
+    const loop: PollLoop<Item> = new PollLoop<Item>({
       start: async (stopSignal) => {
         this.#telemetry?.started();
         this.#recordFailure = undefined;
@@ -230,31 +273,39 @@ export class Consumer {
       },
       fetch: async (position, stopSignal) => {
         if (this.#recordFailure !== undefined) throw this.#recordFailure;
-        const batch = await this.#client.getCategoryMessages(config.category, {
+        // Read before the batch: every message of the category at or below the head is committed
+        // by then (Message DB's write takes a per-category lock to the end of its transaction, so a
+        // category's global positions become visible in order), so the batch's read sees them all.
+        const head = scans ? await this.#client.categoryHead(config.category, { primary: true, after: null, signal: stopSignal }) : 0;
+        const batch: Item[] = await this.#client.getCategoryMessages(config.category, {
           position,
           batchSize: config.batchSize,
           correlation: config.correlation,
           consumerGroup: config.consumerGroup,
           condition: config.condition,
+          filter: config.filter,
           // On a replica the batch is what the replica shows: a prefix of the category in order.
           // No wait for this client's own writes (handlers' writes need not be seen here).
           primary: !config.readFromReplicas,
           after: null,
           signal: stopSignal,
         });
-        const last = batch[batch.length - 1];
+        const last = batch[batch.length - 1] as Message | undefined;
         if (last !== undefined && last.globalPosition > (this.#categoryHead ?? 0)) this.#categoryHead = last.globalPosition;
+        if (head > (this.#categoryHead ?? 0)) this.#categoryHead = head;
+        // A short batch holds every match from `position` on: the rest up to the head did not match.
+        if (batch.length < config.batchSize && head >= position && head > (last?.globalPosition ?? 0)) batch.push({ scannedThrough: head });
         return batch;
       },
       dispatch: (batch, stopSignal) =>
         dispatchBatch(batch, {
           concurrency,
           key,
-          handle: (message) => handle(message, stopSignal),
+          handle: (item) => (isScannedThrough(item) ? undefined : handle(item, stopSignal)),
           // A handler that finishes after its run gave up on it must not move a later run's position.
-          handled: (_, prefix) => (loop.abandoned ? undefined : this.#handledThrough(prefix)),
+          handled: (item, prefix) => (loop.abandoned ? undefined : this.#handledThrough(prefix, !isScannedThrough(item))),
         }, stopSignal),
-      nextPosition: (message) => message.globalPosition + 1,
+      nextPosition: (item) => itemPosition(item) + 1,
       // Recording on idle runs in the background: a notification meanwhile must not wait for it.
       idle: async () => {
         this.#record().catch((error: unknown) => {
@@ -291,7 +342,7 @@ export class Consumer {
    * A stopping run gives up on its handlers in flight once the client is closed: nothing they do
    * can be recorded. Returns the function that stops watching.
    */
-  #watchClose(loop: PollLoop<Message>): (() => void) | undefined {
+  #watchClose(loop: PollLoop<Item>): (() => void) | undefined {
     const closing = this.#client.closeSignal;
     if (closing.aborted) {
       void loop.abandon();
@@ -303,7 +354,7 @@ export class Consumer {
   }
 
   /** Subscribe to the category's notifications; each one ends the current poll wait. */
-  async #listen(loop: PollLoop<Message>, signal: AbortSignal): Promise<() => Promise<void>> {
+  async #listen(loop: PollLoop<Item>, signal: AbortSignal): Promise<() => Promise<void>> {
     if (!(await hasNotifyTrigger(this.#client, { signal }))) {
       throw new ConsumerError('listen: true needs the NOTIFY trigger: install it once with `await installNotifyTrigger(client)`');
     }
@@ -356,7 +407,9 @@ export class Consumer {
       } else {
         // A handler that gave up because the consumer is stopping has not handled the message.
         if (signal.aborted) throw new AbortError({ cause });
-        error = cause instanceof HandlerTimeoutError ? cause : new HandlerError(message, 'Handler failed', { cause });
+        error = cause instanceof HandlerTimeoutError
+          ? cause
+          : new HandlerError(message, isUnreadableMessageError(cause) ? 'Message could not be read' : 'Handler failed', { cause });
       }
       this.#errors++;
       this.#telemetry?.error('handler', error);
@@ -376,11 +429,16 @@ export class Consumer {
     }
   }
 
-  /** A message was handled; `prefix` is the newest message with none unhandled before it. */
-  #handledThrough(prefix: Message | undefined): Promise<void> | undefined {
-    this.#handled++;
-    this.#telemetry?.handled();
-    if (prefix !== undefined) this.#position = prefix.globalPosition;
+  /**
+   * A message was handled (`counted`), or a filtered read's stretch without matches passed;
+   * `prefix` is the newest item with none unhandled before it.
+   */
+  #handledThrough(prefix: Item | undefined, counted: boolean): Promise<void> | undefined {
+    if (counted) {
+      this.#handled++;
+      this.#telemetry?.handled();
+    }
+    if (prefix !== undefined) this.#position = itemPosition(prefix);
     if (++this.#sinceRecord < this.#config.positionUpdateInterval) return undefined;
     return this.#record();
   }

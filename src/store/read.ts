@@ -2,7 +2,8 @@
  * Reads: the server's reading functions, and iterators that page through a stream or category
  * holding at most one batch in memory.
  */
-import { ConditionNotEnabledError } from '../vocabulary/errors.js';
+import { filterCondition, type MessageFilter } from '../vocabulary/condition.js';
+import { ConditionNotEnabledError, InvalidArgumentError } from '../vocabulary/errors.js';
 import { readMessage, toSafeInteger, type Message } from '../vocabulary/message.js';
 import type { ReadRouteOptions } from '../replica/read-router.js';
 import type { Runner } from '../engine/runner.js';
@@ -22,6 +23,8 @@ export interface GetStreamMessagesOptions extends ReadOptions {
   batchSize?: number;
   /** Raw SQL appended to the server's WHERE clause; needs `allowCondition` on the client. */
   condition?: string;
+  /** Only messages of these types, or with these data fields (compiled to a safe condition; no `allowCondition` needed). */
+  filter?: MessageFilter;
 }
 
 /** A consumer group: this member's share of the category's streams. */
@@ -39,6 +42,8 @@ export interface GetCategoryMessagesOptions extends ReadOptions {
   correlation?: string;
   consumerGroup?: ConsumerGroup;
   condition?: string;
+  /** Only messages of these types, or with these data fields (compiled to a safe condition; no `allowCondition` needed). */
+  filter?: MessageFilter;
 }
 
 /** `getLastStreamMessage` options. */
@@ -59,18 +64,29 @@ function condition(context: ReadContext, value: unknown): string | null {
   return validate.text('condition', value);
 }
 
+/** The compiled filter, or null; a read takes a filter or a raw condition, not both. */
+function filter(options: { filter?: unknown; condition?: unknown }): string | null {
+  const compiled = filterCondition(options.filter);
+  if (compiled !== null && options.condition !== undefined && options.condition !== null) {
+    throw new InvalidArgumentError('filter', 'cannot be combined with a raw condition: give one or the other');
+  }
+  return compiled;
+}
+
 export async function getStreamMessages<Data = unknown>(
   context: ReadContext,
   streamName: string,
   options: GetStreamMessagesOptions = {},
 ): Promise<Message<Data>[]> {
+  const filtered = filter(options);
   const values = [
     validate.entityStreamName(streamName),
     options.position === undefined ? 0 : validate.integer('position', options.position, 0),
     validate.batchSize(options.batchSize, 1000),
-    condition(context, options.condition),
+    filtered ?? condition(context, options.condition),
   ];
-  return context.runner.run(sql.getStreamMessages, values, validate.signal(options.signal), { decode: readMessage<Data> });
+  const statement = filtered === null ? sql.getStreamMessages : sql.getStreamMessagesFiltered;
+  return context.runner.run(statement, values, validate.signal(options.signal), { decode: readMessage<Data> });
 }
 
 export async function getCategoryMessages<Data = unknown>(
@@ -79,6 +95,7 @@ export async function getCategoryMessages<Data = unknown>(
   options: GetCategoryMessagesOptions = {},
 ): Promise<Message<Data>[]> {
   const group = validate.consumerGroup(options.consumerGroup);
+  const filtered = filter(options);
   const values = [
     validate.categoryName(category),
     options.position === undefined ? 1 : validate.integer('position', options.position, 0),
@@ -86,9 +103,10 @@ export async function getCategoryMessages<Data = unknown>(
     options.correlation === undefined ? null : validate.categoryName(options.correlation, 'correlation'),
     group?.member ?? null,
     group?.size ?? null,
-    condition(context, options.condition),
+    filtered ?? condition(context, options.condition),
   ];
-  return context.runner.run(sql.getCategoryMessages, values, validate.signal(options.signal), { decode: readMessage<Data> });
+  const statement = filtered === null ? sql.getCategoryMessages : sql.getCategoryMessagesFiltered;
+  return context.runner.run(statement, values, validate.signal(options.signal), { decode: readMessage<Data> });
 }
 
 export async function getLastStreamMessage<Data = unknown>(

@@ -30,7 +30,9 @@ export type MessageDbErrorCode =
   | 'DATABASE_MISSING'
   | 'WOULD_DEADLOCK'
   | 'UNDECODABLE_VALUE'
-  | 'PROJECTION';
+  | 'PROJECTION'
+  | 'INVALID_MESSAGE'
+  | 'UNREADABLE_MESSAGE';
 
 /** Base class of every error raised by messagedb. `code` is stable across versions. */
 export class MessageDbError extends Error {

@@ -75,6 +75,39 @@ export const getCategoryMessages = statement(
           ${indexOrderedName}, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint, $7::varchar)`,
 );
 
+/**
+ * `message_store.sql_condition` turned on for the rest of the statement's transaction (evaluated
+ * as an argument, so before the read function checks it); outside a transaction that is this
+ * statement alone. First, in the call that computes its argument, the session's own value is made
+ * `off` when it is unset or empty: a setting the server does not know is a placeholder, and once a
+ * local value of one ends, the session is left with `''`, which Message DB takes as on (it refuses
+ * only NULL and `off`). A value the database or session set (`on`, `off`) is kept.
+ */
+const conditionOn = `set_config('message_store.sql_condition',
+            CASE WHEN set_config('message_store.sql_condition',
+                                 coalesce(nullif(current_setting('message_store.sql_condition', true), ''), 'off'), false) IS NOT NULL
+                 THEN 'on' END, true)`;
+
+/**
+ * The two reads with a filter's condition (vocabulary/condition.ts), which need neither the
+ * database-wide setting nor `allowCondition`. Only the condition text a filter compiled to is ever
+ * passed here; a raw `condition` goes through the plain reads, where the server's setting decides.
+ */
+export const getStreamMessagesFiltered = statement(
+  'get_stream_messages_filtered',
+  `SELECT ${messageColumns}
+     FROM message_store.get_stream_messages(${indexOrderedName}, $2::bigint, $3::bigint,
+          CASE WHEN ${conditionOn} = 'on' THEN $4::varchar END)`,
+);
+
+export const getCategoryMessagesFiltered = statement(
+  'get_category_messages_filtered',
+  `SELECT ${messageColumns}
+     FROM message_store.get_category_messages(
+          ${indexOrderedName}, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint,
+          CASE WHEN ${conditionOn} = 'on' THEN $7::varchar END)`,
+);
+
 export const getLastStreamMessage = statement(
   'get_last_stream_message',
   `SELECT ${messageColumns} FROM message_store.get_last_stream_message($1::varchar, $2::varchar)`,

@@ -1,6 +1,6 @@
 /**
- * Command-line options of `npm run bench`. Defaults keep a run under about five minutes on the
- * project's 2-core machines; `--rounds` and `--seconds` trade time for steadier medians.
+ * Command-line options of `npm run bench`. `--rounds` and `--seconds` trade time for steadier
+ * medians (bench/notes.md says how long a run takes).
  */
 import { parseArgs } from 'node:util';
 

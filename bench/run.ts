@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,replicas] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';

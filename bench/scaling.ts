@@ -41,7 +41,7 @@ async function clientRate(url: string, poolSize: number, categories: number, sec
 }
 
 export async function runScaling(url: string, options: BenchOptions, log: (line: string) => void): Promise<ScalingResult> {
-  // 24 points: one second each keeps the section under a minute; --rounds 5 or more doubles it.
+  // One second a point keeps the section short; --rounds 5 or more takes two runs a point.
   const seconds = 1;
   const rounds = options.rounds >= 5 ? 2 : 1;
   const series: ChartSeries[] = categoryCounts.map((count) => ({ label: `${count} ${count === 1 ? 'category' : 'categories'}`, values: [] }));

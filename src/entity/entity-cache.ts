@@ -22,6 +22,8 @@ export interface EntityRecord<Entity> {
 export class EntityCache<Entity> {
   readonly #records = new Map<string, EntityRecord<Entity>>();
   readonly #maxEntries: number;
+  /** The most recently used id: a hot entity fetched again and again is not moved to where it already is. */
+  #newest: string | undefined;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
@@ -33,9 +35,10 @@ export class EntityCache<Entity> {
 
   get(id: string): EntityRecord<Entity> | undefined {
     const record = this.#records.get(id);
-    if (record === undefined) return undefined;
+    if (record === undefined || id === this.#newest) return record;
     this.#records.delete(id);
     this.#records.set(id, record);
+    this.#newest = id;
     return record;
   }
 
@@ -48,6 +51,7 @@ export class EntityCache<Entity> {
     if (cached !== undefined && cached.version > record.version) return;
     this.#records.delete(id);
     this.#records.set(id, record);
+    this.#newest = id;
     if (this.#records.size > this.#maxEntries) {
       const oldest = this.#records.keys().next();
       if (oldest.done !== true) this.#records.delete(oldest.value);
@@ -56,9 +60,11 @@ export class EntityCache<Entity> {
 
   delete(id: string): void {
     this.#records.delete(id);
+    if (id === this.#newest) this.#newest = undefined;
   }
 
   clear(): void {
     this.#records.clear();
+    this.#newest = undefined;
   }
 }

@@ -207,7 +207,13 @@ export class EntityStore<Entity> {
     let version = start?.version ?? -1;
     let projected = 0;
     for (;;) {
-      const batch = await this.#client.getStreamMessages(streamName, { ...read, position: version + 1, batchSize: config.batchSize });
+      const batch = await this.#client.getStreamMessages(streamName, {
+        signal: options.signal,
+        primary: options.primary,
+        after: options.after,
+        position: version + 1,
+        batchSize: config.batchSize,
+      });
       for (const message of batch) {
         const apply = config.projection[message.type];
         if (apply !== undefined && Object.hasOwn(config.projection, message.type)) {

@@ -60,9 +60,14 @@ export class EntityTelemetry {
   }
 
   /** Run a fetch in a span; `run` reports what it did through `facts`. */
-  async fetch<T>(streamName: string, run: (facts: FetchFacts) => Promise<T>): Promise<T> {
+  fetch<T>(streamName: string, run: (facts: FetchFacts) => Promise<T>): Promise<T> {
+    // Not async: without telemetry a cached fetch costs no extra promise.
     const telemetry = this.#telemetry;
     if (telemetry === undefined) return run({ source: 'stream', projected: 0, version: -1 });
+    return this.#observedFetch(telemetry, streamName, run);
+  }
+
+  async #observedFetch<T>(telemetry: Telemetry, streamName: string, run: (facts: FetchFacts) => Promise<T>): Promise<T> {
     const facts: FetchFacts = { source: 'stream', projected: 0, version: -1 };
     const started = performance.now();
     const finish = (span: Span | undefined): void => {

@@ -106,9 +106,8 @@ const loop = (key: string, operation: () => Promise<number>, concurrency = 1): W
   run: async (durationMs) => rate(await closedLoop(durationMs, operation, concurrency)),
 });
 
-/** The five workloads of one contender. */
+/** The workloads of one contender, keyed `<contender>.<workload>`. */
 interface Contender {
-  prefix: string;
   workloads: Workload[];
   close(): Promise<void>;
 }
@@ -130,7 +129,6 @@ async function openPg(url: string): Promise<Contender> {
     return 1;
   };
   return {
-    prefix: 'pg',
     workloads: [
       loop('pg.single-write', write(single)),
       loop('pg.batch-100', async () => (await query(single, sql.writeMessages, batchValues())).rows.length),
@@ -169,7 +167,6 @@ async function openPostgresJs(url: string): Promise<Contender> {
   /** `.raw()` rows: each column's bytes, decoded like node-postgres' text columns. */
   const raw = (rows: readonly (Buffer | null)[][]): number => rows.map((row) => decode(row.map((column) => (column === null ? null : column.toString('utf8'))))).length;
   return {
-    prefix: 'postgres',
     workloads: [
       loop('postgres.single-write', write(single)),
       loop('postgres.batch-100', async () => (await run(single, sql.writeMessages, batchValues()).values()).length),
@@ -202,7 +199,6 @@ async function openClient(url: string, prefix = 'client', root?: URL): Promise<C
     return 1;
   };
   return {
-    prefix,
     workloads: [
       loop(`${prefix}.single-write`, write(client)),
       loop(`${prefix}.batch-100`, async () => (await client.writeMessages(fixtures.batchMessages(batchSize))).length),

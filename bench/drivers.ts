@@ -8,7 +8,8 @@
  * - `pg`: node-postgres through its public API only: named statements, `rowMode: 'array'`, a type
  *   parser that hands back the server's text, rows from the result;
  * - `postgres`: postgres.js, `sql.unsafe(text, values, { prepare: true })`, rows with `.values()`
- *   (its own type parsing) or `.raw()` (the column bytes, decoded here like the other raw rows);
+ *   (its own type parsing; or with int8 and timestamp left as text by its `types` option) or `.raw()`
+ *   (the column bytes, decoded here like the other raw rows);
  * - `client`: this package's MessageDbClient, imported from the build (dist/), whatever engine it has.
  *
  * Workloads: a single write, a batch of 100 (one statement over unnested arrays, as writeMessages
@@ -143,9 +144,13 @@ async function openPg(url: string): Promise<Contender> {
 }
 
 async function openPostgresJs(url: string): Promise<Contender> {
-  const connect = (): postgres.Sql =>
-    postgres(url, { max: 1, connection: { ...startup, search_path: 'message_store,public' }, onnotice: () => {} });
+  const connect = (types: Record<string, postgres.PostgresType> = {}): postgres.Sql =>
+    postgres(url, { max: 1, connection: { ...startup, search_path: 'message_store,public' }, onnotice: () => {}, types });
   const [single, concurrent] = [connect(), connect()];
+  // The same driver with bigint and timestamp columns left as the server's text (parsed by `decode`),
+  // as an engine that tunes postgres.js' type parsing would read them.
+  const asText = (oid: number): postgres.PostgresType => ({ to: oid, from: [oid], serialize: String, parse: (text: string) => text });
+  const textual = connect({ int8: asText(20), timestamp: asText(1114) });
   const run = (client: postgres.Sql, statement: sql.Statement, values: unknown[]) =>
     client.unsafe(statement.text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
   const write = (client: postgres.Sql) => async (): Promise<number> => {
@@ -164,6 +169,7 @@ async function openPostgresJs(url: string): Promise<Contender> {
       metadata: metadata === null ? null : JSON.parse(metadata as string),
       time,
     })).length;
+  const decodeText = (row: unknown[]): DecodedMessage => decode(row as (string | null)[]);
   /** `.raw()` rows: each column's bytes, decoded like node-postgres' text columns. */
   const raw = (rows: readonly (Buffer | null)[][]): number => rows.map((row) => decode(row.map((column) => (column === null ? null : column.toString('utf8'))))).length;
   return {
@@ -174,10 +180,12 @@ async function openPostgresJs(url: string): Promise<Contender> {
       loop('postgres.category-read', async () => parsed(await run(single, sql.getCategoryMessages, categoryReadValues).values())),
       loop('postgres-raw.stream-read', async () => raw((await run(single, sql.getStreamMessages, streamReadValues).raw()) as unknown as (Buffer | null)[][])),
       loop('postgres-raw.category-read', async () => raw((await run(single, sql.getCategoryMessages, categoryReadValues).raw()) as unknown as (Buffer | null)[][])),
+      loop('postgres-text.stream-read', async () => (await run(textual, sql.getStreamMessages, streamReadValues).values()).map(decodeText).length),
+      loop('postgres-text.category-read', async () => (await run(textual, sql.getCategoryMessages, categoryReadValues).values()).map(decodeText).length),
       loop(`postgres.concurrent-${callers}`, write(concurrent), callers),
     ],
     close: async () => {
-      await Promise.all([single.end(), concurrent.end()]);
+      await Promise.all([single.end(), concurrent.end(), textual.end()]);
     },
   };
 }
@@ -224,10 +232,11 @@ const names: Record<string, string> = {
   pg: 'node-postgres',
   postgres: 'postgres.js `.values()`',
   'postgres-raw': 'postgres.js `.raw()`',
+  'postgres-text': 'postgres.js `.values()`, int8 and timestamp as text',
   client: 'this client (dist/)',
   baseline: `the client built in ${args.baseline ?? ''}`,
 };
-const contenders = ['pg', 'postgres', 'postgres-raw', 'client', ...(args.baseline === undefined ? [] : ['baseline'])];
+const contenders = ['pg', 'postgres', 'postgres-raw', 'postgres-text', 'client', ...(args.baseline === undefined ? [] : ['baseline'])];
 
 function table(results: Rounds): string[] {
   const baselined = contenders.includes('baseline');

@@ -9,20 +9,19 @@
  * handled its share shows 0 even when other members' messages came later. A group member whose
  * records do not say so (an Eventide consumer) gets the category's lag: an upper bound.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { Metadata } from '../vocabulary/message.js';
 import { parseUtcTimestamp, toSafeInteger } from '../vocabulary/message.js';
+import type { MessageDbClient } from '../store/client.js';
 import type { ConsumerGroup } from '../store/read.js';
-import type { Runner } from '../engine/runner.js';
 import { recordedConsumerGroup } from '../consumer/group-record.js';
-import * as sql from '../vocabulary/sql.js';
 import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../vocabulary/stream-name.js';
 import { addFormatOptions, addTargetOptions, examples, textOption } from './options.js';
 import { formatTime } from './output.js';
+import * as statements from './statements.js';
 import { formatCount, renderTable, type Column } from './table.js';
-import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
-import { isAbortError } from '../vocabulary/errors.js';
-import { sleep } from '../engine/runner.js';
+import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 import { usageError } from './cli-error.js';
 import { serveConsumerMetrics } from './metrics-server.js';
 
@@ -60,10 +59,10 @@ function parseMetadata(value: unknown): Metadata | null {
   return typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as Metadata) : null;
 }
 
-/** The newest global position of a statement's single-cell result, 0 when there is none. */
-async function newest(runner: Runner, statement: sql.Statement, values: unknown[], signal: AbortSignal): Promise<number> {
-  const [row] = await runner.run(statement, values, signal);
-  return row?.[0] === null || row?.[0] === undefined ? 0 : toSafeInteger(row[0], 'global_position');
+/** The newest global position in a consumer group member's share of a category, 0 when there is none. */
+async function shareHead(client: MessageDbClient, category: string, group: ConsumerGroup, signal: AbortSignal): Promise<number> {
+  const [row] = await client.query(statements.consumerGroupShareHead, [category, group.member, group.size], { signal });
+  return row === undefined ? 0 : toSafeInteger(row.global_position, 'global_position');
 }
 
 const columns: readonly Column<ConsumerRow>[] = [
@@ -77,20 +76,19 @@ const columns: readonly Column<ConsumerRow>[] = [
 ];
 
 /** Every consumer position stream's row, optionally of one category. */
-async function consumerRows(runner: Runner, onlyCategory: string | undefined, signal: AbortSignal): Promise<ConsumerRow[]> {
-  const streams = await runner.run(sql.positionStreams, [], signal);
+async function consumerRows(client: MessageDbClient, onlyCategory: string | undefined, signal: AbortSignal): Promise<ConsumerRow[]> {
+  const streams = await client.query(statements.positionStreams, [], { signal });
   const heads = new Map<string, number>();
   const rows: ConsumerRow[] = [];
-  for (const [streamName, positionText, metadataText, time] of streams) {
+  for (const { stream_name: streamName, recorded_position: positionText, metadata: metadataText, time } of streams) {
     const positionStream = String(streamName);
     const category = consumerCategory(positionStream);
     if (onlyCategory !== undefined && category !== onlyCategory) continue;
-    if (!heads.has(category)) heads.set(category, await newest(runner, sql.categoryHead, [category], signal));
+    if (!heads.has(category)) heads.set(category, await client.categoryHead(category, { signal }));
     const head = heads.get(category) ?? 0;
-    const position = recordedPosition(positionText);
+    const position = recordedPosition(positionText ?? null);
     const group = recordedConsumerGroup(parseMetadata(metadataText));
-    const lagFrom =
-      group === null ? head : await newest(runner, sql.consumerGroupShareHead, [category, group.member, group.size], signal);
+    const lagFrom = group === null ? head : await shareHead(client, category, group, signal);
     rows.push({
       positionStream,
       category,
@@ -130,10 +128,10 @@ export function registerConsumers(program: Command, context: CliContext): void {
     if (intervalMs !== undefined && (!Number.isSafeInteger(intervalMs) || intervalMs < 100)) {
       throw usageError(`--watch takes an interval of at least 100 ms (got ${String(options.watch)})`);
     }
-    await withRunner(context, options, async ({ runner }, output) => {
+    await withClient(context, options, async ({ client }, output) => {
       const { signal } = context;
       const show = async (): Promise<void> => {
-        const rows = await consumerRows(runner, options.category, signal);
+        const rows = await consumerRows(client, options.category, signal);
         if (output.format === 'json') {
           return output.records(rows.map((row) => ({ ...row, recordedAt: row.recordedAt.toISOString() })));
         }
@@ -146,11 +144,11 @@ export function registerConsumers(program: Command, context: CliContext): void {
       try {
         for (;;) {
           await show();
-          await sleep(intervalMs, signal);
+          await sleep(intervalMs, undefined, { signal });
         }
       } catch (error) {
-        // Ctrl-C ends a watch normally.
-        if (!(isAbortError(error) && signal.aborted)) throw error;
+        // Ctrl-C ends a watch normally: the read or the wait it cut short rejects.
+        if (!signal.aborted) throw error;
       }
     });
   });
@@ -160,8 +158,8 @@ export function registerConsumers(program: Command, context: CliContext): void {
 async function serveMetrics(context: CliContext, options: CommonOptions & { category?: string; metricsPort?: string; metricsHost: string }): Promise<void> {
   const port = decimalInteger(options.metricsPort ?? '');
   if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw usageError(`--metrics-port takes a port from 0 to 65535 (got ${String(options.metricsPort)})`);
-  await withRunner(context, options, async ({ runner }, output) => {
-    const served = await serveConsumerMetrics(options.metricsHost, port, () => consumerRows(runner, options.category, context.signal), context.signal);
+  await withClient(context, options, async ({ client }, output) => {
+    const served = await serveConsumerMetrics(options.metricsHost, port, () => consumerRows(client, options.category, context.signal), context.signal);
     output.note(`serving http://${options.metricsHost}:${served.port}/metrics (Ctrl-C to stop)`);
     await served.closed;
   });

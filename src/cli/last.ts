@@ -8,7 +8,7 @@ import { addFormatOptions, addTargetOptions, examples, textOption } from './opti
 import { formatTime, messageLine, storedJson } from './output.js';
 import { getLastStreamMessage } from './stored-messages.js';
 import { renderRecord } from './table.js';
-import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
+import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
 /** Adds `messagedb last` to the program. */
 export function registerLast(program: Command, context: CliContext): void {
@@ -19,8 +19,8 @@ export function registerLast(program: Command, context: CliContext): void {
     .option('--type <type>', 'the last message of this type', textOption)
     .addHelpText('after', examples('messagedb last account-123', 'messagedb last account-123 --type Deposited --json'));
   addFormatOptions(addTargetOptions(command)).action(async (stream: string, options: CommonOptions & { type?: string }) => {
-    await withRunner(context, options, async ({ runner }, output) => {
-      const message = await getLastStreamMessage(runner, stream, options.type, context.signal);
+    await withClient(context, options, async ({ client }, output) => {
+      const message = await getLastStreamMessage(client, stream, options.type, context.signal);
       if (message === null) {
         const ofType = options.type === undefined ? '' : ` of type ${options.type}`;
         throw new CliError(`stream ${stream} has no messages${ofType}`, ExitCode.notFound);

@@ -5,13 +5,13 @@
  */
 import type { Command } from 'commander';
 import type { ConsumerGroup } from '../store/read.js';
-import type { Runner } from '../engine/runner.js';
+import type { MessageDbClient } from '../store/client.js';
 import { isCategory } from '../vocabulary/stream-name.js';
 import { CliError, ExitCode, usageError } from './cli-error.js';
 import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
 import { newestPosition, readMessages, type StoredMessage } from './stored-messages.js';
-import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
+import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
 /** The filters `read` and `tail` share. */
 export interface MessageFilterOptions {
@@ -40,8 +40,8 @@ export function typeFilter(types: readonly string[] | undefined): (message: Stor
 }
 
 /** Exit 3 when the stream or category has no messages at all (rather than none that matched). */
-export async function assertHasMessages(runner: Runner, name: string, signal: AbortSignal): Promise<void> {
-  const empty = (await newestPosition(runner, name, signal)) === (isCategory(name) ? 0 : -1);
+export async function assertHasMessages(client: MessageDbClient, name: string, signal: AbortSignal): Promise<void> {
+  const empty = (await newestPosition(client, name, signal)) === (isCategory(name) ? 0 : -1);
   if (empty) throw new CliError(`${isCategory(name) ? 'category' : 'stream'} ${name} has no messages`, ExitCode.notFound);
 }
 
@@ -64,13 +64,13 @@ export function registerRead(program: Command, context: CliContext): void {
     );
   addFormatOptions(addTargetOptions(addMessageFilterOptions(command))).action(async (name: string, options: ReadCommandOptions) => {
     checkFilters(name, options);
-    await withRunner(context, options, async ({ runner }, output) => {
+    await withClient(context, options, async ({ client }, output) => {
       const printer = new MessagePrinter(output);
       const wanted = typeFilter(options.type);
       const limit = options.limit ?? Infinity;
       const batchSize = Math.min(1000, limit);
       const messages = readMessages(
-        runner,
+        client,
         name,
         { position: options.position, batchSize, correlation: options.correlation, consumerGroup: options.group },
         context.signal,
@@ -86,7 +86,7 @@ export function registerRead(program: Command, context: CliContext): void {
         }
       }
       await printer.print(batch);
-      if (printer.count === 0) await assertHasMessages(runner, name, context.signal);
+      if (printer.count === 0) await assertHasMessages(client, name, context.signal);
     });
   });
 }

@@ -5,20 +5,20 @@
  */
 import type { Command } from 'commander';
 import { toSafeInteger } from '../vocabulary/message.js';
-import * as sql from '../vocabulary/sql.js';
 import { usageError } from './cli-error.js';
 import { addFormatOptions, addTargetOptions, choiceOption, examples, textOption } from './options.js';
 import { countOf, formatCount, renderTable, type Column } from './table.js';
-import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
+import * as statements from './statements.js';
+import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
-/** The columns of each view, in the order its statement selects them. */
+/** Each view's statement, and its key columns: the name printed and the column the statement selects. */
 const views = {
-  'category-type': { statement: sql.summaryViews.categoryType, keys: ['category', 'type'] },
-  'type-category': { statement: sql.summaryViews.typeCategory, keys: ['type', 'category'] },
-  stream: { statement: sql.summaryViews.stream, keys: ['streamName'] },
-  'stream-type': { statement: sql.summaryViews.streamType, keys: ['streamName', 'type'] },
-  type: { statement: sql.summaryViews.type, keys: ['type'] },
-  'type-stream': { statement: sql.summaryViews.typeStream, keys: ['type', 'streamName'] },
+  'category-type': { statement: statements.summaryViews.categoryType, keys: { category: 'category', type: 'type' } },
+  'type-category': { statement: statements.summaryViews.typeCategory, keys: { type: 'type', category: 'category' } },
+  stream: { statement: statements.summaryViews.stream, keys: { streamName: 'stream_name' } },
+  'stream-type': { statement: statements.summaryViews.streamType, keys: { streamName: 'stream_name', type: 'type' } },
+  type: { statement: statements.summaryViews.type, keys: { type: 'type' } },
+  'type-stream': { statement: statements.summaryViews.typeStream, keys: { type: 'type', streamName: 'stream_name' } },
 } as const;
 
 type ViewName = keyof typeof views;
@@ -59,26 +59,34 @@ export function registerStats(program: Command, context: CliContext): void {
     if (options.category !== undefined && (options.by === 'type' || options.by === 'totals')) {
       throw usageError(`--category does not apply to --by ${options.by}`);
     }
-    await withRunner(context, options, async ({ runner }, output) => {
-      const [row = []] = await runner.run(sql.storeTotals, [], context.signal);
-      const [messages, streams, categories, types, head] = row.map((value) => (value === null ? 0 : toSafeInteger(value, 'count')));
-      const totals: Totals = { messages: messages ?? 0, streams: streams ?? 0, categories: categories ?? 0, types: types ?? 0, headGlobalPosition: head ?? 0 };
+    await withClient(context, options, async ({ client }, output) => {
+      const { signal } = context;
+      const [row = {}] = await client.query(statements.storeTotals, [], { signal });
+      const count = (column: string): number => ((row[column] ?? null) === null ? 0 : toSafeInteger(row[column], column));
+      const totals: Totals = {
+        messages: count('messages'),
+        streams: count('streams'),
+        categories: count('categories'),
+        types: count('types'),
+        headGlobalPosition: count('head_global_position'),
+      };
       if (options.by === 'totals') {
         return output.format === 'json' ? output.records([totals]) : output.lines([totalsSentence(totals)]);
       }
       const view = views[options.by as ViewName];
-      const values = view.statement === sql.summaryViews.type ? [] : [options.category ?? null];
-      const rows = await runner.run(view.statement, values, context.signal);
+      const values = view.statement === statements.summaryViews.type ? [] : [options.category ?? null];
+      const rows = await client.query(view.statement, values, { signal });
+      const keys = Object.entries(view.keys);
       const summary: SummaryRow[] = rows.map((cells) => {
         const record: SummaryRow = {};
-        view.keys.forEach((key, index) => (record[key] = String(cells[index])));
-        record.messageCount = toSafeInteger(cells[view.keys.length], 'message_count');
-        record.percent = Number(cells[view.keys.length + 1]);
+        for (const [key, column] of keys) record[key] = String(cells[column]);
+        record.messageCount = toSafeInteger(cells.message_count, 'message_count');
+        record.percent = Number(cells.percent);
         return record;
       });
       if (output.format === 'json') return output.records(summary);
       const columns: Column<SummaryRow>[] = [
-        ...view.keys.map((key) => ({ header: headers[key] ?? key, cell: (r: SummaryRow) => String(r[key]) })),
+        ...keys.map(([key]) => ({ header: headers[key] ?? key, cell: (r: SummaryRow) => String(r[key]) })),
         { header: 'MESSAGES', cell: (r) => formatCount(r.messageCount as number), align: 'right' },
         { header: 'PERCENT', cell: (r) => (r.percent as number).toFixed(2), align: 'right' },
       ];

@@ -1,17 +1,19 @@
 /**
- * Messages as stored, for printing: the same read statements as the client's reads, but `data` and
- * `metadata` stay the JSON text the server sent. The client parses them with JSON.parse, which would
- * print a number stored by another client or by psql (`9007199254740993`, `12345678901234567890`)
- * rounded to a double; the command prints what is stored. Arguments are checked as the client checks
- * them, named as the command names them.
+ * Messages as stored, for printing: Message DB's own read functions through `client.query()`, whose
+ * columns are text, so `data` and `metadata` stay the JSON text the server sent. The client's reads
+ * parse them with JSON.parse, which would print a number stored by another client or by psql
+ * (`9007199254740993`, `12345678901234567890`) rounded to a double; the command prints what is
+ * stored. Arguments are checked as the client checks them, named as the command names them.
  */
-import type { Columns } from '../vocabulary/message.js';
+import type { MessageDbClient } from '../store/client.js';
 import type { ConsumerGroup } from '../store/read.js';
-import type { Runner } from '../engine/runner.js';
-import * as sql from '../vocabulary/sql.js';
+import { parseUtcTimestamp, toSafeInteger } from '../vocabulary/message.js';
 import { isCategory } from '../vocabulary/stream-name.js';
 import * as validate from '../vocabulary/validate.js';
-import { toSafeInteger } from '../vocabulary/message.js';
+import * as statements from './statements.js';
+
+/** A row as `client.query()` gives it: each column's text, or null. */
+type SqlRow = Record<string, string | null>;
 
 /** A message as stored: `data` and `metadata` are the stored JSON text, or null. */
 export interface StoredMessage {
@@ -25,18 +27,17 @@ export interface StoredMessage {
   time: Date;
 }
 
-/** Columns (id, stream_name, type, position, global_position, data, metadata, time) to a StoredMessage. */
-function readStoredMessage(columns: Columns): StoredMessage {
-  // Read in column order: an object literal's properties are evaluated left to right.
+/** A row of a read function (id, stream_name, type, position, global_position, data, metadata, time) to a StoredMessage. */
+function storedMessage(row: SqlRow): StoredMessage {
   return {
-    id: columns.text() as string,
-    streamName: columns.text() as string,
-    type: columns.text() as string,
-    position: columns.integer('position'),
-    globalPosition: columns.integer('global_position'),
-    data: columns.text(),
-    metadata: columns.text(),
-    time: columns.timestamp(),
+    id: String(row.id),
+    streamName: String(row.stream_name),
+    type: String(row.type),
+    position: toSafeInteger(row.position, 'position'),
+    globalPosition: toSafeInteger(row.global_position, 'global_position'),
+    data: row.data ?? null,
+    metadata: row.metadata ?? null,
+    time: parseUtcTimestamp(row.time),
   };
 }
 
@@ -51,11 +52,10 @@ export interface StoredReadOptions {
 }
 
 /** One batch of a stream (a name with `-`) or a category from a position. */
-export function getMessages(runner: Runner, name: string, options: StoredReadOptions, signal: AbortSignal): Promise<StoredMessage[]> {
-  const decode = { decode: readStoredMessage };
+export async function getMessages(client: MessageDbClient, name: string, options: StoredReadOptions, signal: AbortSignal): Promise<StoredMessage[]> {
   if (!isCategory(name)) {
-    const values = [validate.entityStreamName(name, 'stream'), options.position ?? 0, options.batchSize, null];
-    return runner.run(sql.getStreamMessages, values, signal, decode);
+    const values = [validate.entityStreamName(name, 'stream'), options.position ?? 0, options.batchSize];
+    return (await client.query(statements.getStreamMessages, values, { signal })).map(storedMessage);
   }
   const values = [
     validate.categoryName(name),
@@ -64,9 +64,8 @@ export function getMessages(runner: Runner, name: string, options: StoredReadOpt
     options.correlation === undefined ? null : validate.categoryName(options.correlation, '--correlation'),
     options.consumerGroup?.member ?? null,
     options.consumerGroup?.size ?? null,
-    null,
   ];
-  return runner.run(sql.getCategoryMessages, values, signal, decode);
+  return (await client.query(statements.getCategoryMessages, values, { signal })).map(storedMessage);
 }
 
 /** The position after a batch's last message: its stream position, or its global position for a category. */
@@ -77,10 +76,10 @@ export function nextPosition(name: string, batch: readonly StoredMessage[], posi
 }
 
 /** Every message of a stream or category from a position on, a batch at a time. */
-export async function* readMessages(runner: Runner, name: string, options: StoredReadOptions, signal: AbortSignal): AsyncGenerator<StoredMessage> {
+export async function* readMessages(client: MessageDbClient, name: string, options: StoredReadOptions, signal: AbortSignal): AsyncGenerator<StoredMessage> {
   let position = options.position ?? (isCategory(name) ? 1 : 0);
   for (;;) {
-    const batch = await getMessages(runner, name, { ...options, position }, signal);
+    const batch = await getMessages(client, name, { ...options, position }, signal);
     yield* batch;
     if (batch.length < options.batchSize) return;
     position = nextPosition(name, batch, position);
@@ -88,22 +87,18 @@ export async function* readMessages(runner: Runner, name: string, options: Store
 }
 
 /** A stream's last message (of `type`, when given), or null. */
-export async function getLastStreamMessage(runner: Runner, streamName: string, type: string | undefined, signal: AbortSignal): Promise<StoredMessage | null> {
+export async function getLastStreamMessage(client: MessageDbClient, streamName: string, type: string | undefined, signal: AbortSignal): Promise<StoredMessage | null> {
   const values = [validate.text('stream', streamName), type ?? null];
-  const [message] = await runner.run(sql.getLastStreamMessage, values, signal, { decode: readStoredMessage });
-  return message ?? null;
+  const [row] = await client.query(statements.getLastStreamMessage, values, { signal });
+  return row === undefined ? null : storedMessage(row);
 }
 
 /**
  * The newest position of a stream or category: the stream's version (-1 when empty), or the
  * category's newest global position (0 when empty).
  */
-export async function newestPosition(runner: Runner, name: string, signal: AbortSignal): Promise<number> {
-  const category = isCategory(name);
-  const [row] = category
-    ? await runner.run(sql.categoryHead, [validate.categoryName(name)], signal)
-    : await runner.run(sql.streamVersion, [validate.text('stream', name)], signal);
-  const value = row?.[0];
-  if (value === null || value === undefined) return category ? 0 : -1;
-  return toSafeInteger(value, category ? 'global_position' : 'stream_version');
+export function newestPosition(client: MessageDbClient, name: string, signal: AbortSignal): Promise<number> {
+  return isCategory(name)
+    ? client.categoryHead(validate.categoryName(name), { signal })
+    : client.streamVersion(validate.streamName(name, 'stream'), { signal });
 }

@@ -4,14 +4,13 @@
  * once, an empty one waits `--poll-interval-ms`. It starts after the newest message unless
  * `--position` says otherwise.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { isAbortError } from '../vocabulary/errors.js';
-import { sleep } from '../engine/runner.js';
 import { addFormatOptions, addMessageFilterOptions, addTargetOptions, examples, integerOption } from './options.js';
 import { MessagePrinter } from './output.js';
 import { checkFilters, typeFilter, type MessageFilterOptions } from './read.js';
 import { getMessages, newestPosition, nextPosition } from './stored-messages.js';
-import { withRunner, type CliContext, type CommonOptions } from './with-target.js';
+import { withClient, type CliContext, type CommonOptions } from './with-target.js';
 
 interface TailCommandOptions extends MessageFilterOptions, CommonOptions {
   limit?: number;
@@ -35,24 +34,24 @@ export function registerTail(program: Command, context: CliContext): void {
     );
   addFormatOptions(addTargetOptions(addMessageFilterOptions(command))).action(async (name: string, options: TailCommandOptions) => {
     checkFilters(name, options);
-    await withRunner(context, options, async ({ runner }, output) => {
+    await withClient(context, options, async ({ client }, output) => {
       const { signal } = context;
       const printer = new MessagePrinter(output);
       const wanted = typeFilter(options.type);
       const limit = options.limit ?? Infinity;
       const filters = { batchSize, correlation: options.correlation, consumerGroup: options.group };
-      let position = options.position ?? (await newestPosition(runner, name, signal)) + 1;
+      let position = options.position ?? (await newestPosition(client, name, signal)) + 1;
       try {
         for (;;) {
-          const batch = await getMessages(runner, name, { ...filters, position }, signal);
+          const batch = await getMessages(client, name, { ...filters, position }, signal);
           position = nextPosition(name, batch, position);
           await printer.print(batch.filter(wanted).slice(0, limit - printer.count));
           if (printer.count >= limit) break;
-          if (batch.length < batchSize) await sleep(options.pollIntervalMs, signal);
+          if (batch.length < batchSize) await sleep(options.pollIntervalMs, undefined, { signal });
         }
       } catch (error) {
-        // Ctrl-C is how tail is meant to end.
-        if (!(isAbortError(error) && signal.aborted)) throw error;
+        // Ctrl-C is how tail is meant to end: the read or the wait it cut short rejects.
+        if (!signal.aborted) throw error;
       }
     });
   });

@@ -6,14 +6,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { MessageDbClient } from '../store/client.js';
-import { redactConnectionString, resolveConnectConfig, resolveRetry } from '../store/config.js';
-import { LOCK_FILE_NAME } from '../engine/data-dir-lock.js';
-import { PgliteEngine } from '../engine/pglite.js';
-import { PostgresEngine } from '../engine/postgres.js';
-import type { Engine } from '../engine/engine.js';
-import { MESSAGE_DB_VERSION, install } from '../store/install.js';
-import { fromConnectError, fromPostgresError } from '../vocabulary/postgres-error.js';
-import { createRunner, type Runner } from '../engine/runner.js';
+import { redactConnectionString } from '../store/config.js';
+import { MESSAGE_DB_VERSION } from '../store/install.js';
 import { usageError } from './cli-error.js';
 
 /** The embedded database's directory when nothing else is said. */
@@ -59,22 +53,19 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = p
 /** Where notes for the user go (stderr). */
 export type Notify = (line: string) => void;
 
-/** An open database: `close()` releases everything, the embedded database's lock included. */
-interface Opened {
+/** A client on the target: `close()` releases everything, the embedded database's lock included. */
+export interface OpenClient {
   target: Target;
+  client: MessageDbClient;
   close(): Promise<void>;
 }
 
-/** A client on the target. */
-export interface OpenClient extends Opened {
-  client: MessageDbClient;
-}
-
-/** A statement runner on the target, for the CLI's own statements (summary views, position streams). */
-export interface OpenRunner extends Opened {
-  runner: Runner;
-  engine: 'postgres' | 'pglite';
-}
+/**
+ * The lock file every opener of an embedded directory leaves in it while it holds it (its drafts
+ * start with the same name). Not a sign of foreign files: the directory may be held, or be left by
+ * a process that is gone, and opening it then says so (DataDirLockedError) or takes it over.
+ */
+const LOCK_FILE_PREFIX = 'messagedb.lock';
 
 const connectConfig = (url: string) => ({ connectionString: url, connectTimeoutMs: 10_000, applicationName: 'messagedb-cli' });
 
@@ -87,7 +78,7 @@ function prepareEmbedded(target: Extract<Target, { kind: 'pglite' }>, notify: No
     throw usageError(`${target.description} is not a directory`);
   }
   if (existsSync(target.dataDir) && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
-    const others = readdirSync(target.dataDir).filter((name) => !name.startsWith(LOCK_FILE_NAME));
+    const others = readdirSync(target.dataDir).filter((name) => !name.startsWith(LOCK_FILE_PREFIX));
     // PGlite would run initdb into any directory; refuse one that holds something else.
     if (others.length > 0) throw usageError(`${target.description} is not an embedded database directory (it has files but no PG_VERSION)`);
   }
@@ -113,38 +104,4 @@ export async function openClient(target: Target, notify: Notify, options: { inst
   const client = await MessageDbClient.embedded({ dataDir: target.dataDir, install: options.install });
   if (created) announceCreated(target, options.install, notify);
   return { target, client, close: () => client.close() };
-}
-
-/** Open a statement runner on the target (an embedded database is created and installed if new). */
-export async function openRunner(target: Target, notify: Notify): Promise<OpenRunner> {
-  let engine: Engine;
-  if (target.kind === 'postgres') {
-    engine = new PostgresEngine(resolveConnectConfig(connectConfig(target.url)));
-  } else {
-    const { created } = prepareEmbedded(target, notify);
-    engine = await PgliteEngine.create({ dataDir: target.dataDir, allowCondition: false }).catch((error: unknown) => {
-      throw fromPostgresError(error);
-    });
-    try {
-      await install(engine);
-    } catch (error) {
-      await engine.close().catch(() => {});
-      throw fromPostgresError(error);
-    }
-    if (created) announceCreated(target, true, notify);
-  }
-  let closed = false;
-  const runner = createRunner(engine, resolveRetry(undefined), () => closed);
-  const close = async (): Promise<void> => {
-    closed = true;
-    await engine.close();
-  };
-  if (target.kind === 'postgres') {
-    // Prove the server answers, as MessageDbClient.connect does, so an unreachable one fails at once.
-    await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []).catch(async (error: unknown) => {
-      await close().catch(() => {});
-      throw fromConnectError(error, redactConnectionString(target.url));
-    });
-  }
-  return { target, runner, engine: target.kind, close };
 }

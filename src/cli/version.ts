@@ -6,11 +6,11 @@
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { isSchemaMissingError } from '../vocabulary/errors.js';
-import type { Runner } from '../engine/runner.js';
-import * as sql from '../vocabulary/sql.js';
+import type { MessageDbClient } from '../store/client.js';
+import * as statements from './statements.js';
 import { addFormatOptions, addTargetOptions, examples } from './options.js';
 import { renderRecord } from './table.js';
-import { errorContext, withRunner, type CliContext } from './with-target.js';
+import { errorContext, withClient, type CliContext } from './with-target.js';
 
 /** This package's version, from its package.json (two levels up from both src/cli and dist/cli). */
 export function packageVersion(): string {
@@ -19,10 +19,9 @@ export function packageVersion(): string {
 }
 
 /** The installed Message DB version, or null when the database has none. */
-async function messageDbVersion(runner: Runner, signal: AbortSignal): Promise<string | null> {
+async function messageDbVersion(client: MessageDbClient): Promise<string | null> {
   try {
-    const rows = await runner.run(sql.messageStoreVersion, [], signal);
-    return String(rows[0]?.[0]);
+    return await client.messageStoreVersion();
   } catch (error) {
     if (isSchemaMissingError(error)) return null;
     throw error;
@@ -36,12 +35,13 @@ export function registerVersion(program: Command, context: CliContext): void {
     .description('print the versions of messagedb, of the installed Message DB, and of PostgreSQL')
     .addHelpText('after', examples('messagedb version', 'messagedb version --url postgres://localhost/message_store --json'));
   addFormatOptions(addTargetOptions(command)).action(async (options) => {
-    await withRunner(context, options, async ({ runner, engine, target }, output) => {
-      const serverRows = await runner.run(sql.serverVersion, [], context.signal);
+    await withClient(context, options, async ({ client, target }, output) => {
+      const [setting] = await client.query(statements.serverVersion, [], { signal: context.signal });
+      const engine = client.engine;
       const versions = {
         messagedb: packageVersion(),
-        messageDb: await messageDbVersion(runner, context.signal),
-        postgres: String(serverRows[0]?.[0]),
+        messageDb: await messageDbVersion(client),
+        postgres: String(setting?.server_version),
         engine,
         target: target.description,
       };

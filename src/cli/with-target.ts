@@ -5,7 +5,7 @@
  */
 import { toCliError, type ErrorContext } from './cli-error.js';
 import { Output, chooseFormat, type FormatOptions } from './output.js';
-import { openClient, openRunner, resolveTarget, type OpenClient, type OpenRunner, type Target, type TargetOptions } from './target.js';
+import { openClient, resolveTarget, type OpenClient, type Target, type TargetOptions } from './target.js';
 
 /** What every command's action gets besides its own arguments. */
 export interface CliContext {
@@ -58,36 +58,25 @@ export function errorContext(options: CommonOptions, target: Target, env: NodeJS
   return context;
 }
 
-async function frame<Opened extends { close(): Promise<void> }, T>(
+/**
+ * Run `work` with a client on the target (`MessageDbClient.connect` or `embedded`, as any user
+ * opens one). `install: false` leaves a new embedded database empty.
+ */
+export async function withClient<T>(
   context: CliContext,
   options: CommonOptions,
-  open: (target: Target, notify: (line: string) => void) => Promise<Opened>,
-  work: (opened: Opened, output: Output) => Promise<T>,
+  work: (opened: OpenClient, output: Output) => Promise<T>,
+  { install = true }: { install?: boolean } = {},
 ): Promise<T> {
   const output = new Output(chooseFormat(options));
   const target = resolveTarget(options, context.env, context.cwd);
-  let opened: Opened | undefined;
+  let opened: OpenClient | undefined;
   try {
-    opened = await open(target, (line) => output.note(line));
+    opened = await openClient(target, (line) => output.note(line), { install });
     return await work(opened, output);
   } catch (error) {
     throw toCliError(error, errorContext(options, target, context.env));
   } finally {
     await opened?.close().catch(() => {});
   }
-}
-
-/** Run `work` with a client on the target. `install: false` leaves a new embedded database empty. */
-export function withClient<T>(
-  context: CliContext,
-  options: CommonOptions,
-  work: (opened: OpenClient, output: Output) => Promise<T>,
-  { install = true }: { install?: boolean } = {},
-): Promise<T> {
-  return frame(context, options, (target, notify) => openClient(target, notify, { install }), work);
-}
-
-/** Run `work` with a statement runner on the target, for the CLI's own SQL. */
-export function withRunner<T>(context: CliContext, options: CommonOptions, work: (opened: OpenRunner, output: Output) => Promise<T>): Promise<T> {
-  return frame(context, options, openRunner, work);
 }

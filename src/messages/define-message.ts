@@ -77,6 +77,14 @@ export interface MessageDefinition<Type extends string = string, Input = unknown
   parseAsync(message: Message): Promise<Output>;
   /** True when `message` is of this definition's type. */
   is(message: Message): message is TypedMessage<Type, unknown>;
+  /**
+   * An entity projection of this type that receives the parsed data (Eventide's `apply`):
+   * `projection: { [Deposited.type]: Deposited.apply((account, data) => ...) }`. A message that
+   * cannot be read throws UnreadableMessageError, which the entity store reports as a ProjectionError.
+   */
+  apply<Entity>(
+    project: (entity: Entity, data: Output, message: TypedMessage<Type, Output>) => Entity | void,
+  ): (entity: Entity, data: unknown, message: Message) => Entity | void;
 }
 
 /** The data type a definition reads and builds (its schema's output). */
@@ -213,5 +221,9 @@ export function defineMessage<const Type extends string, Schema extends Standard
     parseAsync: async (message) => decode(message),
     read: (message) => then(decode(message), (data) => ({ ...message, type, data })),
     is: (message): message is TypedMessage<Type, unknown> => message?.type === type,
+    apply: (project) => (entity, _data, message) => {
+      const data = synchronously(decode(message), 'parse');
+      return project(entity, data, { ...message, type, data });
+    },
   };
 }

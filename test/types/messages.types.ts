@@ -76,6 +76,16 @@ export function handlers(client: MessageDbClient): void {
   void client.getCategoryMessages('account', { filter: { data: { amount: { gt: 5 } } } });
 }
 
+export function projections(): void {
+  const project = Deposited.apply((account: { balance: number }, data) => {
+    expectType<Equal<typeof data.amount, number>>(true);
+    account.balance += data.amount;
+  });
+  expectType<Equal<Parameters<typeof project>[0], { balance: number }>>(true);
+  // @ts-expect-error the projection's data is the definition's: no owner
+  Deposited.apply((_: object, data) => data.owner);
+}
+
 export async function registries(client: MessageDbClient): Promise<void> {
   const strict = messageRegistry([Deposited, Opened]);
   for await (const message of strict.readStream(client, 'account-1')) {

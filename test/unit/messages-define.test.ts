@@ -153,6 +153,17 @@ describe('parse', () => {
     assert.ok(!Deposited.is(stored('Other', null)));
   });
 
+  test('apply makes an entity projection that receives the parsed data', () => {
+    const project = Deposited.apply((account: { balance: number }, data, message) => {
+      account.balance += data.amount;
+      assert.equal(message.data, data);
+    });
+    const account = { balance: 0 };
+    project(account, { cents: 250 }, stored('Deposited', { cents: 250 }));
+    assert.equal(account.balance, 2.5);
+    assert.throws(() => project(account, {}, stored('Deposited', {}, { schemaVersion: '9' })), UnreadableMessageError);
+  });
+
   test('asynchronous upcasts work through parseAsync; parse refuses them', async () => {
     const Later = defineMessage('Later', z.object({ n: z.number() }), { schemaVersion: '2', upcast: { '1': async (old: { m: number }) => ({ n: old.m }) } });
     assert.throws(() => Later.parse(stored('Later', { m: 1 })), /asynchronous/);

@@ -200,10 +200,10 @@ export class EntityStore<Entity> {
       start = await this.#readSnapshot(id, read);
       if (start !== undefined) facts.source = 'snapshot';
     }
-    // A new entity needs no copy; a cached or restored one is copied before the first change, so
-    // a projection that throws midway leaves the cached state as it was.
+    // Only the cached entity is copied (before the first change), so that a projection that throws
+    // midway leaves the cached state as it was; a new or restored one is this fetch's own.
     let entity = start?.entity ?? config.entity();
-    let copied = start === undefined;
+    let copied = facts.source !== 'cache';
     let version = start?.version ?? -1;
     let projected = 0;
     for (;;) {

@@ -12,11 +12,11 @@
  * only when asked with --url.
  */
 import { randomBytes } from 'node:crypto';
-import { setImmediate } from 'node:timers/promises';
+import { setTimeout as delay, setImmediate } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { MessageDbClient } from '../store/client.js';
+import { AbortError } from '../vocabulary/errors.js';
 import type { NewMessage } from '../vocabulary/message.js';
-import { sleep } from '../engine/runner.js';
 import { CliError, ExitCode } from './cli-error.js';
 import { accountStore, runWithdrawals, storeBalances, type CommandReport, type StoreCheckReport } from './demo-accounts.js';
 import { bankEvents, checkBalances, formatCents, type AmountData, type BalanceCheck, type Balances } from './demo-bank.js';
@@ -104,7 +104,10 @@ async function writeAndConsume(
     if (performance.now() > deadline) {
       throw new CliError(`the consumer group handled ${group.handled} of ${run.written} events within ${timeoutMs} ms`, ExitCode.failed);
     }
-    await Promise.race([sleep(sampleEveryMs, signal), group.failed]);
+    const sampled = delay(sampleEveryMs, undefined, { signal }).catch((cause: unknown) => {
+      throw new AbortError({ cause });
+    });
+    await Promise.race([sampled, group.failed]);
     balancing.update(group.handled, group.handled / run.written);
   }
   balancing.finish();

@@ -14,6 +14,7 @@
  *   the hand-written read-after-version, decide, write-with-expectedVersion loop with its own cache.
  */
 import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { EntityStore, MessageDbClient, isExpectedVersionError, type Message } from '../src/index.ts';
 
@@ -36,11 +37,6 @@ function argument(name: string, fallback?: string): string | undefined {
   return index === -1 ? fallback : process.argv[index + 1];
 }
 
-const url = argument('url', process.env.MESSAGE_DB_URL);
-if (url === undefined) throw new Error('give --url postgres://... (or MESSAGE_DB_URL)');
-const rounds = Number(argument('rounds', '5'));
-const json = process.argv.includes('--json');
-
 interface Variant {
   /** Runs one slice of operations; returns how many it ran. */
   run(): Promise<number>;
@@ -55,7 +51,7 @@ interface Row {
   hand: Variant;
 }
 
-interface RowResult {
+export interface RowResult {
   name: string;
   unit: string;
   ours: number;
@@ -88,7 +84,7 @@ async function round(row: Row, oursFirst: boolean): Promise<{ ours: number; hand
   return { ours: time.ours / ops.ours, hand: time.hand / ops.hand };
 }
 
-async function measure(row: Row): Promise<RowResult> {
+async function measure(row: Row, rounds: number): Promise<RowResult> {
   // One warm-up of each, then rounds alternating which variant goes first.
   await row.ours.run();
   await row.hand.run();
@@ -117,7 +113,14 @@ const repeat = async (count: number, op: () => Promise<unknown>): Promise<number
   return count;
 };
 
-async function main(): Promise<void> {
+/** What a run measured, and where. */
+export interface EntityBenchResult {
+  environment: { date: string; node: string; postgres: string; rounds: number; loadAtStart: number; loadAtEnd: number };
+  results: RowResult[];
+}
+
+/** Measure every row on the server at `url` (Message DB is installed if it is not), in `rounds` rounds each. */
+export async function measureEntityRows(url: string, rounds: number): Promise<EntityBenchResult> {
   const client = await MessageDbClient.connect({ connectionString: url, maxPoolSize: 10 });
   await client.install();
   const category = `benchEntity${randomBytes(4).toString('hex')}`;
@@ -235,17 +238,23 @@ async function main(): Promise<void> {
   const [serverVersion] = await client.transaction(async (tx) => (await tx.query('SHOW server_version')).map((row) => row.server_version));
   const results: RowResult[] = [];
   const loadAtStart = loadavg()[0] as number;
-  for (const row of rows) results.push(await measure(row));
-  const environment = { date: new Date().toISOString(), node: process.version, postgres: serverVersion, rounds, loadAtStart, loadAtEnd: loadavg()[0] };
+  for (const row of rows) results.push(await measure(row, rounds));
+  const environment = {
+    date: new Date().toISOString(),
+    node: process.version,
+    postgres: String(serverVersion),
+    rounds,
+    loadAtStart,
+    loadAtEnd: loadavg()[0] as number,
+  };
   await client.close();
+  return { environment, results };
+}
 
-  if (json) {
-    console.log(JSON.stringify({ environment, results }, null, 2));
-    return;
-  }
-  console.log(
-    `Entity store vs hand-written, PostgreSQL ${serverVersion}, Node ${process.version}, ${rounds} interleaved rounds, ${environment.date}, load ${loadAtStart.toFixed(2)} -> ${environment.loadAtEnd?.toFixed(2)}`,
-  );
+/** The results as a text table. */
+export function formatEntityRows({ environment, results }: EntityBenchResult): string[] {
+  const { postgres: serverVersion, rounds, loadAtStart } = environment;
+  const title = `Entity store vs hand-written, PostgreSQL ${serverVersion}, Node ${environment.node}, ${rounds} interleaved rounds, ${environment.date}, load ${loadAtStart.toFixed(2)} -> ${environment.loadAtEnd.toFixed(2)}`;
   const format = (value: number): string => (value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toFixed(3));
   const header = ['row', 'unit', 'ours', 'hand-written', 'time ratio (median, min-max)'];
   const lines = results.map((result) => [
@@ -256,8 +265,16 @@ async function main(): Promise<void> {
     `${result.ratio.toFixed(2)}x (${result.ratioMin.toFixed(2)}-${result.ratioMax.toFixed(2)})`,
   ]);
   const widths = header.map((cell, column) => Math.max(cell.length, ...lines.map((line) => (line[column] as string).length)));
-  for (const line of [header, widths.map((width) => '-'.repeat(width)), ...lines])
-    console.log(line.map((cell, column) => cell.padEnd(widths[column] as number)).join('  '));
+  return [
+    title,
+    ...[header, widths.map((width) => '-'.repeat(width)), ...lines].map((line) => line.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ')),
+  ];
 }
 
-await main();
+// Run as a script (not when imported by the bench runner).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const url = argument('url', process.env.MESSAGE_DB_URL);
+  if (url === undefined) throw new Error('give --url postgres://... (or MESSAGE_DB_URL)');
+  const result = await measureEntityRows(url, Number(argument('rounds', '5')));
+  console.log(process.argv.includes('--json') ? JSON.stringify(result, null, 2) : formatEntityRows(result).join('\n'));
+}

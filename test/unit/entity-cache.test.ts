@@ -30,3 +30,17 @@ test('a put never replaces a newer version with an older one (fetches finishing 
   cache.put('a', record(6));
   assert.equal(cache.get('a')?.version, 6);
 });
+
+test('an entity fetched again and again stays the most recently used; the others go first', () => {
+  const cache = new EntityCache<{ version: number }>(2);
+  cache.put('a', record(1));
+  cache.put('b', record(1));
+  for (let index = 0; index < 3; index++) assert.ok(cache.get('b'));
+  cache.put('c', record(1));
+  assert.equal(cache.get('a'), undefined);
+  assert.ok(cache.get('b'));
+  cache.delete('b');
+  cache.put('d', record(1));
+  assert.ok(cache.get('c'));
+  assert.ok(cache.get('d'));
+});

@@ -8,7 +8,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { InvalidArgumentError } from '../vocabulary/errors.js';
 import type { Message, Metadata } from '../vocabulary/message.js';
 import * as validate from '../vocabulary/validate.js';
-import { InvalidMessageError, UnreadableMessageError, issuesSummary } from './message-errors.js';
+import { InvalidMessageError, UnreadableMessageError, issuesSummary, type UnreadableMessageReason } from './message-errors.js';
 
 /**
  * Turns data of one version into data of the next version the definition knows (the next key of
@@ -163,46 +163,63 @@ export function defineMessage<const Type extends string, Schema extends Standard
     return message;
   };
 
-  const decode = (message: Message): MaybePromise<Output> => {
+  /** The version a stored message was written as. */
+  const versionOf = (message: Message): string => {
     const stored = message.metadata?.schemaVersion;
-    const version = stored === undefined || stored === null ? unversioned : String(stored);
-    const unreadable = (reason: ConstructorParameters<typeof UnreadableMessageError>[2], problem: string, extra?: { cause?: unknown; issues?: readonly StandardSchemaV1.Issue[] }) =>
-      new UnreadableMessageError(message, version, reason, problem, extra);
-    if (message.type !== type) throw unreadable('unknown-type', `it is not a ${type}`);
-    let steps: string[];
-    if (version === schemaVersion) steps = [];
-    else {
-      const start = chain.indexOf(version);
-      if (start === -1) {
-        const newer = compareVersions(version, schemaVersion) > 0;
-        throw unreadable('unknown-version', newer
-          ? `version ${version} is newer than the definition's ${schemaVersion}`
-          : `no upcast from version ${version} (the definition upcasts ${chain.length === 0 ? 'none' : chain.join(', ')} to ${schemaVersion})`);
-      }
-      steps = chain.slice(start);
+    return stored === undefined || stored === null ? unversioned : String(stored);
+  };
+
+  const unreadable = (message: Message, reason: UnreadableMessageReason, problem: string, extra?: { cause?: unknown; issues?: readonly StandardSchemaV1.Issue[] }) =>
+    new UnreadableMessageError(message, versionOf(message), reason, problem, extra);
+
+  /** The upcasts a message of `version` goes through, oldest first; throws when there is no way to the current version. */
+  const stepsFrom = (message: Message, version: string): readonly string[] => {
+    const start = chain.indexOf(version);
+    if (start !== -1) return chain.slice(start);
+    const newer = compareVersions(version, schemaVersion) > 0;
+    throw unreadable(message, 'unknown-version', newer
+      ? `version ${version} is newer than the definition's ${schemaVersion}`
+      : `no upcast from version ${version} (the definition upcasts ${chain.length === 0 ? 'none' : chain.join(', ')} to ${schemaVersion})`);
+  };
+
+  const upcastFailed = (message: Message, from: string, cause: unknown) =>
+    unreadable(message, 'upcast-failed', `the upcast from version ${from} threw`, { cause });
+
+  /** Data upcast through `steps` from `index` on. */
+  const upcastFrom = (message: Message, steps: readonly string[], index: number, data: unknown): MaybePromise<unknown> => {
+    if (index === steps.length) return data;
+    const from = steps[index] as string;
+    let next: MaybePromise<unknown>;
+    try {
+      next = (upcasts[from] as (data: unknown, message: Message) => unknown)(data, message);
+    } catch (cause) {
+      throw upcastFailed(message, from, cause);
     }
-    const upcastFrom = (index: number, data: unknown): MaybePromise<unknown> => {
-      if (index === steps.length) return data;
-      const from = steps[index] as string;
-      let next: MaybePromise<unknown>;
-      const failed = (cause: unknown) => unreadable('upcast-failed', `the upcast from version ${from} threw`, { cause });
-      try {
-        next = (upcasts[from] as (data: unknown, message: Message) => unknown)(data, message);
-      } catch (cause) {
-        throw failed(cause);
-      }
-      if (isPromise(next)) return next.then((value) => upcastFrom(index + 1, value), (cause: unknown) => Promise.reject(failed(cause)));
-      return upcastFrom(index + 1, next);
-    };
-    return then(upcastFrom(0, message.data), (data) =>
-      then(validateData(data), (result) => {
-        if (result.issues !== undefined) {
-          const upcast = steps.length === 0 ? '' : ' after upcasting';
-          throw unreadable('invalid-data', `its data fails the schema of version ${schemaVersion}${upcast}: ${issuesSummary(result.issues)}`, { issues: result.issues });
-        }
-        return result.value;
-      }),
-    );
+    if (isPromise(next)) {
+      return next.then(
+        (value) => upcastFrom(message, steps, index + 1, value),
+        (cause: unknown) => Promise.reject(upcastFailed(message, from, cause)),
+      );
+    }
+    return upcastFrom(message, steps, index + 1, next);
+  };
+
+  const validated = (message: Message, upcast: boolean, result: StandardSchemaV1.Result<Output>): Output => {
+    if (result.issues === undefined) return result.value;
+    const after = upcast ? ' after upcasting' : '';
+    throw unreadable(message, 'invalid-data', `its data fails the schema of version ${schemaVersion}${after}: ${issuesSummary(result.issues)}`, { issues: result.issues });
+  };
+
+  // Called once per message a consumer handles: the current version's path creates no function.
+  const decode = (message: Message): MaybePromise<Output> => {
+    if (message.type !== type) throw unreadable(message, 'unknown-type', `it is not a ${type}`);
+    const version = versionOf(message);
+    if (version === schemaVersion) {
+      const result = validateData(message.data);
+      return isPromise(result) ? result.then((settled) => validated(message, false, settled)) : validated(message, false, result);
+    }
+    const steps = stepsFrom(message, version);
+    return then(upcastFrom(message, steps, 0, message.data), (data) => then(validateData(data), (result) => validated(message, true, result)));
   };
 
   const synchronously = <T>(value: MaybePromise<T>, method: string): T => {

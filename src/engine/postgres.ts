@@ -1,44 +1,25 @@
 /**
- * The node-postgres engine: a pool whose connections start with `search_path = message_store,
- * public` (in the startup packet, so no extra round trip), ISO dates, and an application_name.
- * Statements are prepared once per connection by name; every column comes back as text.
+ * The postgres engine, on postgres.js' public API: its own small pool of postgres.js instances of
+ * one connection each (postgres-connection.ts), so that it knows which connection runs what. A
+ * statement goes to an idle connection, else to a new one while there are fewer than maxPoolSize,
+ * else it is pipelined on the connection with the fewest statements in flight: concurrent callers
+ * share round trips instead of queueing for a connection. A transaction holds a connection of its
+ * own. A call given up (abort, or no answer within queryTimeoutMs) has its statement cancelled
+ * and its connection closed, so nothing later runs on a session that a cancel may still hit.
  */
-import pg from 'pg';
-import { AbortError, ClosedError, InvalidArgumentError, PoolTimeoutError } from '../vocabulary/errors.js';
+import { AbortError, ClosedError, PoolTimeoutError } from '../vocabulary/errors.js';
 import { isConnectionFault } from '../vocabulary/postgres-error.js';
 import type { Statement } from '../vocabulary/sql.js';
 import { boundedCall } from './bounded-call.js';
 import type { Engine, NotificationHandler, PoolStats, QueryOptions, TransactionQueryable, Unlisten } from './engine.js';
+import { PostgresConnection } from './postgres-connection.js';
 import { PostgresListener } from './postgres-listener.js';
+import { postgresTarget, type PostgresEngineConfig, type PostgresTarget } from './postgres-options.js';
 import { runTransaction, type TransactionConnection } from './postgres-transaction.js';
-import { startupOptionsFor } from './startup-options.js';
-import { statementQuery } from './statement-query.js';
+import { refusesSsl, sendCancelRequest } from './protocol-requests.js';
 import { WaitQueue } from './wait-queue.js';
-import { takeOverRows } from './wire-rows.js';
 
-/** What the postgres engine needs, already resolved from the caller's config. */
-export interface PostgresEngineConfig {
-  connectionString: string | undefined;
-  maxPoolSize: number;
-  connectTimeoutMs: number;
-  idleTimeoutMs: number;
-  statementTimeoutMs: number | undefined;
-  /** How long the client waits for the server's answer to one statement before it gives the connection up as lost. */
-  queryTimeoutMs: number;
-  /** TCP keepalive: idle time before the first probe (the operating system's probes then find a dead peer). */
-  keepAliveInitialDelayMs: number;
-  applicationName: string;
-  allowCondition: boolean;
-  preparedStatements: boolean;
-}
-
-/**
- * Connections on which a call was given up (aborted, or no answer within queryTimeoutMs), and a
- * cancel sent. The statement may still be running, and pg_cancel_backend cancels whatever the
- * backend runs when it arrives, which may be a later caller's statement, so such a connection is
- * destroyed, never pooled again.
- */
-const abandoned = new WeakSet<pg.PoolClient>();
+export type { PostgresEngineConfig } from './postgres-options.js';
 
 /**
  * After abort(), how long a statement may take to end by the cancel (the server's answer says it
@@ -46,141 +27,77 @@ const abandoned = new WeakSet<pg.PoolClient>();
  */
 const abortGraceMs = 500;
 
-/** How long connections the engine finished with wait for the next call before they go back to the pool. */
-const readyLingerMs = 1000;
-
-/**
- * The connection string (without its `options`) and the startup options every connection of the
- * engine, pooled or listening, is opened with: the user's options merged with the client's
- * (startup-options.ts). Passed as `options`, the merged text would lose to the connection
- * string's own `options` in node-postgres, hence the connection string without it.
- */
-function startupOptions(config: PostgresEngineConfig): { connectionString: string | undefined; options: string } {
-  return startupOptionsFor(config.connectionString, config.allowCondition);
+/** A connection fault of a statement that shared its connection with one given up: safe to retry elsewhere. */
+function connectionGivenUp(cause: unknown): Error {
+  return Object.assign(new Error('The connection was closed after another call on it was given up and its statement cancelled', { cause }), {
+    code: 'CONNECTION_DESTROYED',
+  });
 }
 
-/**
- * Read the target the way node-postgres will (a client object parses it; nothing connects), so a
- * malformed one fails now with a typed error. At connect, a port that is not a number throws where
- * no timeout ever ends the wait.
- */
-function checkTarget(config: PostgresEngineConfig): void {
-  const argument = config.connectionString === undefined ? 'PGPORT' : 'connectionString';
-  let port: number;
-  try {
-    port = new pg.Client({ connectionString: config.connectionString }).port;
-  } catch (error) {
-    // node-postgres redacts the connection string from its URL errors; this message names none either.
-    throw new InvalidArgumentError('connectionString', 'is not a valid postgres:// URL', { cause: error });
-  }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(argument, 'has a port that is not a number from 1 to 65535');
+/** A statement that got no answer within queryTimeoutMs: the connection counts as lost. */
+function readTimeout(timeoutMs: number): Error {
+  return Object.assign(new Error(`The server did not answer within ${timeoutMs} ms (queryTimeoutMs)`), { code: 'QUERY_TIMEOUT' });
 }
 
-/** node-postgres pool behind the engine seam. */
+/** A connection that asked for SSL failed, and the server says it has none. */
+function sslRefused(cause: unknown): Error {
+  return Object.assign(new Error('The server does not support SSL connections', { cause }), { code: 'SSL_NOT_SUPPORTED' });
+}
+
+/** postgres.js connections behind the engine seam. */
 export class PostgresEngine implements Engine {
   readonly kind = 'postgres' as const;
   readonly multipleConnections = true;
   onAcquireWait: ((seconds: number) => void) | undefined;
-  readonly #pool: pg.Pool;
   readonly #config: PostgresEngineConfig;
+  readonly #target: PostgresTarget;
+  /** Open connections that take statements, least recently used first. */
+  readonly #connections: PostgresConnection[] = [];
+  /** Callers waiting for an idle connection (all are held by transactions, or others wait already). */
+  readonly #waiting = new WaitQueue<PostgresConnection>();
+  /** Connections being closed; awaited by close(). */
+  readonly #ending = new Set<Promise<void>>();
   #listener: PostgresListener | undefined;
-  /**
-   * Connections this engine finished with and has not given back to the pool yet: the next call
-   * takes one from here. node-postgres' pool arms a timer each time a connection is checked out
-   * (the acquire timeout) and each time it comes back (the idle timeout), and hands it over
-   * through a promise and a tick. Five A/Bs of single writes on PostgreSQL 15 (the compiled client
-   * with and without this in one process, 130 alternating rounds of 50 writes): 8-16 µs less CPU
-   * and 1-35 µs less wall time a write. They go back to the pool at most `readyLingerMs` after
-   * they were finished with (all together, on one timer), so its idle timeout still closes
-   * connections left unused; at once to a caller waiting for one; and one that fails or ends
-   * meanwhile goes back at once, with its error, and is never handed out. Last in, first out, as
-   * in node-postgres' pool: back-to-back calls keep using one backend, which is still awake (handed
-   * out oldest first, a consumer's position writes took turns on two backends and ran slower).
-   */
-  readonly #ready: pg.PoolClient[] = [];
-  #giveBack: NodeJS.Timeout | undefined;
-  /**
-   * Connections checked out of node-postgres' pool: running a call, ready, or being opened. Never
-   * more than maxPoolSize, so that pool never queues a caller (its queue ignores signals and close,
-   * and keeps a waiter until its timeout): callers wait here, in #waiting, and are handed a
-   * connection as one is finished with, or `undefined`, a slot to open one.
-   */
-  #held = 0;
-  readonly #waiting = new WaitQueue<pg.PoolClient | undefined>();
-  /** Connections sending a cancel; ended at close, so none keeps the process alive. */
-  readonly #cancellers = new Set<pg.Client>();
   #closed = false;
 
   constructor(config: PostgresEngineConfig) {
-    checkTarget(config);
     this.#config = config;
-    this.#pool = new pg.Pool({
-      ...startupOptions(config),
-      max: config.maxPoolSize,
-      connectionTimeoutMillis: config.connectTimeoutMs,
-      idleTimeoutMillis: config.idleTimeoutMs,
-      application_name: config.applicationName,
-      // A peer that vanished (a dead router, a frozen proxy) is found by the operating system's
-      // probes; queryTimeoutMs (#bound) ends the wait of a call meanwhile.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: config.keepAliveInitialDelayMs,
-      ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
-    });
-    // An idle pooled connection whose backend is terminated emits 'error'; the pool drops it and the
-    // next acquire opens a fresh one. Without a listener, Node would crash the process.
-    this.#pool.on('error', () => {});
-    // A checked-out connection that dies emits 'error' besides failing its query; the query's
-    // rejection is what reports it. One this engine keeps ready between calls goes back to the
-    // pool with the error, or when it ends (#dropReady). The listener is attached as the
-    // connection opens: the server's termination notice can arrive in the same read as the end of
-    // the handshake, after the pool removed its own listener and before the caller gets the client.
-    this.#pool.on('connect', (client) => {
-      client.on('error', (error: Error) => this.#dropReady(client, error));
-      client.on('end', () => this.#dropReady(client, new Error('the connection ended')));
-      // Rows of statements with a decoder come straight off the socket from now on (wire-rows.ts).
-      takeOverRows((client as unknown as { connection: object }).connection);
-    });
+    this.#target = postgresTarget(config);
   }
 
   async query<Row = unknown[]>(statement: Statement, values: readonly unknown[], options: QueryOptions<Row> = {}): Promise<Row[]> {
-    const client = await this.#acquire(options.signal);
-    let failure: unknown;
+    const connection = await this.#acquire(options.signal, false);
     try {
-      return await this.#run(client, statement, values, options);
-    } catch (error) {
-      failure = error;
-      throw error;
+      return await this.#run(connection, (c) => c.statement(statement.text, values, options.decode), options.signal);
     } finally {
-      this.#release(client, brokenBy(client, failure));
+      this.#release(connection);
     }
   }
 
   async exec(script: string): Promise<void> {
-    const client = await this.#acquire(undefined);
-    let failure: unknown;
+    const connection = await this.#acquire(undefined, false);
     try {
-      await this.#bound(client, client.query(script), undefined);
-    } catch (error) {
-      failure = error;
-      throw error;
+      await this.#run(connection, (c) => c.command(script), undefined);
     } finally {
-      this.#release(client, brokenBy(client, failure));
+      this.#release(connection);
     }
   }
 
   async transaction<T>(fn: (queryable: TransactionQueryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
-    const client = await this.#acquire(options.signal);
-    const connection: TransactionConnection = {
-      client,
-      run: (statement, values, queryOptions) => this.#run(client, statement, values, queryOptions),
-      bound: (work, signal) => this.#bound(client, work, signal),
+    const connection = await this.#acquire(options.signal, true);
+    const transactional: TransactionConnection = {
+      statement: (statement, values, { signal, decode }) => this.#run(connection, (c) => c.statement(statement.text, values, decode), signal),
+      command: (text, signal) => this.#run(connection, (c) => c.command(text), signal),
+      sql: (text, values, signal) => this.#run(connection, (c) => c.sql(text, values), signal),
       get abandoned() {
-        return abandoned.has(client);
+        return connection.givenUp;
       },
     };
-    return runTransaction(connection, fn, options.signal, (reusable) =>
-      this.#release(client, reusable ? undefined : new Error('transaction did not finish cleanly')),
-    );
+    return runTransaction(transactional, fn, options.signal, (reusable) => {
+      connection.reserved = false;
+      if (!reusable) this.#retire(connection, 0);
+      this.#release(connection);
+    });
   }
 
   get maxConnections(): number {
@@ -188,20 +105,14 @@ export class PostgresEngine implements Engine {
   }
 
   poolStats(): PoolStats {
-    return {
-      total: this.#pool.totalCount,
-      idle: this.#pool.idleCount + this.#ready.length,
-      waiting: this.#waiting.length + this.#pool.waitingCount,
-    };
+    let idle = 0;
+    for (const connection of this.#connections) if (connection.users === 0) idle++;
+    return { total: this.#connections.length, idle, waiting: this.#waiting.length };
   }
 
   listen(channel: string, onNotification: NotificationHandler): Promise<Unlisten> {
-    this.#listener ??= new PostgresListener({
-      ...startupOptions(this.#config),
-      application_name: this.#config.applicationName,
-      connectionTimeoutMillis: this.#config.connectTimeoutMs,
-      keepAliveInitialDelayMillis: this.#config.keepAliveInitialDelayMs,
-    });
+    if (this.#closed) return Promise.reject(new ClosedError('MessageDbClient'));
+    this.#listener ??= new PostgresListener(this.#target.options);
     return this.#listener.listen(channel, onNotification);
   }
 
@@ -213,146 +124,145 @@ export class PostgresEngine implements Engine {
   async close(): Promise<void> {
     this.#closed = true;
     this.#waiting.rejectAll(() => new ClosedError('MessageDbClient'));
-    this.#giveBackReady();
-    for (const canceller of this.#cancellers) void canceller.end().catch(() => {});
-    await Promise.all([this.#pool.end(), this.#listener?.close()]);
+    for (const connection of this.#connections.splice(0)) this.#track(connection.endWhenIdle());
+    await Promise.all([...this.#ending, this.#listener?.close()]);
   }
 
   /**
-   * Stop what `client`'s backend runs (pg_cancel_backend, on a connection of its own: with the pool
-   * full, a pooled one would wait for the very statement it is meant to stop), and mark `client`
-   * so that it is destroyed when released.
+   * A connection for a statement (`exclusive` false) or a transaction: an idle one (the most
+   * recently used: its backend is awake), else a new one below maxPoolSize, else, for a statement,
+   * the open one with the fewest statements in flight (pipelined there). A caller that finds none
+   * waits, first come first served, for one to be idle, at most connectTimeoutMs (PoolTimeoutError).
    */
-  #abandon(client: pg.PoolClient): void {
-    if (abandoned.has(client)) return;
-    abandoned.add(client);
-    const processId = (client as unknown as { processID?: number }).processID;
-    if (processId === undefined || this.#closed) return;
-    const canceller = new pg.Client({
-      connectionString: this.#config.connectionString,
-      application_name: this.#config.applicationName,
-      connectionTimeoutMillis: this.#config.connectTimeoutMs,
-    });
-    canceller.on('error', () => {});
-    this.#cancellers.add(canceller);
-    canceller
-      .connect()
-      .then(() => canceller.query('SELECT pg_cancel_backend($1)', [processId]))
-      // Not cancelled (the server is unreachable): the destroyed connection ends the session when it can.
-      .catch(() => {})
-      .finally(() => {
-        this.#cancellers.delete(canceller);
-        void canceller.end().catch(() => {});
-      });
-  }
-
-  /**
-   * `work` on `client`, bounded: the caller's signal, or no answer within queryTimeoutMs, gives the
-   * call up (#abandon). An aborted call still ends by the cancel if that comes within abortGraceMs;
-   * a timed-out one fails with a connection fault, which the runner retries on another connection.
-   */
-  #bound<T>(client: pg.PoolClient, work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    const timeoutMs = this.#config.queryTimeoutMs;
-    return boundedCall(work, {
-      signal,
-      timeoutMs,
-      timeoutError: () => new Error(`Query read timeout: the server did not answer within ${timeoutMs} ms (queryTimeoutMs)`),
-      abortGraceMs,
-      onAbandon: () => this.#abandon(client),
-    });
-  }
-
-  /** A connection this engine is done with: handed to a waiting caller, kept ready, or (`broken`, or after close) closed. */
-  #release(client: pg.PoolClient, broken: Error | undefined): void {
-    if (broken !== undefined || this.#closed) {
-      client.release(broken);
-      this.#held--;
-      this.#serveWaiting();
-      return;
+  async #acquire(signal: AbortSignal | undefined, exclusive: boolean): Promise<PostgresConnection> {
+    if (this.#closed) throw new ClosedError('MessageDbClient');
+    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+    const pipelined = !exclusive && this.#config.pipelining;
+    let connection = this.#waiting.length > 0 ? undefined : (this.#idle() ?? this.#open() ?? (pipelined ? this.#leastBusy() : undefined));
+    if (connection !== undefined) {
+      connection.users++;
+      this.onAcquireWait?.(0);
+    } else {
+      const started = performance.now();
+      const timeoutMs = this.#config.connectTimeoutMs;
+      connection = await this.#waiting.wait(signal, timeoutMs, () => new PoolTimeoutError(timeoutMs));
+      this.onAcquireWait?.((performance.now() - started) / 1000);
     }
-    if (this.#waiting.hand(client)) return;
-    this.#ready.push(client);
-    this.#giveBack ??= setTimeout(() => this.#giveBackReady(), readyLingerMs).unref();
+    connection.reserved = exclusive;
+    return connection;
   }
 
-  /** A connection was closed: the longest waiting caller may open one in its place. */
-  #serveWaiting(): void {
-    while (this.#held < this.#config.maxPoolSize && this.#waiting.length > 0) {
-      this.#held++;
-      this.#waiting.hand(undefined);
+  #idle(): PostgresConnection | undefined {
+    for (let index = this.#connections.length - 1; index >= 0; index--) {
+      const connection = this.#connections[index] as PostgresConnection;
+      if (connection.users === 0) return connection;
     }
+    return undefined;
   }
 
-  #giveBackReady(): void {
-    clearTimeout(this.#giveBack);
-    this.#giveBack = undefined;
-    for (const client of this.#ready.splice(0)) {
-      client.release();
-      this.#held--;
+  #open(): PostgresConnection | undefined {
+    if (this.#connections.length >= this.#config.maxPoolSize) return undefined;
+    const connection = new PostgresConnection(this.#target, (closed) => this.#retire(closed, 0));
+    this.#connections.push(connection);
+    return connection;
+  }
+
+  #leastBusy(): PostgresConnection | undefined {
+    let least: PostgresConnection | undefined;
+    for (const connection of this.#connections) {
+      if (!connection.reserved && (least === undefined || connection.users < least.users)) least = connection;
     }
+    return least;
   }
 
-  /** A ready connection failed or ended (a terminated backend, a lost network): the pool closes it. */
-  #dropReady(client: pg.PoolClient, error: Error): void {
-    const index = this.#ready.indexOf(client);
-    if (index < 0) return;
-    this.#ready.splice(index, 1);
-    client.release(error);
-    this.#held--;
+  /** A caller is done with `connection`: the longest waiting caller gets it once it is idle. */
+  #release(connection: PostgresConnection): void {
+    connection.release();
+    const index = this.#connections.indexOf(connection);
+    if (index >= 0 && connection.users === 0) {
+      // Most recently used last.
+      this.#connections.splice(index, 1);
+      this.#connections.push(connection);
+    }
     this.#serveWaiting();
   }
 
-  async #acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
-    if (this.#closed) throw new ClosedError('MessageDbClient');
-    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
-    const ready = this.#ready.pop();
-    if (ready !== undefined) {
-      this.onAcquireWait?.(0);
-      return ready;
+  #serveWaiting(): void {
+    while (this.#waiting.length > 0 && !this.#closed) {
+      const connection = this.#idle() ?? this.#open();
+      if (connection === undefined) return;
+      connection.users++;
+      // Until the waiter takes it (a tick later), nothing is pipelined on it: it may be for a transaction.
+      connection.reserved = true;
+      if (!this.#waiting.hand(connection)) {
+        connection.users--;
+        connection.reserved = false;
+        return;
+      }
     }
-    const started = this.onAcquireWait === undefined ? 0 : performance.now();
-    let client: pg.PoolClient | undefined;
-    if (this.#held < this.#config.maxPoolSize && this.#waiting.length === 0) {
-      this.#held++;
-    } else {
-      const timeoutMs = this.#config.connectTimeoutMs;
-      client = await this.#waiting.wait(signal, timeoutMs, () => new PoolTimeoutError(timeoutMs));
-    }
-    if (client === undefined) {
-      client = await this.#connect(signal);
-    } else if (signal?.aborted) {
-      // Aborted in the tick between being handed a connection and taking it.
-      this.#release(client, undefined);
-      throw new AbortError({ cause: signal.reason });
-    }
-    this.onAcquireWait?.((performance.now() - started) / 1000);
-    return client;
   }
 
-  /** Open (or take from the pool) the connection this caller holds a slot for. */
-  #connect(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
-    const connecting = this.#pool.connect().catch((error: unknown) => {
-      this.#held--;
-      this.#serveWaiting();
-      if (this.#closed) throw new ClosedError('MessageDbClient');
-      if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') {
-        throw new PoolTimeoutError(this.#config.connectTimeoutMs, { cause: error });
+  /** Take `connection` out of service and close it, after its statements end or `timeoutMs` at the latest. */
+  #retire(connection: PostgresConnection, timeoutMs: number): void {
+    const index = this.#connections.indexOf(connection);
+    if (index < 0) return;
+    this.#connections.splice(index, 1);
+    this.#track(connection.end(timeoutMs));
+    // Its place may be taken by a new connection for a waiting caller.
+    this.#serveWaiting();
+  }
+
+  #track(ending: Promise<void>): void {
+    this.#ending.add(ending);
+    void ending.then(() => this.#ending.delete(ending));
+  }
+
+  /**
+   * Give up the call on `connection`: send a cancel for what its session runs and close it, so
+   * that nothing later runs on a session the cancel may still hit. Statements pipelined behind on
+   * it end (by the cancel, or when it closes) with a connection fault, which is retried.
+   */
+  #giveUp(connection: PostgresConnection, why: 'abort' | 'timeout'): void {
+    if (connection.givenUp) return;
+    connection.givenUp = true;
+    const backend = connection.backend;
+    if (backend !== undefined) void sendCancelRequest(this.#target.address, backend, this.#config.connectTimeoutMs);
+    this.#retire(connection, why === 'abort' ? abortGraceMs : 0);
+  }
+
+  /**
+   * `send` on `connection`, bounded: the caller's signal, or no answer within queryTimeoutMs, gives
+   * the call up (#giveUp). An aborted call still ends by the cancel if that comes within
+   * abortGraceMs; a timed-out one fails with a connection fault, which the runner retries on
+   * another connection. A connection whose statement failed with a connection fault is closed.
+   */
+  async #run<T>(connection: PostgresConnection, send: (connection: PostgresConnection) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal?.aborted) throw new AbortError({ cause: signal.reason });
+    if (connection.givenUp) throw connectionGivenUp(undefined);
+    const timeoutMs = this.#config.queryTimeoutMs;
+    let gaveUp = false;
+    try {
+      return await boundedCall(send(connection), {
+        signal,
+        timeoutMs,
+        timeoutError: () => readTimeout(timeoutMs),
+        abortGraceMs,
+        onAbandon: (why) => {
+          gaveUp = true;
+          this.#giveUp(connection, why);
+        },
+      });
+    } catch (error) {
+      if (gaveUp || error instanceof AbortError) throw error;
+      // Another call on this connection was given up, and its cancel reached this statement instead.
+      if (connection.givenUp && (error as { code?: unknown }).code === '57014') throw connectionGivenUp(error);
+      if (isConnectionFault(error)) {
+        this.#retire(connection, 0);
+        if (this.#target.ssl && connection.backend === undefined && (await refusesSsl(this.#target.address, this.#config.connectTimeoutMs))) {
+          throw sslRefused(error);
+        }
       }
       throw error;
-    });
-    // An abort while connecting: the connection, once open, serves the next caller.
-    return boundedCall(connecting, { signal, onAbandon: () => void connecting.then((client) => this.#release(client, undefined), () => {}) });
+    }
   }
-
-  #run<Row>(client: pg.PoolClient, statement: Statement, values: readonly unknown[], { signal, decode }: QueryOptions<Row> = {}): Promise<Row[]> {
-    if (signal?.aborted) return Promise.reject(new AbortError({ cause: signal.reason }));
-    const name = this.#config.preparedStatements ? statement.name : undefined;
-    return this.#bound(client, statementQuery(client, statement.text, name, values as unknown[], decode), signal);
-  }
-}
-
-/** Why `client` must be closed rather than reused after a call that ended with `failure` (if any). */
-function brokenBy(client: pg.PoolClient, failure: unknown): Error | undefined {
-  if (abandoned.has(client)) return new Error('a call on this connection was given up, and a cancel sent');
-  return failure !== undefined && isConnectionFault(failure) ? (failure as Error) : undefined;
 }

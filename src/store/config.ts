@@ -64,6 +64,15 @@ export interface ConnectConfig extends CommonConfig, ReplicaConfig {
   applicationName?: string;
   /** Prepare statements by name once per connection (default true; turn off behind PgBouncer in transaction mode). */
   preparedStatements?: boolean;
+  /**
+   * When all maxPoolSize connections are busy, send a call's statement on the least busy one,
+   * pipelined behind what runs there, instead of waiting for a free connection (default false).
+   * Concurrent callers then share round trips; but a statement waits behind whatever runs before
+   * it (a lock wait, a long read), an abort or timeout of one closes the connection under the
+   * others (they fail as on a lost connection and are retried), and `close()` cannot hold back
+   * statements already sent.
+   */
+  pipelining?: boolean;
 }
 
 /** `MessageDbClient.embedded()` configuration. */
@@ -118,6 +127,7 @@ export function resolveConnectConfig(config: string | ConnectConfig | undefined,
     applicationName: given.applicationName ?? 'messagedb',
     allowCondition: given.allowCondition === true,
     preparedStatements: given.preparedStatements !== false,
+    pipelining: given.pipelining === true,
   };
 }
 

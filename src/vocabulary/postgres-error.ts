@@ -17,12 +17,13 @@ import {
   StatementTimeoutError,
 } from './errors.js';
 
-/** The structural shape of a node-postgres or PGlite database error. */
+/** The structural shape of a postgres.js or PGlite database error (postgres.js names the constraint `constraint_name`). */
 export interface PostgresErrorLike {
   code?: string;
   message: string;
   detail?: string;
   constraint?: string;
+  constraint_name?: string;
   /** The server's context: for an error inside a function, which one (and the statement it ran). */
   where?: string;
 }
@@ -34,16 +35,17 @@ const readFunctionContext = /PL\/pgSQL function (?:message_store\.)?get_(?:strea
 /** Errors a condition's SQL can cause: feature not supported, cardinality, data exceptions, syntax and access rules. */
 const conditionErrorClasses = new Set(['0A', '21', '22', '42']);
 
-/** Socket-level failures (no SQLSTATE) that mean the connection is gone, not the statement wrong. */
+/** Socket-level failures (errno codes, no SQLSTATE) that mean the connection is gone, not the statement wrong. */
 const connectionErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
-const connectionTexts = [
-  'Connection terminated unexpectedly',
-  'Client has encountered a connection error',
-  'Client was closed and is not queryable',
-  'Connection lost',
-  // node-postgres' query_timeout (statementTimeoutMs + connectTimeoutMs): the server stopped answering.
-  'Query read timeout',
-];
+/**
+ * The driver's and the engine's codes for a connection lost under a statement: postgres.js'
+ * CONNECTION_CLOSED (the socket closed), CONNECTION_ENDED and CONNECTION_DESTROYED (closed by the
+ * client); the engine's QUERY_TIMEOUT (no answer within queryTimeoutMs). postgres.js'
+ * CONNECT_TIMEOUT is not among them: the caller's time is already spent, so it is not retried.
+ */
+const connectionCodes = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'QUERY_TIMEOUT']);
+/** Codes of a connection that could not be opened: a ConnectionError, but not retried. */
+const openFailureCodes = new Set(['CONNECT_TIMEOUT', 'SSL_NOT_SUPPORTED']);
 
 function asPostgresError(error: unknown): PostgresErrorLike | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -53,16 +55,16 @@ function asPostgresError(error: unknown): PostgresErrorLike | undefined {
 
 /**
  * True when the error means the connection was lost or could not be made, so the operation may be
- * retried on a new connection: SQLSTATE class 08, the shutdown codes 57P01-57P03, and socket errors.
+ * retried on a new connection: SQLSTATE class 08, the shutdown codes 57P01-57P03, socket errors, and
+ * the driver's codes for a lost connection. Recognised by code only, never by a driver's text.
  */
 export function isConnectionFault(error: unknown): boolean {
   const pgError = asPostgresError(error);
   if (pgError === undefined) return false;
   const code = pgError.code ?? '';
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
-  if (connectionErrnos.has(code)) return true;
-  if (error instanceof AggregateError) return error.errors.some(isConnectionFault);
-  return connectionTexts.some((text) => pgError.message.includes(text));
+  if (connectionErrnos.has(code) || connectionCodes.has(code)) return true;
+  return error instanceof AggregateError && error.errors.some(isConnectionFault);
 }
 
 /**
@@ -103,7 +105,7 @@ export function fromPostgresError(error: unknown): unknown {
     if (message.startsWith('Consumer group')) return new InvalidArgumentError('consumerGroup', `is invalid: ${message}`, options);
     return error;
   }
-  if (code === '23505' && pgError.constraint === 'messages_id') {
+  if (code === '23505' && (pgError.constraint ?? pgError.constraint_name) === 'messages_id') {
     const id = duplicateIdDetail.exec(pgError.detail ?? '')?.[1] ?? 'unknown';
     return new DuplicateMessageIdError(id, options);
   }
@@ -136,8 +138,9 @@ export function fromPostgresError(error: unknown): unknown {
   if (conditionErrorClasses.has(code?.slice(0, 2) ?? '') && readFunctionContext.test(pgError.where ?? '')) {
     return new InvalidArgumentError('condition', `failed on the server (SQLSTATE ${code}; the server's text is in cause)`, options);
   }
-  // A connect timeout is a ConnectionError too, but not retried: the caller's time is already spent.
-  if (isConnectionFault(error) || message.includes('due to connection timeout')) return new ConnectionError(`Lost or could not open a database connection: ${safeText(message)}`, options);
+  if (isConnectionFault(error) || openFailureCodes.has(code ?? '')) {
+    return new ConnectionError(`Lost or could not open a database connection: ${safeText(message)}`, options);
+  }
   return error;
 }
 
@@ -155,8 +158,8 @@ export function fromConnectError(error: unknown, target: string): unknown {
   const options = { cause: error };
   if (code === '28P01' || code === '28000') return new AuthenticationError(target, safeText(message), options);
   if (code === '3D000') return new DatabaseMissingError(target, options);
-  // node-postgres' text when the server answers the SSLRequest with 'N'.
-  if (message === 'The server does not support SSL connections') {
+  // The engine asked the server, after a connection that asked for SSL failed: it answered 'N'.
+  if (code === 'SSL_NOT_SUPPORTED') {
     return new ConnectionError(
       `The server at ${target} does not support SSL connections, but the connection asks for SSL (sslmode or ssl). ` +
         'Enable SSL on the server, or connect without it where the network is trusted.',

@@ -1,5 +1,5 @@
 /**
- * The postgres engine decodes message rows as they arrive (engine/postgres.ts, StatementQuery). A
+ * The postgres engine decodes message rows as they arrive (engine/postgres-connection.ts). A
  * row the decoder refuses must fail the whole read with the decoder's typed error, hand back no
  * partial batch, and leave the connection in step with the server for the next caller.
  */

@@ -25,13 +25,17 @@ test('errors carry a stable code, a name and their cause', () => {
   assert.ok(error instanceof MessageDbError);
 });
 
-test('connection faults are recognised by SQLSTATE class 08, shutdown codes and socket errors', () => {
+test("connection faults are recognised by SQLSTATE class 08, shutdown codes, socket errors and the driver's codes, never by text", () => {
   assert.ok(isConnectionFault({ code: '57P01', message: 'terminating connection due to administrator command' }));
   assert.ok(isConnectionFault({ code: '08006', message: 'x' }));
   assert.ok(isConnectionFault(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })));
-  assert.ok(isConnectionFault(new Error('Connection terminated unexpectedly')));
+  assert.ok(isConnectionFault(Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' })));
+  assert.ok(isConnectionFault({ code: 'CONNECTION_DESTROYED', message: 'x' }));
+  assert.ok(!isConnectionFault({ code: 'CONNECT_TIMEOUT', message: 'x' }), 'a connect timeout is not retried');
+  assert.ok(!isConnectionFault(new Error('Connection terminated unexpectedly')));
   assert.ok(!isConnectionFault({ code: '23505', message: 'duplicate key' }));
-  assert.ok(fromPostgresError(new Error('Connection terminated unexpectedly')) instanceof ConnectionError);
+  assert.ok(fromPostgresError(Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' })) instanceof ConnectionError);
+  assert.ok(fromPostgresError({ code: 'CONNECT_TIMEOUT', message: 'write CONNECT_TIMEOUT 127.0.0.1:5432' }) instanceof ConnectionError);
 });
 
 test('safeText removes passwords from driver texts', () => {

@@ -2,7 +2,7 @@
  * messagedb: a TypeScript client for Message DB, on a PostgreSQL server or embedded PGlite.
  */
 export { MessageDbClient } from './store/client.js';
-export type { Transaction, TransactionOptions } from './store/client.js';
+export type { ClientQueryOptions, Transaction, TransactionOptions } from './store/client.js';
 export type { MessageStoreSession } from './store/session.js';
 export type { SqlOptions } from './store/session.js';
 export type { ConnectConfig, EmbeddedConfig, RetryConfig, CommonConfig } from './store/config.js';

@@ -61,7 +61,7 @@ function parseMetadata(value: unknown): Metadata | null {
 
 /** The newest global position in a consumer group member's share of a category, 0 when there is none. */
 async function shareHead(client: MessageDbClient, category: string, group: ConsumerGroup, signal: AbortSignal): Promise<number> {
-  const [row] = await client.query(statements.consumerGroupShareHead, [category, group.member, group.size], { signal });
+  const [row] = await client.query(statements.consumerGroupShareHead, [category, group.member, group.size], { signal, readOnly: true });
   return row === undefined ? 0 : toSafeInteger(row.global_position, 'global_position');
 }
 
@@ -77,7 +77,7 @@ const columns: readonly Column<ConsumerRow>[] = [
 
 /** Every consumer position stream's row, optionally of one category. */
 async function consumerRows(client: MessageDbClient, onlyCategory: string | undefined, signal: AbortSignal): Promise<ConsumerRow[]> {
-  const streams = await client.query(statements.positionStreams, [], { signal });
+  const streams = await client.query(statements.positionStreams, [], { signal, readOnly: true });
   const heads = new Map<string, number>();
   const rows: ConsumerRow[] = [];
   for (const { stream_name: streamName, recorded_position: positionText, metadata: metadataText, time } of streams) {

@@ -3,7 +3,8 @@
  * the rows come back as objects keyed by column name with every value as text (or null). The
  * message reads call Message DB's own functions, whose `data` and `metadata` columns are the JSON
  * text as stored, so the command can print numbers no double can hold. Values are always bound
- * parameters.
+ * parameters. Every statement here only reads: the commands run them with `readOnly: true`, so a
+ * lost connection is retried as the client's own reads are.
  */
 
 /**

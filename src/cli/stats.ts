@@ -61,7 +61,7 @@ export function registerStats(program: Command, context: CliContext): void {
     }
     await withClient(context, options, async ({ client }, output) => {
       const { signal } = context;
-      const [row = {}] = await client.query(statements.storeTotals, [], { signal });
+      const [row = {}] = await client.query(statements.storeTotals, [], { signal, readOnly: true });
       const count = (column: string): number => ((row[column] ?? null) === null ? 0 : toSafeInteger(row[column], column));
       const totals: Totals = {
         messages: count('messages'),
@@ -75,7 +75,7 @@ export function registerStats(program: Command, context: CliContext): void {
       }
       const view = views[options.by as ViewName];
       const values = view.statement === statements.summaryViews.type ? [] : [options.category ?? null];
-      const rows = await client.query(view.statement, values, { signal });
+      const rows = await client.query(view.statement, values, { signal, readOnly: true });
       const keys = Object.entries(view.keys);
       const summary: SummaryRow[] = rows.map((cells) => {
         const record: SummaryRow = {};

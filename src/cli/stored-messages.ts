@@ -55,7 +55,7 @@ export interface StoredReadOptions {
 export async function getMessages(client: MessageDbClient, name: string, options: StoredReadOptions, signal: AbortSignal): Promise<StoredMessage[]> {
   if (!isCategory(name)) {
     const values = [validate.entityStreamName(name, 'stream'), options.position ?? 0, options.batchSize];
-    return (await client.query(statements.getStreamMessages, values, { signal })).map(storedMessage);
+    return (await client.query(statements.getStreamMessages, values, { signal, readOnly: true })).map(storedMessage);
   }
   const values = [
     validate.categoryName(name),
@@ -65,7 +65,7 @@ export async function getMessages(client: MessageDbClient, name: string, options
     options.consumerGroup?.member ?? null,
     options.consumerGroup?.size ?? null,
   ];
-  return (await client.query(statements.getCategoryMessages, values, { signal })).map(storedMessage);
+  return (await client.query(statements.getCategoryMessages, values, { signal, readOnly: true })).map(storedMessage);
 }
 
 /** The position after a batch's last message: its stream position, or its global position for a category. */
@@ -89,7 +89,7 @@ export async function* readMessages(client: MessageDbClient, name: string, optio
 /** A stream's last message (of `type`, when given), or null. */
 export async function getLastStreamMessage(client: MessageDbClient, streamName: string, type: string | undefined, signal: AbortSignal): Promise<StoredMessage | null> {
   const values = [validate.text('stream', streamName), type ?? null];
-  const [row] = await client.query(statements.getLastStreamMessage, values, { signal });
+  const [row] = await client.query(statements.getLastStreamMessage, values, { signal, readOnly: true });
   return row === undefined ? null : storedMessage(row);
 }
 

@@ -36,7 +36,7 @@ export function registerVersion(program: Command, context: CliContext): void {
     .addHelpText('after', examples('messagedb version', 'messagedb version --url postgres://localhost/message_store --json'));
   addFormatOptions(addTargetOptions(command)).action(async (options) => {
     await withClient(context, options, async ({ client, target }, output) => {
-      const [setting] = await client.query(statements.serverVersion, [], { signal: context.signal });
+      const [setting] = await client.query(statements.serverVersion, [], { signal: context.signal, readOnly: true });
       const engine = client.engine;
       const versions = {
         messagedb: packageVersion(),

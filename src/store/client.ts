@@ -13,7 +13,7 @@ import {
 } from './config.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, SqlRow, Unlisten } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
-import { ClosedError, MessageDbError } from '../vocabulary/errors.js';
+import { ClosedError, MessageDbError, isConnectionError } from '../vocabulary/errors.js';
 import { log } from '../telemetry/logger.js';
 import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { Telemetry, type TelemetryConfig } from '../telemetry/telemetry.js';
@@ -23,7 +23,7 @@ import { ReadRouter } from '../replica/read-router.js';
 import { resolveReplicaConfig, type ResolvedReplicaConfig } from '../replica/replica-config.js';
 import type { ReplicaSetStats } from '../replica/replica-stats.js';
 import type { WriteToken } from '../replica/write-token.js';
-import { createRunner, type Runner } from '../engine/runner.js';
+import { backoffDelay, createRunner, sleep, type Runner } from '../engine/runner.js';
 import { checkSql, MessageStoreSession, Transaction, type SqlOptions } from './session.js';
 import * as sql from '../vocabulary/sql.js';
 import * as validate from '../vocabulary/validate.js';
@@ -34,6 +34,15 @@ export interface TransactionOptions {
 }
 
 export type { Transaction };
+
+/** Options of `client.query()`. */
+export interface ClientQueryOptions extends SqlOptions {
+  /**
+   * Run the statement in a READ ONLY transaction, and retry it on a lost connection with the
+   * client's `retry` backoff, as the client's reads are retried (default false: not retried).
+   */
+  readOnly?: boolean;
+}
 
 /**
  * What the layers above the store (the consumer's position records and NOTIFY trigger) use of a
@@ -68,6 +77,7 @@ export class MessageDbClient extends MessageStoreSession {
   readonly #engine: Engine;
   readonly #target: string;
   readonly #allowCondition: boolean;
+  readonly #retry: ResolvedRetry;
   readonly #telemetry: Telemetry | undefined;
   readonly #router: ReadRouter | undefined;
   #unwatchPool: (() => void) | undefined;
@@ -107,6 +117,7 @@ export class MessageDbClient extends MessageStoreSession {
     this.#engine = engine;
     this.#target = options.target;
     this.#allowCondition = allowCondition;
+    this.#retry = retry;
     this.#telemetry = telemetry;
     internals.set(this, {
       engine,
@@ -217,17 +228,36 @@ export class MessageDbClient extends MessageStoreSession {
    * Run your own SQL on the primary with bound parameters (`$1`, `$2`, ...), in a transaction of its
    * own. Resolves with the rows as `tx.query` gives them: objects keyed by column name, each value
    * the column's text as PostgreSQL prints it (or null), the same on both engines. Not retried on a
-   * lost connection (the statement may have run). Statements that must commit together, or with
-   * messages, go through `transaction()` and `tx.query`.
+   * lost connection (the statement may have run), unless `readOnly`: then the transaction is READ
+   * ONLY (the server refuses any write in it), and a lost connection is retried with the client's
+   * `retry` backoff, as its reads are. Statements that must commit together, or with messages, go
+   * through `transaction()` and `tx.query`.
    *
    * @example
    * const [row] = await client.query('SELECT count(*) AS n FROM message_store.messages WHERE type = $1', ['Deposited'])
    * console.log(Number(row?.n))
    */
-  async query(sql: string, params: readonly unknown[] = [], options: SqlOptions = {}): Promise<SqlRow[]> {
+  async query(sql: string, params: readonly unknown[] = [], options: ClientQueryOptions = {}): Promise<SqlRow[]> {
     this.#assertOpen();
     checkSql(sql, params);
-    return this.transaction((tx) => tx.query(sql, params, options), { signal: options.signal });
+    const { signal, readOnly = false } = options;
+    if (!readOnly) return this.transaction((tx) => tx.query(sql, params, { signal }), { signal });
+    const readOnlyQuery = async (tx: Transaction): Promise<SqlRow[]> => {
+      await tx.query('SET TRANSACTION READ ONLY', [], { signal });
+      return tx.query(sql, params, { signal });
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Not through transaction(): a read-only statement leaves no write for replicas to wait for.
+        return await this.#transaction(readOnlyQuery, { signal });
+      } catch (error) {
+        if (!isConnectionError(error) || attempt >= this.#retry.maxAttempts || this.#closed || signal?.aborted) throw error;
+        const closing = this.#closeController.signal;
+        await sleep(backoffDelay(attempt, this.#retry), signal === undefined ? closing : AbortSignal.any([signal, closing])).catch((cause: unknown) => {
+          throw closing.aborted && !signal?.aborted ? new ClosedError('MessageDbClient') : cause;
+        });
+      }
+    }
   }
 
   async #transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions): Promise<T> {

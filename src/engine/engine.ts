@@ -54,7 +54,7 @@ export type NotificationHandler = (payload: string | null) => void;
 /** Stops one `listen()` subscription. */
 export type Unlisten = () => Promise<void>;
 
-/** A database engine: node-postgres against a server, or PGlite in-process. */
+/** A database engine: postgres.js against a server, or PGlite in-process. */
 export interface Engine extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** False for PGlite: one session, so no lock contention and no parallel transactions. */

@@ -1,6 +1,6 @@
 /**
  * The `options` startup parameter a postgres connection sends: the client's settings merged with the
- * user's (a connection string's `options`, else `PGOPTIONS`). node-postgres lets a connection
+ * user's (a connection string's `options`, else `PGOPTIONS`). node-postgres let a connection
  * string's `options` replace the client's outright, which lost `search_path` (every call then failed
  * with SchemaMissingError) and `DateStyle` (every message's `time` became an Invalid Date).
  *
@@ -27,7 +27,7 @@ export function takeOptionsParameter(connectionString: string): { connectionStri
   const fragment = connectionString.indexOf('#', query);
   const end = fragment < 0 ? connectionString.length : fragment;
   let options: string | undefined;
-  // The other parameters are kept byte for byte: node-postgres re-encodes some URLs before parsing them.
+  // The other parameters are kept byte for byte, as the user wrote them.
   const kept = connectionString
     .slice(query + 1, end)
     .split('&')

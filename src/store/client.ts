@@ -1,5 +1,5 @@
 /**
- * MessageDbClient: opens an engine (a PostgreSQL server through node-postgres, or PGlite in this
+ * MessageDbClient: opens an engine (a PostgreSQL server through postgres.js, or PGlite in this
  * process), and offers the session methods, transactions, the installer and pool statistics.
  */
 import { inspect } from 'node:util';

@@ -126,7 +126,7 @@ function daysFromCivil(year: number, month: number, day: number): number {
 
 /**
  * Parse a `timestamp without time zone` (ISO DateStyle) as UTC. Message DB stores
- * `now() AT TIME ZONE 'utc'`, so the wall-clock value is UTC; node-postgres would read it as local.
+ * `now() AT TIME ZONE 'utc'`, so the wall-clock value is UTC; a driver's date parser would read it as local.
  * UndecodableValueError for any other text, rather than an Invalid Date that nothing would notice.
  */
 export function parseUtcTimestamp(value: unknown): Date {
@@ -145,8 +145,8 @@ export function parseUtcTimestamp(value: unknown): Date {
 
 /**
  * A row's columns, read one after another in the statement's order: how engines hand a row to a
- * decoder. Over an array of column text ({@link ArrayColumns}: PGlite, and node-postgres' own row
- * parsing), or straight off the wire (the postgres engine's `WireColumns`), so one decoder serves both.
+ * decoder. Over an array of column text ({@link ArrayColumns}: PGlite's rows, and postgres.js' rows
+ * with no type parsed), so one decoder serves both engines.
  */
 export interface Columns {
   /** The next column's text, or null for SQL NULL. */

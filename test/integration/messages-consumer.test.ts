@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import { z } from 'zod';
 import {
   Consumer,
-  HandlerError,
+  type HandlerError,
   defineMessage,
   isUnreadableMessageError,
   type MessageDbClient,
@@ -133,10 +133,10 @@ for (const engine of engines) {
       });
     });
 
-    test('while writers run beside it, a filtered consumer handles every match exactly once', async () => {
+    for (const concurrency of [1, 4]) test(`while writers run beside it, a filtered consumer with concurrency ${concurrency} handles every match exactly once`, async () => {
       const busy = randomCategory('busy');
       const handled: number[] = [];
-      const consumer = new Consumer(client, { category: busy, batchSize: 7, pollIntervalMs: 5, filter: { types: ['Wanted'] } })
+      const consumer = new Consumer(client, { category: busy, batchSize: 7, pollIntervalMs: 5, concurrency, filter: { types: ['Wanted'] } })
         .on('Wanted', (message: { data: { index: number } }) => void handled.push(message.data.index));
       const running = consumer.start();
       const writers = engine.name === 'pglite' ? 1 : 4;

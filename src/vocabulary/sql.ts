@@ -76,17 +76,30 @@ export const getCategoryMessages = statement(
 );
 
 /**
- * `message_store.sql_condition` turned on for the rest of the statement's transaction (evaluated
- * as an argument, so before the read function checks it); outside a transaction that is this
- * statement alone. First, in the call that computes its argument, the session's own value is made
- * `off` when it is unset or empty: a setting the server does not know is a placeholder, and once a
- * local value of one ends, the session is left with `''`, which Message DB takes as on (it refuses
- * only NULL and `off`). A value the database or session set (`on`, `off`) is kept.
+ * A filtered read turns `message_store.sql_condition` on for itself alone, around the read function:
+ *
+ * - `before` keeps the setting as the statement found it.
+ * - The condition argument turns it on (`set_config(..., true)`, evaluated as an argument, so before
+ *   the function checks it), and first, when it was unset or empty, makes the session's own value
+ *   `off`: a setting the server does not know is a placeholder, and once a local value of one ends,
+ *   the session is left with `''`, which Message DB takes as on (it refuses only NULL and `off`).
+ * - The second branch of the UNION ALL, run once the first has returned every row (an Append runs
+ *   its branches in order), puts back what `before` kept (`off` for unset or empty) and returns no
+ *   row. Inside a caller's transaction the setting is therefore on for this statement only; outside
+ *   one, the statement's own transaction ends with it anyway.
+ *
+ * A value the database or session set (`on`, `off`) is kept.
  */
+const conditionBefore = "WITH before AS MATERIALIZED (SELECT current_setting('message_store.sql_condition', true) AS value)";
+
 const conditionOn = `set_config('message_store.sql_condition',
-            CASE WHEN set_config('message_store.sql_condition',
-                                 coalesce(nullif(current_setting('message_store.sql_condition', true), ''), 'off'), false) IS NOT NULL
+            CASE WHEN CASE WHEN coalesce(before.value, '') = '' THEN set_config('message_store.sql_condition', 'off', false)
+                           ELSE before.value END IS NOT NULL
                  THEN 'on' END, true)`;
+
+const conditionRestored = `UNION ALL
+   SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM before
+    WHERE set_config('message_store.sql_condition', coalesce(nullif(before.value, ''), 'off'), true) IS NULL`;
 
 /**
  * The two reads with a filter's condition (vocabulary/condition.ts), which need neither the
@@ -95,17 +108,21 @@ const conditionOn = `set_config('message_store.sql_condition',
  */
 export const getStreamMessagesFiltered = statement(
   'get_stream_messages_filtered',
-  `SELECT ${messageColumns}
-     FROM message_store.get_stream_messages(${indexOrderedName}, $2::bigint, $3::bigint,
-          CASE WHEN ${conditionOn} = 'on' THEN $4::varchar END)`,
+  `${conditionBefore}
+   SELECT ${messageColumns}
+     FROM before CROSS JOIN LATERAL message_store.get_stream_messages(${indexOrderedName}, $2::bigint, $3::bigint,
+          CASE WHEN ${conditionOn} = 'on' THEN $4::varchar END)
+   ${conditionRestored}`,
 );
 
 export const getCategoryMessagesFiltered = statement(
   'get_category_messages_filtered',
-  `SELECT ${messageColumns}
-     FROM message_store.get_category_messages(
+  `${conditionBefore}
+   SELECT ${messageColumns}
+     FROM before CROSS JOIN LATERAL message_store.get_category_messages(
           ${indexOrderedName}, $2::bigint, $3::bigint, $4::varchar, $5::bigint, $6::bigint,
-          CASE WHEN ${conditionOn} = 'on' THEN $7::varchar END)`,
+          CASE WHEN ${conditionOn} = 'on' THEN $7::varchar END)
+   ${conditionRestored}`,
 );
 
 export const getLastStreamMessage = statement(

@@ -77,6 +77,26 @@ for (const engine of engines) {
       );
     });
 
+    test('inside a transaction the setting is on for the filtered statement alone, and left as it was found', async () => {
+      const setting = "SELECT current_setting('message_store.sql_condition', true) AS value";
+      const rawRead = 'SELECT * FROM message_store.get_category_messages($1, 1, 10, NULL, NULL, NULL, $2)';
+      await client.transaction(async (tx) => {
+        const filtered = await tx.getCategoryMessages(category, { filter: { types: ['Closed'] } });
+        assert.equal(filtered.length, 1);
+        const [row] = await tx.query(setting);
+        assert.ok(row?.value === 'off' || row?.value === null, `setting after a filtered read in a transaction: ${JSON.stringify(row?.value)}`);
+        await tx.query('SAVEPOINT raw');
+        await assert.rejects(tx.query(rawRead, [category, 'true']), ConditionNotEnabledError, 'raw SQL later in the transaction is still refused by the server');
+        await tx.query('ROLLBACK TO SAVEPOINT raw');
+      });
+      await client.transaction(async (tx) => {
+        await tx.query("SET LOCAL message_store.sql_condition = 'on'");
+        await tx.getStreamMessages(`${category}-1`, { filter: { types: ['Deposited'] } });
+        const [row] = await tx.query(setting);
+        assert.equal(row?.value, 'on', 'a value the caller set is kept');
+      });
+    });
+
     test('a filter and a raw condition together are refused before any SQL', async () => {
       await assert.rejects(client.getCategoryMessages(category, { filter: { types: ['A'] }, condition: 'true' }), InvalidArgumentError);
     });

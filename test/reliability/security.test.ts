@@ -41,7 +41,9 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     'quoteIdentifier(channel)': 'LISTEN takes an identifier, which cannot be a parameter: quoted, with inner quotes doubled',
     notifyFunctionName: 'a constant',
     notifyTriggerName: 'a constant',
-    conditionOn: "a constant: set_config calls that turn message_store.sql_condition on for the filtered read's own transaction",
+    conditionOn: "a constant: set_config calls that turn message_store.sql_condition on for the filtered read",
+    conditionBefore: 'a constant: the CTE that keeps message_store.sql_condition as the filtered read found it',
+    conditionRestored: 'a constant: the UNION ALL branch that puts message_store.sql_condition back after the filtered read',
   },
   'vocabulary/condition.ts': {
     "literals.join(', ')": 'message types, each written by quoteLiteral, the one reviewed escaping function (property-tested in test/integration/messages-filters.test.ts)',

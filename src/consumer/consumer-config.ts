@@ -54,10 +54,12 @@ export interface ConsumerConfig {
   condition?: string;
   /**
    * Ask the server only for these messages (`{ types: [...] }`, `{ data: { field: value } }`),
-   * compiled to a safe condition (no `allowCondition` needed). The position still advances over
-   * stretches of the category with nothing that matches, without passing a message that does.
+   * compiled to a safe condition (no `allowCondition` needed), or `'handled'`: the types the consumer
+   * has handlers for when it starts (not with `onAny`, nor when iterating). The position still
+   * advances over stretches of the category with nothing that matches, without passing a message
+   * that does.
    */
-  filter?: MessageFilter;
+  filter?: MessageFilter | 'handled';
   /** Messages of different streams handled at once (default 1). Order within a stream is always kept. */
   concurrency?: number;
   /** What must stay in order with concurrency above 1: each stream (default), or each cardinal id (an entity's streams together). */
@@ -93,7 +95,7 @@ export interface ResolvedConsumerConfig {
   consumerGroup: ConsumerGroup | undefined;
   correlation: string | undefined;
   condition: string | undefined;
-  filter: MessageFilter | undefined;
+  filter: MessageFilter | 'handled' | undefined;
   concurrency: number;
   concurrencyKey: 'streamName' | 'cardinalId';
   strict: boolean;
@@ -117,9 +119,9 @@ function optionalBoolean(argument: string, value: unknown): boolean {
   return value;
 }
 
-function checkFilter(filter: MessageFilter | undefined, condition: unknown): MessageFilter | undefined {
+function checkFilter(filter: MessageFilter | 'handled' | undefined, condition: unknown): MessageFilter | 'handled' | undefined {
   if (filter === undefined) return undefined;
-  filterCondition(filter);
+  if (filter !== 'handled') filterCondition(filter);
   if (condition !== undefined) throw new InvalidArgumentError('filter', 'cannot be combined with a raw condition: give one or the other');
   return filter;
 }

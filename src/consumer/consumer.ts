@@ -6,6 +6,7 @@
 import type { MessageReader, TypedMessage } from '../messages/define-message.js';
 import { isUnreadableMessageError } from '../messages/message-errors.js';
 import type { MessageDbClient } from '../store/client.js';
+import type { MessageFilter } from '../vocabulary/condition.js';
 import { AbortError, isConnectionError, isPoolTimeoutError } from '../vocabulary/errors.js';
 import type { Message } from '../vocabulary/message.js';
 import { backoffDelay, sleep } from '../engine/runner.js';
@@ -260,6 +261,13 @@ export class Consumer {
     // Only a filter on the primary can move past what it did not read: the category head it reads
     // first is then of the same server, so nothing at or below it can still appear there.
     const scans = config.filter !== undefined && !config.readFromReplicas;
+    let filter: MessageFilter | undefined;
+    if (config.filter === 'handled') {
+      if (this.#catchAll !== undefined || this.#handlers.size === 0) {
+        return Promise.reject(new ConsumerError("filter: 'handled' needs handlers of their own types (on(type, handler)) and no onAny"));
+      }
+      filter = { types: [...this.#handlers.keys()] };
+    } else filter = config.filter;
     const loop: PollLoop<Item> = new PollLoop<Item>({
       start: async (stopSignal) => {
         this.#telemetry?.started();
@@ -283,7 +291,7 @@ export class Consumer {
           correlation: config.correlation,
           consumerGroup: config.consumerGroup,
           condition: config.condition,
-          filter: config.filter,
+          filter,
           // On a replica the batch is what the replica shows: a prefix of the category in order.
           // No wait for this client's own writes (handlers' writes need not be seen here).
           primary: !config.readFromReplicas,

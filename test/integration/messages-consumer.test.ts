@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { z } from 'zod';
 import {
   Consumer,
+  ConsumerError,
   type HandlerError,
   defineMessage,
   isUnreadableMessageError,
@@ -87,6 +88,27 @@ for (const engine of engines) {
       assert.deepEqual([newer.reason, newer.streamName, newer.position, newer.schemaVersion], ['unknown-version', `${account}-1`, 0, '3']);
       assert.deepEqual([invalid.reason, invalid.position, invalid.schemaVersion], ['invalid-data', 1, '2']);
       assert.match(errors[0]?.message ?? '', /^Message could not be read on message Deposited/);
+    });
+
+    test("filter: 'handled' asks the server for the types of the handlers, and needs handlers of their own types", async () => {
+      const account = randomCategory('handled');
+      await client.writeMessages([
+        { streamName: `${account}-1`, ...Deposited.build({ amount: 1 }) },
+        { streamName: `${account}-1`, type: 'Noise', data: null },
+        { streamName: `${account}-1`, type: 'Closed', data: null },
+        { streamName: `${account}-1`, type: 'Noise', data: null },
+      ]);
+      const seen: string[] = [];
+      const consumer = new Consumer(client, { category: account, identifier: 'handled', filter: 'handled' })
+        .on(Deposited, (message) => void seen.push(message.type))
+        .on('Closed', (message) => void seen.push(message.type));
+      const running = consumer.start();
+      await eventually(async () => (await recordedPositions(client, consumer.positionStreamName)).at(-1) === (await client.categoryHead(account)), 'the position is the head');
+      await consumer.stop();
+      await running;
+      assert.deepEqual(seen, ['Deposited', 'Closed']);
+      assert.equal((await consumer.stats()).handled, 2);
+      await assert.rejects(new Consumer(client, { category: account, filter: 'handled' }).onAny(() => {}).start(), ConsumerError);
     });
 
     describe('filtered to the one type in 1,000 it handles', () => {

@@ -70,6 +70,9 @@ export function handlers(client: MessageDbClient): void {
 
   // @ts-expect-error a handler of a definition cannot claim other data
   new Consumer(client, { category: 'account' }).on(Deposited, (message: TypedMessage<'Deposited', { owner: string }>) => message);
+  new Consumer(client, { category: 'account', filter: 'handled' });
+  // @ts-expect-error 'handled' is the one word a consumer's filter takes
+  new Consumer(client, { category: 'account', filter: 'all' });
   // @ts-expect-error a filter's types are strings
   new Consumer(client, { category: 'account', filter: { types: [Deposited] } });
   // @ts-expect-error a data filter compares with JSON scalars only

@@ -76,9 +76,9 @@ function readTarget(connectionString: string | undefined, env: NodeJS.ProcessEnv
   if (connectionString !== undefined) {
     try {
       url = new URL(connectionString);
-    } catch (error) {
-      // The URL parser's message quotes the input; this one names none of it.
-      throw new InvalidArgumentError('connectionString', 'is not a valid postgres:// URL', { cause: error });
+    } catch {
+      // Without the URL parser's error as the cause: it carries the whole input, password included.
+      throw new InvalidArgumentError('connectionString', 'is not a valid postgres:// URL');
     }
   }
   const parameter = (name: string): string | undefined => url?.searchParams.get(name) ?? undefined;

@@ -57,6 +57,8 @@ export class PostgresConnection {
       if (this.retired || this.#openFailure !== undefined) throw this.#openFailure?.error ?? closedBeforeReady();
       // Without SSL, reads are cut on message boundaries (framed-socket.ts).
       const opened = target.ssl || target.options.ssl ? new Socket() : new FramedSocket();
+      // Each statement goes out in one write, at once: no waiting for the previous one's ACK (Nagle).
+      opened.setNoDelay(true);
       if (target.address.path === undefined) opened.connect(target.address.port, target.address.host);
       else opened.connect(target.address.path);
       opened.once('close', () => {

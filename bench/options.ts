@@ -4,10 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 
-export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'replicas';
-export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'replicas'];
+export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas';
+export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas'];
 /** What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`. */
-export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'replicas'];
+export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'replicas'];
 
 export interface BenchOptions {
   /** An admin URL of a server to create the bench database on; else an embedded server is started. */
@@ -24,7 +24,7 @@ export interface BenchOptions {
   memoryMessages: number;
 }
 
-const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,replicas] [--memory-messages N] [--out FILE|-]`;
+const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas] [--memory-messages N] [--out FILE|-]`;
 
 export function parseOptions(argv: readonly string[], env = process.env): BenchOptions {
   const { values } = parseArgs({

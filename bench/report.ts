@@ -21,6 +21,8 @@ export interface BenchResults {
   scaling?: ScalingResult;
   consumer?: ConsumerRow[];
   memory?: MemoryRow[];
+  /** The markdown of the entity store's and typed messages' rows (bench/toolkit.ts). */
+  toolkit?: string;
   /** The markdown of bench/replicas.ts (reads with 0, 1 and 2 hot standbys), run as a child process. */
   replicas?: string;
   notes: string[];
@@ -207,6 +209,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     '',
     ...memorySection(results),
     '',
+    ...(results.toolkit === undefined ? [] : [results.toolkit.trim(), '']),
     ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
     ...(results.notes.length === 0 ? [] : ['## Notes from this run', '', ...results.notes.map((note) => `- ${note}`), '']),
     notes.trim(),

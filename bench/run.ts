@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,replicas] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
@@ -20,6 +20,7 @@ import { runScaling } from './scaling.ts';
 import { analyze } from '../src/cli/bench/bench-database.ts';
 import { createBenchDatabase } from './server.ts';
 import { consumerAnchor } from './anchors.ts';
+import { runToolkitBench } from './toolkit.ts';
 
 const options = parseOptions(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -95,6 +96,10 @@ try {
     const memory = await runMemory(database.url, options.memoryMessages, log);
     results.memory = memory.rows;
     results.notes.push(...memory.notes);
+  }
+
+  if (options.only.includes('toolkit')) {
+    results.toolkit = await runToolkitBench(database.url, options.rounds, log);
   }
 
   if (options.only.includes('replicas')) {

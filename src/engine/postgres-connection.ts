@@ -10,7 +10,6 @@ import { Socket } from 'node:net';
 import postgres from 'postgres';
 import { ArrayColumns } from '../vocabulary/message.js';
 import type { RowDecoder, SqlRow } from './engine.js';
-import { FramedSocket } from './framed-socket.js';
 import { parameterTexts } from './parameter-text.js';
 import type { PostgresTarget } from './postgres-options.js';
 import type { BackendKey } from './protocol-requests.js';
@@ -55,8 +54,7 @@ export class PostgresConnection {
     const socket = (): Socket => {
       // postgres.js opens a socket again for statements still queued: they fail instead.
       if (this.retired || this.#openFailure !== undefined) throw this.#openFailure?.error ?? closedBeforeReady();
-      // Without SSL, reads are cut on message boundaries (framed-socket.ts).
-      const opened = target.ssl || target.options.ssl ? new Socket() : new FramedSocket();
+      const opened = new Socket();
       // Each statement goes out in one write, at once: no waiting for the previous one's ACK (Nagle).
       opened.setNoDelay(true);
       if (target.address.path === undefined) opened.connect(target.address.port, target.address.host);

@@ -7,7 +7,7 @@ import { EntityConflictError, InvalidArgumentError, ProjectionError, isExpectedV
 import { follow, type Message, type NewMessage } from '../vocabulary/message.js';
 import { streamName as buildStreamName } from '../vocabulary/stream-name.js';
 import * as validate from '../vocabulary/validate.js';
-import { sleep } from '../engine/runner.js';
+import { backoffDelay, sleep } from '../engine/runner.js';
 import type { ReadRouteOptions } from '../replica/read-router.js';
 import type { MessageDbClient } from '../store/client.js';
 import { EntityCache, type EntityRecord } from './entity-cache.js';
@@ -163,9 +163,9 @@ export class EntityStore<Entity> {
           if (attempt.count > retries) {
             throw new EntityConflictError(error.streamName, error.expectedVersion, error.streamVersion, attempt.count, { cause: error });
           }
-          const ceiling = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (attempt.count - 1));
           // Full jitter: writers that collided should not collide again on the same schedule.
-          if (ceiling > 0) await sleep(Math.random() * ceiling, signal);
+          const delayMs = backoffDelay(attempt.count, { initialDelayMs: retryDelayMs, maxDelayMs: maxRetryDelayMs }, 'full');
+          if (delayMs > 0) await sleep(delayMs, signal);
         }
       }
     });

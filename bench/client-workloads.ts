@@ -30,6 +30,8 @@ export async function openClient(url: string): Promise<PeerConnection> {
   const traced = await connect({ tracing: tracer });
   // One connection for all callers: what the client does with concurrent statements on it.
   const single = await MessageDbClient.connect({ connectionString: url, applicationName: 'messagedb-bench', maxPoolSize: 1 });
+  // The same, with the callers' statements pipelined on that connection (ConnectConfig.pipelining).
+  const pipelined = await MessageDbClient.connect({ connectionString: url, applicationName: 'messagedb-bench', maxPoolSize: 1, pipelining: true });
   return {
     workloads: [
       singleWrite(client),
@@ -37,6 +39,7 @@ export async function openClient(url: string): Promise<PeerConnection> {
       { ...singleWrite(metered), key: 'client.single-write-metrics' },
       { ...singleWrite(traced), key: 'client.single-write-tracing' },
       concurrentWrites(single, concurrentCallers),
+      { ...concurrentWrites(pipelined, concurrentCallers), key: `client.concurrent-${concurrentCallers}-pipelined` },
       batchWrite(client, 10),
       batchWrite(client, 100),
       batchWrite(client, 1000),
@@ -48,7 +51,7 @@ export async function openClient(url: string): Promise<PeerConnection> {
       consumerWorkload(client, url, { shape: 'single' }),
     ],
     close: async () => {
-      await Promise.all([client.close(), observed.close(), metered.close(), traced.close(), single.close()]);
+      await Promise.all([client.close(), observed.close(), metered.close(), traced.close(), single.close(), pipelined.close()]);
       await provider.shutdown();
     },
   };

@@ -51,15 +51,21 @@ export const rows: Row[] = [
       'client.single-write-metrics',
       'client.single-write-tracing',
       'client.concurrent-8',
+      'client.concurrent-8-pipelined',
       'pgbench.w_distinct-c8',
     ],
   },
   {
     // Issue 17: concurrent callers on one connection should not pay a round trip each
     // (bench/client-workloads.ts). Measured in the single writes' slices, like the rows above.
-    label: 'single writes by 8 concurrent callers through one client with `maxPoolSize: 1` (one connection)',
-    client: 'client.concurrent-8',
+    label: 'single writes by 8 concurrent callers through one client with `maxPoolSize: 1` and `pipelining: true` (one connection)',
+    client: 'client.concurrent-8-pipelined',
     anchor: { key: 'pgbench.w_distinct', target: 1.0 },
+  },
+  {
+    label: 'the same 8 callers without pipelining (the default: one statement at a time on the connection)',
+    client: 'client.concurrent-8',
+    anchor: { key: 'pgbench.w_distinct' },
   },
   { label: 'the same 8 callers, against pgbench on 8 connections', client: 'client.concurrent-8', anchor: { key: 'pgbench.w_distinct-c8' } },
   {

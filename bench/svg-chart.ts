@@ -27,7 +27,7 @@ const height = 360;
 const margin = { top: 40, right: 170, bottom: 50, left: 70 };
 const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A round upper bound for the y axis: a small whole multiple of a power of ten at or above `value`. */
 function niceMaximum(value: number): number {
@@ -53,7 +53,7 @@ export function lineChart(chart: Chart): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${escape(chart.title)}</text>`,
+    `<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${escapeXml(chart.title)}</text>`,
   ];
   for (let step = 0; step <= 5; step++) {
     const value = (maximum * step) / 5;
@@ -63,13 +63,13 @@ export function lineChart(chart: Chart): string {
     );
   }
   chart.xTicks.forEach((tick, index) => {
-    parts.push(`<text x="${x(index)}" y="${margin.top + plotHeight + 18}" text-anchor="middle">${escape(tick)}</text>`);
+    parts.push(`<text x="${x(index)}" y="${margin.top + plotHeight + 18}" text-anchor="middle">${escapeXml(tick)}</text>`);
   });
   parts.push(
     `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#333"/>`,
     `<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight}" stroke="#333"/>`,
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${escape(chart.xLabel)}</text>`,
-    `<text transform="translate(16 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escape(chart.yLabel)}</text>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
+    `<text transform="translate(16 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel)}</text>`,
   );
   chart.series.forEach((series, index) => {
     const colour = colours[index % colours.length] as string;
@@ -90,7 +90,7 @@ export function lineChart(chart: Chart): string {
     const legendY = margin.top + 10 + index * 20;
     parts.push(
       `<line x1="${width - margin.right + 15}" x2="${width - margin.right + 35}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2"${series.reference === true ? ' stroke-dasharray="6 4"' : ''}/>`,
-      `<text x="${width - margin.right + 40}" y="${legendY + 4}">${escape(series.label)}</text>`,
+      `<text x="${width - margin.right + 40}" y="${legendY + 4}">${escapeXml(series.label)}</text>`,
     );
   });
   parts.push('</svg>');

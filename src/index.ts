@@ -89,6 +89,7 @@ export type {
   MessageDefinitionOptions,
   MessageOf,
   MessageReader,
+  ProjectionResult,
   TypedMessage,
   Upcast,
 } from './messages/define-message.js';

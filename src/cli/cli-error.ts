@@ -13,7 +13,6 @@ import {
   isDuplicateMessageIdError,
   isExpectedVersionError,
   isInvalidArgumentError,
-  isMessageDbError,
   isPoolTimeoutError,
   isSchemaMissingError,
   isStatementTimeoutError,

@@ -2,7 +2,7 @@
  * Options shared by the commands, and parsers that turn option text into checked values. A bad
  * value fails before anything is opened, naming the option and what it got.
  */
-import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import type { ConsumerGroup } from '../store/read.js';
 import { MAX_CONSUMER_GROUP_SIZE } from '../vocabulary/stream-name.js';
 import { usageError } from './cli-error.js';

@@ -48,7 +48,7 @@ export class Output {
   /** Lines of text on stdout. */
   async lines(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
-    if (!this.#stdout.write(lines.join('\n') + '\n')) {
+    if (!this.#stdout.write(`${lines.join('\n')}\n`)) {
       await new Promise<void>((resolve) => this.#stdout.once('drain', resolve));
     }
   }

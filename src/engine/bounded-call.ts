@@ -49,7 +49,10 @@ export function boundedCall<T>(work: Promise<T>, bounds: CallBounds): Promise<T>
     const aborted = (cause?: unknown): AbortError => new AbortError({ cause: cause ?? signal?.reason });
     function onAbort(): void {
       if (settled) return;
-      if (abortGraceMs === undefined || abortGraceMs <= 0) return giveUp('abort', aborted);
+      if (abortGraceMs === undefined || abortGraceMs <= 0) {
+        giveUp('abort', aborted);
+        return;
+      }
       // Cancel now, but let the work's own ending (the cancel's effect) settle the call if it comes in time.
       onAbandon?.('abort');
       onAbandon = undefined;

@@ -56,7 +56,9 @@ interface Registry {
   exitHookInstalled: boolean;
 }
 const registryKey = Symbol.for('messagedb.dataDirLocks');
-const registry: Registry = ((globalThis as Record<symbol, Registry | undefined>)[registryKey] ??= { locks: new Map(), exitHookInstalled: false });
+const processGlobals = globalThis as Record<symbol, Registry | undefined>;
+processGlobals[registryKey] ??= { locks: new Map(), exitHookInstalled: false };
+const registry: Registry = processGlobals[registryKey];
 
 /**
  * The filesystem path PGlite keeps `dataDir` in, as PGlite reads the option; undefined for its

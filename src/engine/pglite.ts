@@ -148,7 +148,8 @@ export class PgliteEngine implements Engine {
               // An abort ends the transaction at once, whatever the callback awaits: throwing here
               // makes PGlite roll back (after a statement it is running), and the callback's later
               // statements fail with AbortError.
-              const result = await boundedCall((transactionScopes ??= new AsyncLocalStorage()).run(scope, () => fn(queryable)), { signal });
+              transactionScopes ??= new AsyncLocalStorage();
+              const result = await boundedCall(transactionScopes.run(scope, () => fn(queryable)), { signal });
               if (signal?.aborted) throw new AbortError({ cause: signal.reason });
               return result;
             } finally {
@@ -182,7 +183,8 @@ export class PgliteEngine implements Engine {
     }
     let handlers = this.#listeners.get(channel);
     if (handlers === undefined) {
-      this.#listeners.set(channel, (handlers = new Set()));
+      handlers = new Set();
+      this.#listeners.set(channel, handlers);
       await this.exec(sql.listen(channel));
     }
     handlers.add(onNotification);

@@ -112,7 +112,7 @@ export class PostgresConnection {
     return this.#send(text, values, (row, result) => {
       names ??= (result.columns ?? []).map((column) => column.name);
       const record: SqlRow = {};
-      names.forEach((name, index) => (record[name] = row[index] ?? null));
+      for (const [index, name] of names.entries()) record[name] = row[index] ?? null;
       rows.push(record);
     }).then(() => rows);
   }
@@ -123,7 +123,9 @@ export class PostgresConnection {
     const options = { prepare: this.#prepare, simple: false } as postgres.UnsafeQueryOptions;
     const query = this.#sql.unsafe(text, parameterTexts(values) as never[], options).values();
     return query
-      .forEach((row, result) => onRow(row as unknown as TextRow, result as unknown as ResultColumns))
+      .forEach((row, result) => {
+        onRow(row as unknown as TextRow, result as unknown as ResultColumns);
+      })
       .catch((error: unknown) => {
         throw this.#openFailure?.error ?? error;
       });

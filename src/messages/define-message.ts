@@ -58,6 +58,11 @@ export interface MessageReader<Type extends string = string, Data = unknown> {
 }
 
 /** A message definition; see `defineMessage`. */
+
+/** What a projection returns: the new entity, or nothing when it changed the entity in place. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a function declared on its own that changes the entity in place returns void, not undefined.
+export type ProjectionResult<Entity> = Entity | void;
+
 export interface MessageDefinition<Type extends string = string, Input = unknown, Output = Input> extends MessageReader<Type, Output> {
   readonly type: Type;
   readonly schemaVersion: string;
@@ -83,8 +88,8 @@ export interface MessageDefinition<Type extends string = string, Input = unknown
    * cannot be read throws UnreadableMessageError, which the entity store reports as a ProjectionError.
    */
   apply<Entity>(
-    project: (entity: Entity, data: Output, message: TypedMessage<Type, Output>) => Entity | void,
-  ): (entity: Entity, data: unknown, message: Message) => Entity | void;
+    project: (entity: Entity, data: Output, message: TypedMessage<Type, Output>) => ProjectionResult<Entity>,
+  ): (entity: Entity, data: unknown, message: Message) => ProjectionResult<Entity>;
 }
 
 /** The data type a definition reads and builds (its schema's output). */

@@ -104,7 +104,7 @@ describe('messagedb option values', () => {
       [['bench', '--rounds', '0x3'], /--rounds .* \(got "0x3"\)/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli([...args, '--url', unusedUrl])));
-    for (const [index, [args, pattern]] of cases.entries()) assertFails(results[index]!, 2, pattern);
+    for (const [index, [, pattern]] of cases.entries()) assertFails(results[index]!, 2, pattern);
     assertFails(await runCli(['read', 'account-1', '--data-dir', '']), 2, /--data-dir .* must not be empty/);
   });
 });

@@ -63,7 +63,7 @@ describe('messagedb keeps JSON numbers exact', () => {
       [randomUUID(), stream, storedData],
       database.url,
     );
-    const expectedLine = new RegExp(`"data":${escape(printedData)},"metadata":\\{"total":18446744073709551616\\},"time":"`);
+    const expectedLine = new RegExp(`"data":${escapeText(printedData)},"metadata":\\{"total":18446744073709551616\\},"time":"`);
     for (const args of [['read', stream], ['tail', stream, '--position', '0', '--limit', '1'], ['last', stream]]) {
       const result = await runCli([...args, '--url', database.url]);
       assertOk(result);
@@ -77,6 +77,6 @@ describe('messagedb keeps JSON numbers exact', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeText(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

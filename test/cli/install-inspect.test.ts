@@ -17,7 +17,7 @@ function withoutPassword(url: string): string {
   return parsed.toString();
 }
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('messagedb install and version on PostgreSQL', () => {
   let url: string;
@@ -36,7 +36,7 @@ describe('messagedb install and version on PostgreSQL', () => {
     assert.match(table.stdout, /^Message DB +not installed \(install it with `messagedb install --url /m);
     assert.match(table.stdout, /^PostgreSQL +\d+\.\d+/m);
     const read = await runCli(['read', 'account-1', '--url', url]);
-    assertFails(read, 5, new RegExp(`install it with \`messagedb install --url ${escape(withoutPassword(url))}\``));
+    assertFails(read, 5, new RegExp(`install it with \`messagedb install --url ${escapeRegExp(withoutPassword(url))}\``));
   });
 
   test('the install hint never prints a password: it gives the URL without it and says to add it back', async () => {
@@ -44,7 +44,7 @@ describe('messagedb install and version on PostgreSQL', () => {
     if (withPassword.password === '') withPassword.password = 'hunter2';
     const result = await runCli(['read', 'account-1', '--url', withPassword.toString()]);
     const hint = `install it with \`messagedb install --url ${withoutPassword(url)}\` (with your password added to the URL: it is not printed)`;
-    assertFails(result, 5, new RegExp(escape(hint)));
+    assertFails(result, 5, new RegExp(escapeRegExp(hint)));
     assert.ok(!result.stderr.includes(passwordOf(withPassword.toString())));
   });
 

@@ -81,7 +81,7 @@ describe('messagedb write, read and last on PostgreSQL', () => {
       JSON.stringify({ streamName: `${category}-${index % 7}`, type: 'Counted', data: { index } }),
     );
     const file = join(temporaryDirectory(), 'messages.ndjson');
-    writeFileSync(file, lines.join('\n') + '\n\n');
+    writeFileSync(file, `${lines.join('\n')}\n\n`);
     const result = await cli('write', '--file', file, '--batch-size', '100');
     assertOk(result);
     const [summary] = records(result);

@@ -38,7 +38,7 @@ export class PostgresConnection {
   users = 0;
   /** Held by a transaction: no other statement is sent on it. */
   reserved = false;
-  /** Out of the pool: no new caller gets it (it closed, failed, or the engine is closing). */
+  /** Being ended or ended: no socket is opened for it any more (statements still queued on it fail). */
   retired = false;
   /** A call on it was given up and a cancel sent: nothing more is sent on it. */
   givenUp = false;
@@ -158,7 +158,7 @@ export class PostgresConnection {
    * may not be sent yet) run theirs first.
    */
   endWhenIdle(): Promise<void> {
-    this.retired = true;
+    // Not retired yet: the statements of the callers that hold it may still need its socket opened.
     if (this.users === 0) return this.end(0);
     return new Promise((resolve) => (this.#endWhenIdle = () => resolve(this.end(0))));
   }

@@ -51,6 +51,13 @@ async function interleave(client: MessageDbClient, category: string, steps: Step
   return Promise.race([Promise.all(calls), guard]).finally(() => clearTimeout(timer));
 }
 
+/** `work`, or 'pending' when it has not settled after 5 s. */
+async function within5s<T>(work: Promise<T>): Promise<T | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), 5000)));
+  return Promise.race([work, guard]).finally(() => clearTimeout(timer));
+}
+
 function assertSettled(outcomes: unknown[] | 'pending'): void {
   assert.notEqual(outcomes, 'pending', 'a call was still pending after 5 s');
   for (const outcome of outcomes as unknown[]) {
@@ -79,7 +86,7 @@ describe('every call settles, whatever the interleaving of calls, aborts and clo
         const outcomes = await interleave(client, category, generated);
         clearTimeout(release);
         await releaseLock();
-        await client.close();
+        assert.notEqual(await within5s(client.close()), 'pending', 'close() was still pending after 5 s');
         assertSettled(outcomes);
       }),
       { numRuns: 25 },
@@ -91,7 +98,7 @@ describe('every call settles, whatever the interleaving of calls, aborts and clo
       fc.asyncProperty(steps, async (generated) => {
         const client = await MessageDbClient.embedded();
         const outcomes = await interleave(client, randomCategory(), generated);
-        await client.close();
+        assert.notEqual(await within5s(client.close()), 'pending', 'close() was still pending after 5 s');
         assertSettled(outcomes);
       }),
       // Each run opens a PGlite of its own (about 2 s).

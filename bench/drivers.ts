@@ -171,7 +171,8 @@ async function openPostgresJs(url: string): Promise<Contender> {
     })).length;
   const decodeText = (row: unknown[]): DecodedMessage => decode(row as (string | null)[]);
   /** `.raw()` rows: each column's bytes, decoded like node-postgres' text columns. */
-  const raw = (rows: readonly (Buffer | null)[][]): number => rows.map((row) => decode(row.map((column) => (column === null ? null : column.toString('utf8'))))).length;
+  const raw = (rows: readonly (Buffer | null)[][]): number =>
+    rows.map((row) => decode(row.map((column) => (column === null ? null : column.toString('utf8'))))).length;
   return {
     workloads: [
       loop('postgres.single-write', write(single)),
@@ -179,7 +180,9 @@ async function openPostgresJs(url: string): Promise<Contender> {
       loop('postgres.stream-read', async () => parsed(await run(single, sql.getStreamMessages, streamReadValues).values())),
       loop('postgres.category-read', async () => parsed(await run(single, sql.getCategoryMessages, categoryReadValues).values())),
       loop('postgres-raw.stream-read', async () => raw((await run(single, sql.getStreamMessages, streamReadValues).raw()) as unknown as (Buffer | null)[][])),
-      loop('postgres-raw.category-read', async () => raw((await run(single, sql.getCategoryMessages, categoryReadValues).raw()) as unknown as (Buffer | null)[][])),
+      loop('postgres-raw.category-read', async () =>
+        raw((await run(single, sql.getCategoryMessages, categoryReadValues).raw()) as unknown as (Buffer | null)[][]),
+      ),
       loop('postgres-text.stream-read', async () => (await run(textual, sql.getStreamMessages, streamReadValues).values()).map(decodeText).length),
       loop('postgres-text.category-read', async () => (await run(textual, sql.getCategoryMessages, categoryReadValues).values()).map(decodeText).length),
       loop(`postgres.concurrent-${callers}`, write(concurrent), callers),
@@ -210,8 +213,14 @@ async function openClient(url: string, prefix = 'client', root?: URL): Promise<C
     workloads: [
       loop(`${prefix}.single-write`, write(client)),
       loop(`${prefix}.batch-100`, async () => (await client.writeMessages(fixtures.batchMessages(batchSize))).length),
-      loop(`${prefix}.stream-read`, async () => (await client.getStreamMessages(fixtures.readStreamName, { position: 0, batchSize: fixtures.readBatchSize })).length),
-      loop(`${prefix}.category-read`, async () => (await client.getCategoryMessages(fixtures.readCategory, { position: 1, batchSize: fixtures.readBatchSize })).length),
+      loop(
+        `${prefix}.stream-read`,
+        async () => (await client.getStreamMessages(fixtures.readStreamName, { position: 0, batchSize: fixtures.readBatchSize })).length,
+      ),
+      loop(
+        `${prefix}.category-read`,
+        async () => (await client.getCategoryMessages(fixtures.readCategory, { position: 1, batchSize: fixtures.readBatchSize })).length,
+      ),
       loop(`${prefix}.concurrent-${callers}`, write(concurrent), callers),
     ],
     close: async () => {
@@ -284,7 +293,10 @@ try {
   const version = await pgbenchVersion();
   const pgbench = version === undefined ? undefined : new Pgbench(database.url);
   if (pgbench !== undefined) closers.push(async () => pgbench.close());
-  const anchors = pgbench === undefined ? [] : [anchorScripts.w_distinct, anchorScripts.w_pipe100, anchorScripts.r_stream_full, anchorScripts.r_cat_full].map((script) => pgbench.workload(script));
+  const anchors =
+    pgbench === undefined
+      ? []
+      : [anchorScripts.w_distinct, anchorScripts.w_pipe100, anchorScripts.r_stream_full, anchorScripts.r_cat_full].map((script) => pgbench.workload(script));
   const workloads = [...anchors, ...opened.flatMap((contender) => contender.workloads)];
   // A group per anchor: the anchor and every contender's workload take turns in each round's slices;
   // the concurrent writes share the single write's anchor, so they run in its group.

@@ -91,7 +91,9 @@ export async function runMemory(url: string, count: number, log: (line: string) 
         seconds: reading.seconds,
       };
       rows.push(row);
-      log(`  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB, second half ${row.secondHalfGrowthMiB.toFixed(1)} MiB over the first, retained ${row.retainedMiB.toFixed(1)} MiB`);
+      log(
+        `  ${mode}: ${row.messages} messages in ${row.seconds.toFixed(1)} s, peak RSS growth ${row.peakGrowthMiB.toFixed(1)} MiB, second half ${row.secondHalfGrowthMiB.toFixed(1)} MiB over the first, retained ${row.retainedMiB.toFixed(1)} MiB`,
+      );
     } catch (error) {
       notes.push(`Memory through ${label}: not measured (${error instanceof Error ? error.message : String(error)}).`);
     }

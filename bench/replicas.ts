@@ -53,7 +53,13 @@ function categoryRead({ replicas, client }: Setup, head: number): Workload {
   return {
     key: `category-read.${replicas}`,
     run: async (durationMs) =>
-      rate(await closedLoop(durationMs, async () => (await client.getCategoryMessages(category, { position: 1 + random(head - 100), batchSize: 100 })).length, concurrency)),
+      rate(
+        await closedLoop(
+          durationMs,
+          async () => (await client.getCategoryMessages(category, { position: 1 + random(head - 100), batchSize: 100 })).length,
+          concurrency,
+        ),
+      ),
   };
 }
 
@@ -62,12 +68,18 @@ function writeThenRead({ replicas, client }: Setup): Workload {
   return {
     key: `write-then-read.${replicas}`,
     run: async (durationMs) =>
-      rate(await closedLoop(durationMs, async () => {
-        const streamName = `benchReplicaWrites-${random(streams)}`;
-        await client.writeMessage({ streamName, type: 'Written', data: { at: Date.now() } });
-        await client.getStreamMessages(streamName, { position: 0, batchSize: 1 });
-        return 1;
-      }, 4)),
+      rate(
+        await closedLoop(
+          durationMs,
+          async () => {
+            const streamName = `benchReplicaWrites-${random(streams)}`;
+            await client.writeMessage({ streamName, type: 'Written', data: { at: Date.now() } });
+            await client.getStreamMessages(streamName, { position: 0, batchSize: 1 });
+            return 1;
+          },
+          4,
+        ),
+      ),
   };
 }
 

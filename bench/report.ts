@@ -58,7 +58,9 @@ function anchorName(row: Row): string {
 
 function environmentSection(results: BenchResults): string[] {
   const { environment: env, options } = results;
-  const packages = Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ');
+  const packages = Object.entries(env.packages)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
   return [
     `Measured ${env.date} by \`npm run bench\`.`,
     '',
@@ -131,7 +133,7 @@ function consumerSection(results: BenchResults): string[] {
   const lines = [
     '## Consumer latency: write to handler',
     '',
-    'One message written every 5 ms; latency from just before `writeMessage` to the handler (the write\'s own commit included).',
+    "One message written every 5 ms; latency from just before `writeMessage` to the handler (the write's own commit included).",
     '',
     '| consumer | messages | p50 | p99 | the write alone: p50 | p99 | target | |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
@@ -195,7 +197,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     '',
     ...environmentSection(results),
     '',
-    '## This client against the server\'s ceiling (pgbench)',
+    "## This client against the server's ceiling (pgbench)",
     '',
     ...pgbenchSection(results),
     '',

@@ -63,9 +63,7 @@ try {
     const own = await openPeers(database.url, log, options.only.includes('core') ? ['client', 'floor'] : ['client']);
     closers.push(() => own.close());
     const isConsumer = (key: string): boolean => key.startsWith('client.consumer');
-    workloads.push(
-      ...own.workloads.filter((workload) => (isConsumer(workload.key) ? options.only.includes('consumer') : options.only.includes('core'))),
-    );
+    workloads.push(...own.workloads.filter((workload) => (isConsumer(workload.key) ? options.only.includes('consumer') : options.only.includes('core'))));
     results.notes.push(...own.notes);
   }
   if (options.only.includes('peers')) {
@@ -119,9 +117,13 @@ try {
 /** Run bench/replicas.ts and return its markdown (its progress goes to our log). */
 async function runReplicasBench(rounds: number, seconds: number, log: (line: string) => void): Promise<string> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./replicas.ts', import.meta.url).pathname, '--rounds', String(rounds), '--seconds', String(seconds), '--out', '-'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./replicas.ts', import.meta.url).pathname, '--rounds', String(rounds), '--seconds', String(seconds), '--out', '-'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let markdown = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (markdown += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

@@ -52,7 +52,9 @@ export async function runScaling(url: string, options: BenchOptions, log: (line:
       for (const [index, categories] of categoryCounts.entries()) {
         const value = await clientRate(url, poolSize, categories, seconds, rounds);
         series[index]?.values.push(value);
-        log(`  pool ${String(poolSize).padStart(2)} categories ${String(categories).padStart(2)} ${Math.round(value).toLocaleString('en-US').padStart(8)} msg/s`);
+        log(
+          `  pool ${String(poolSize).padStart(2)} categories ${String(categories).padStart(2)} ${Math.round(value).toLocaleString('en-US').padStart(8)} msg/s`,
+        );
       }
       if (pgbench !== undefined) {
         const value = await pgbench.rate(anchorScripts.w_distinct, seconds, poolSize);

@@ -72,7 +72,9 @@ async function round(row: Row, aFirst: boolean): Promise<{ a: number; b: number 
   return { a: (ops.a * 1000) / time.a, b: (ops.b * 1000) / time.b };
 }
 
-async function measure(row: Row): Promise<{ name: string; unit: string; labels: [string, string]; a: number; b: number; ratio: number; ratioMin: number; ratioMax: number }> {
+async function measure(
+  row: Row,
+): Promise<{ name: string; unit: string; labels: [string, string]; a: number; b: number; ratio: number; ratioMin: number; ratioMax: number }> {
   await row.a.run();
   await row.b.run();
   const a: number[] = [];
@@ -83,15 +85,33 @@ async function measure(row: Row): Promise<{ name: string; unit: string; labels: 
     b.push(result.b);
   }
   const ratios = a.map((value, index) => value / (b[index] as number));
-  return { name: row.name, unit: row.unit, labels: row.labels, a: median(a), b: median(b), ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) };
+  return {
+    name: row.name,
+    unit: row.unit,
+    labels: row.labels,
+    a: median(a),
+    b: median(b),
+    ratio: median(ratios),
+    ratioMin: Math.min(...ratios),
+    ratioMax: Math.max(...ratios),
+  };
 }
 
 /** Run a consumer from the start of `category` until `done` says it has caught up; returns the messages it handled. */
-async function consume(client: MessageDbClient, category: string, setUp: (consumer: Consumer, count: () => void) => Consumer, done: (handled: number, consumer: Consumer) => boolean, filter?: { types: string[] }): Promise<number> {
+async function consume(
+  client: MessageDbClient,
+  category: string,
+  setUp: (consumer: Consumer, count: () => void) => Consumer,
+  done: (handled: number, consumer: Consumer) => boolean,
+  filter?: { types: string[] },
+): Promise<number> {
   let handled = 0;
-  const consumer = setUp(new Consumer(client, { category, identifier: randomBytes(4).toString('hex'), pollIntervalMs: 1, ...(filter === undefined ? {} : { filter }) }), () => {
-    handled++;
-  });
+  const consumer = setUp(
+    new Consumer(client, { category, identifier: randomBytes(4).toString('hex'), pollIntervalMs: 1, ...(filter === undefined ? {} : { filter }) }),
+    () => {
+      handled++;
+    },
+  );
   const running = consumer.start();
   while (!done(handled, consumer)) await new Promise((resolve) => setTimeout(resolve, 1));
   await consumer.stop();
@@ -151,8 +171,32 @@ async function main(): Promise<void> {
         unit: 'messages/s',
         slices: 1,
         labels: ['on(Deposited)', "on('Deposited')"],
-        a: { run: () => consume(client, depositCategory, (consumer, count) => consumer.on(Deposited, (message) => { sink += message.data.amount; count(); }), allHandled) },
-        b: { run: () => consume(client, depositCategory, (consumer, count) => consumer.on<{ amount: number }>('Deposited', (message) => { sink += message.data.amount; count(); }), allHandled) },
+        a: {
+          run: () =>
+            consume(
+              client,
+              depositCategory,
+              (consumer, count) =>
+                consumer.on(Deposited, (message) => {
+                  sink += message.data.amount;
+                  count();
+                }),
+              allHandled,
+            ),
+        },
+        b: {
+          run: () =>
+            consume(
+              client,
+              depositCategory,
+              (consumer, count) =>
+                consumer.on<{ amount: number }>('Deposited', (message) => {
+                  sink += message.data.amount;
+                  count();
+                }),
+              allHandled,
+            ),
+        },
       },
       {
         name: 'consumer handling 1 type in 10, 10,000 messages, until caught up',
@@ -173,12 +217,18 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ started, rounds, loadavg: loadavg(), server, node: process.version, results }, null, 2));
       return;
     }
-    console.log(`typed messages, ${started}, ${rounds} rounds, load ${loadavg().map((value) => value.toFixed(1)).join(' ')}, node ${process.version}`);
+    console.log(
+      `typed messages, ${started}, ${rounds} rounds, load ${loadavg()
+        .map((value) => value.toFixed(1))
+        .join(' ')}, node ${process.version}`,
+    );
     console.log(`server: ${server}`);
     console.log('| row | A | B | A rate | B rate | A/B (median) | min-max |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     for (const result of results) {
-      console.log(`| ${result.name} | ${result.labels[0]} | ${result.labels[1]} | ${result.a.toFixed(0)} ${result.unit} | ${result.b.toFixed(0)} ${result.unit} | ${result.ratio.toFixed(2)}x | ${result.ratioMin.toFixed(2)}-${result.ratioMax.toFixed(2)} |`);
+      console.log(
+        `| ${result.name} | ${result.labels[0]} | ${result.labels[1]} | ${result.a.toFixed(0)} ${result.unit} | ${result.b.toFixed(0)} ${result.unit} | ${result.ratio.toFixed(2)}x | ${result.ratioMin.toFixed(2)}-${result.ratioMax.toFixed(2)} |`,
+      );
     }
   } finally {
     await client.close();

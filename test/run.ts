@@ -20,16 +20,22 @@ function testFiles(path: string): string[] {
 
 const roots = process.argv.slice(2);
 const files = (roots.length > 0 ? roots : ['test/unit', 'test/docs', 'test/package', 'test/integration', 'test/cli', 'test/reliability'])
-  .filter((root) => { try { statSync(root); return true; } catch { return false; } })
+  .filter((root) => {
+    try {
+      statSync(root);
+      return true;
+    } catch {
+      return false;
+    }
+  })
   .flatMap(testFiles);
 
 const server = await startTestServer();
 process.stderr.write(`test server: ${server.description}\n`);
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=240000', ...files],
-  { stdio: 'inherit', env: { ...process.env, MESSAGE_DB_TEST_URL: server.url } },
-);
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=240000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, MESSAGE_DB_TEST_URL: server.url },
+});
 const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
 await server.stop();
 process.exit(code);

@@ -8,12 +8,7 @@
  * of its own (see host.ts) and cannot change what the other clients measure.
  */
 import { dumbo } from '@event-driven-io/dumbo';
-import {
-  getPostgreSQLEventStore,
-  postgreSQLEventStoreConsumer,
-  readLastMessageGlobalPosition,
-  readMessagesBatch,
-} from '@event-driven-io/emmett-postgresql';
+import { getPostgreSQLEventStore, postgreSQLEventStoreConsumer, readLastMessageGlobalPosition, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
 import * as fixtures from '../../src/cli/bench/fixtures.ts';
 import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
 import { consumerMessages } from '../../src/cli/bench/consumer.ts';
@@ -57,10 +52,13 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
           const { currentGlobalPosition } = await readLastMessageGlobalPosition(pool.execute);
           for (let index = 0; index < consumerMessages / 1000; index++) {
             // The rows the other consumers read (src/cli/bench/seed.ts, shape `anchor`): no metadata of ours.
-            await store.appendToStream<Deposited>(`consume-${fixtures.randomId()}`, Array.from({ length: 1000 }, () => ({
-              type: 'Deposited' as const,
-              data: fixtures.batchData,
-            })));
+            await store.appendToStream<Deposited>(
+              `consume-${fixtures.randomId()}`,
+              Array.from({ length: 1000 }, () => ({
+                type: 'Deposited' as const,
+                data: fixtures.batchData,
+              })),
+            );
           }
           const { tick, finished } = countdown(consumerMessages);
           // A consumer of its own pool: closing one made by `store.consumer()` would end the store's pool.
@@ -84,8 +82,9 @@ export async function openEmmett(url: string): Promise<PeerConnection> {
           return (consumerMessages * 1000) / elapsedMs;
         },
       },
-      loopWorkload('emmett.category-read', async () =>
-        (await readMessagesBatch(pool.execute, { from: 0n, batchSize: fixtures.readBatchSize })).messages.length,
+      loopWorkload(
+        'emmett.category-read',
+        async () => (await readMessagesBatch(pool.execute, { from: 0n, batchSize: fixtures.readBatchSize })).messages.length,
       ),
     ],
     close: () => store.close(),

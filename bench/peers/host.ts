@@ -7,10 +7,7 @@
 import { openPeer, type PeerName } from './openers.ts';
 
 export type HostRequest = { run: string; durationMs: number } | { close: true };
-export type HostReply =
-  | { ready: true; keys: string[]; whole: string[]; notes: string[] }
-  | { key: string; rate: number }
-  | { failed: string };
+export type HostReply = { ready: true; keys: string[]; whole: string[]; notes: string[] } | { key: string; rate: number } | { failed: string };
 
 const send = (reply: HostReply): void => void process.send?.(reply);
 const peer = process.argv[2] as PeerName;

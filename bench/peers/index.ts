@@ -44,17 +44,19 @@ async function openHost(peer: PeerName, url: string): Promise<{ child: ChildProc
     throw new Error('failed' in ready ? ready.failed : `${peer}: unexpected reply`);
   }
   // One request at a time: the bench runs workloads one after another.
-  const workloads = ready.keys.map((key): Workload => ({
-    key,
-    whole: ready.whole.includes(key),
-    run: async (durationMs) => {
-      const reply = nextReply(child);
-      child.send({ run: key, durationMs } satisfies HostRequest);
-      const answer = await reply;
-      if ('rate' in answer) return answer.rate;
-      throw new Error('failed' in answer ? answer.failed : `${key}: unexpected reply`);
-    },
-  }));
+  const workloads = ready.keys.map(
+    (key): Workload => ({
+      key,
+      whole: ready.whole.includes(key),
+      run: async (durationMs) => {
+        const reply = nextReply(child);
+        child.send({ run: key, durationMs } satisfies HostRequest);
+        const answer = await reply;
+        if ('rate' in answer) return answer.rate;
+        throw new Error('failed' in answer ? answer.failed : `${key}: unexpected reply`);
+      },
+    }),
+  );
   return { child, workloads, notes: ready.notes };
 }
 

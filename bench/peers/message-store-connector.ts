@@ -36,8 +36,9 @@ export async function openMessageStoreConnector(url: string): Promise<PeerConnec
           connection.release();
         }
       }),
-      loopWorkload('msc.stream-read', async () =>
-        (await store.getStreamMessages(fixtures.readStreamName, { startingPosition: 0, batchSize: fixtures.readBatchSize })).length,
+      loopWorkload(
+        'msc.stream-read',
+        async () => (await store.getStreamMessages(fixtures.readStreamName, { startingPosition: 0, batchSize: fixtures.readBatchSize })).length,
       ),
       {
         // Its Subscription polls on a fixed interval whether or not the last batch was full; the
@@ -48,18 +49,24 @@ export async function openMessageStoreConnector(url: string): Promise<PeerConnec
           const category = await seededCategory(url, 'mscconsume');
           const { tick, finished } = countdown(consumerMessages);
           const started = performance.now();
-          const subscription = await store.subscribeToCategory(`bench${process.pid}`, category, { [seededType]: async () => tick() }, {
-            pollingInterval: 1,
-            batchSize: fixtures.readBatchSize,
-          });
+          const subscription = await store.subscribeToCategory(
+            `bench${process.pid}`,
+            category,
+            { [seededType]: async () => tick() },
+            {
+              pollingInterval: 1,
+              batchSize: fixtures.readBatchSize,
+            },
+          );
           await finished;
           const elapsedMs = performance.now() - started;
           subscription.unsubscribe();
           return (consumerMessages * 1000) / elapsedMs;
         },
       },
-      loopWorkload('msc.category-read', async () =>
-        (await store.getCategoryMessages(fixtures.readCategory, { startingPosition: 1, batchSize: fixtures.readBatchSize })).length,
+      loopWorkload(
+        'msc.category-read',
+        async () => (await store.getCategoryMessages(fixtures.readCategory, { startingPosition: 1, batchSize: fixtures.readBatchSize })).length,
       ),
     ],
     close: () => pool.end(),

@@ -19,8 +19,7 @@ import { loopWorkload } from '../../src/cli/bench/client-workloads.ts';
 import type { PeerConnection } from './peer.ts';
 
 const statementName = 'floor_write_message';
-const writeSql =
-  'SELECT message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, $5::text::jsonb, $6::bigint)';
+const writeSql = 'SELECT message_store.write_message($1::varchar, $2::varchar, $3::varchar, $4::text::jsonb, $5::text::jsonb, $6::bigint)';
 
 /** A frontend message: type byte, length (itself included), body. */
 function frame(type: string, body: Buffer): Buffer {
@@ -84,7 +83,12 @@ class RoundTrips {
       const length = buffer.readInt32BE(1);
       if (buffer.length < length + 1) break;
       const type = String.fromCharCode(buffer[0] as number);
-      if (type === 'E') this.#error = buffer.subarray(5, length + 1).toString('utf8').replaceAll('\0', ' ').trim();
+      if (type === 'E')
+        this.#error = buffer
+          .subarray(5, length + 1)
+          .toString('utf8')
+          .replaceAll('\0', ' ')
+          .trim();
       if (type === 'Z') {
         const waiting = this.#waiting;
         const error = this.#error;

@@ -54,7 +54,8 @@ interface Bench {
 
 function sectionWorkloads(section: Section, bench: Bench, signal: AbortSignal): Workload[] {
   const { client } = bench;
-  if (section === 'writes') return [singleWrite(client), batchWrite(client, 10), batchWrite(client, 100), batchWrite(client, 1000), transactionWrite(client, 100)];
+  if (section === 'writes')
+    return [singleWrite(client), batchWrite(client, 10), batchWrite(client, 100), batchWrite(client, 1000), transactionWrite(client, 100)];
   if (section === 'reads') return [streamRead(client), categoryRead(client)];
   return [consumerWorkload(bench.consumerClient, bench.seed, { signal })];
 }
@@ -83,12 +84,24 @@ async function measure(bench: Bench, options: BenchCommandOptions, output: Outpu
   const ran = counterparts.filter((row) => sectionOf.has(row.client));
   const anchorKeys = new Set(ran.map((row) => row.anchor));
   const { pgbench } = bench;
-  const anchors = pgbench === undefined ? [] : Object.values(anchorScripts).filter((script) => anchorKeys.has(`pgbench.${script.name}`)).map((script) => pgbench.workload(script));
+  const anchors =
+    pgbench === undefined
+      ? []
+      : Object.values(anchorScripts)
+          .filter((script) => anchorKeys.has(`pgbench.${script.name}`))
+          .map((script) => pgbench.workload(script));
   const workloads = [...anchors, ...clientWorkloads].map((workload) => abortable(workload, signal));
 
   output.note(`measuring ${workloads.length} workloads: ${options.rounds} round${options.rounds === 1 ? '' : 's'} x ${options.seconds} s each`);
   await warmUp(workloads);
-  const rounds = await interleave(groupWorkloads(workloads, ran.map((row) => [row.anchor, row.client])), options.rounds, options.seconds * 1000);
+  const rounds = await interleave(
+    groupWorkloads(
+      workloads,
+      ran.map((row) => [row.anchor, row.client]),
+    ),
+    options.rounds,
+    options.seconds * 1000,
+  );
   const rows = ran.map((row) => summarise(row, sectionOf.get(row.client) as Section, rounds));
   if (!options.only.includes('consumer')) return { rows, latency: [] };
   output.note('measuring write-to-handler latency');
@@ -99,7 +112,12 @@ async function measure(bench: Bench, options: BenchCommandOptions, output: Outpu
 }
 
 /** On a server: a fresh database, dropped at the end whatever happens. */
-async function benchServer(target: Extract<Target, { kind: 'postgres' }>, options: BenchCommandOptions, context: CliContext, output: Output): Promise<BenchRun> {
+async function benchServer(
+  target: Extract<Target, { kind: 'postgres' }>,
+  options: BenchCommandOptions,
+  context: CliContext,
+  output: Output,
+): Promise<BenchRun> {
   const { role, allowed } = await createDatabasePrivilege(target.url);
   if (!allowed) {
     throw new CliError(
@@ -126,7 +144,14 @@ async function benchServer(target: Extract<Target, { kind: 'postgres' }>, option
     const pgbench = version === undefined ? undefined : new Pgbench(database.url, { env: context.env, signal: context.signal });
     if (pgbench !== undefined) closers.push(async () => pgbench.close());
     const measured = await measure({ client, consumerClient, seed: database.url, pgbench }, options, output, context.signal);
-    return { engine: 'postgres', target: database.description, database: database.name, postgres: database.serverVersion, pgbench: version ?? null, ...measured };
+    return {
+      engine: 'postgres',
+      target: database.description,
+      database: database.name,
+      postgres: database.serverVersion,
+      pgbench: version ?? null,
+      ...measured,
+    };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => {});
     await database.drop().then(
@@ -138,7 +163,9 @@ async function benchServer(target: Extract<Target, { kind: 'postgres' }>, option
 
 /** With no server: an in-memory PGlite, so nothing is written to ./.messagedb. */
 async function benchEmbedded(options: BenchCommandOptions, context: CliContext, output: Output): Promise<BenchRun> {
-  output.note('no --url, MESSAGE_DB_URL or DATABASE_URL: measuring an in-memory embedded database (PGlite); pgbench needs a server, so there are no pgbench figures');
+  output.note(
+    'no --url, MESSAGE_DB_URL or DATABASE_URL: measuring an in-memory embedded database (PGlite); pgbench needs a server, so there are no pgbench figures',
+  );
   const client = await MessageDbClient.embedded();
   try {
     await seedReads(client);
@@ -162,7 +189,11 @@ export function registerBench(program: Command, context: CliContext): void {
       'after',
       '\nOn a server, the role needs CREATEDB: a database messagedb_bench_<random> is created, measured and dropped.\n' +
         'pgbench runs when it is on the PATH (it gets the password in PGPASSWORD, not on its command line).\n' +
-        examples('messagedb bench --url postgres://postgres@localhost/postgres', 'messagedb bench --only writes --rounds 5 --seconds 2', 'messagedb bench --json'),
+        examples(
+          'messagedb bench --url postgres://postgres@localhost/postgres',
+          'messagedb bench --only writes --rounds 5 --seconds 2',
+          'messagedb bench --json',
+        ),
     );
   addFormatOptions(command).action(async (options: BenchCommandOptions) => {
     const output = new Output(chooseFormat(options));

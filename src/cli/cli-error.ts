@@ -67,7 +67,9 @@ function isConnectRefusal(code: string): boolean {
 }
 
 function oneLine(text: string): string {
-  return safeText(text).replace(/\s*\n\s*/g, ' ').trim();
+  return safeText(text)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** The reason a socket-level failure gives, even when node-postgres leaves the message empty. */
@@ -86,8 +88,7 @@ export function toCliError(error: unknown, context: ErrorContext = {}): CliError
   const install = context.installCommand ?? '`messagedb install`';
   if (isExpectedVersionError(error)) {
     return new CliError(
-      `wrong expected version for stream ${error.streamName}: expected ${error.expectedVersion}, ` +
-        `but the stream version is ${error.streamVersion}`,
+      `wrong expected version for stream ${error.streamName}: expected ${error.expectedVersion}, ` + `but the stream version is ${error.streamVersion}`,
       ExitCode.failed,
     );
   }

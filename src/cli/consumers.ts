@@ -119,7 +119,12 @@ export function registerConsumers(program: Command, context: CliContext): void {
     .option('--metrics-host <host>', 'the address --metrics-port listens on', textOption, '127.0.0.1')
     .addHelpText(
       'after',
-      examples('messagedb consumers', 'messagedb consumers --category account --json', 'messagedb consumers --watch 1000', 'messagedb consumers --metrics-port 9464'),
+      examples(
+        'messagedb consumers',
+        'messagedb consumers --category account --json',
+        'messagedb consumers --watch 1000',
+        'messagedb consumers --metrics-port 9464',
+      ),
     );
   type ConsumersOptions = CommonOptions & { category?: string; watch?: string | true; metricsPort?: string; metricsHost: string };
   addFormatOptions(addTargetOptions(command)).action(async (options: ConsumersOptions) => {
@@ -137,7 +142,10 @@ export function registerConsumers(program: Command, context: CliContext): void {
         }
         const table = rows.length === 0 ? ['(no consumer position streams)'] : renderTable(columns, rows, output.width);
         // Watching on a terminal redraws in place; elsewhere each refresh follows the last.
-        const heading = intervalMs === undefined ? [] : [`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${new Date().toISOString()}  (every ${intervalMs} ms, Ctrl-C to stop)`];
+        const heading =
+          intervalMs === undefined
+            ? []
+            : [`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${new Date().toISOString()}  (every ${intervalMs} ms, Ctrl-C to stop)`];
         return output.lines([...heading, ...table]);
       };
       if (intervalMs === undefined) return show();
@@ -157,7 +165,8 @@ export function registerConsumers(program: Command, context: CliContext): void {
 /** `--metrics-port`: serve the consumers' figures to Prometheus until Ctrl-C. */
 async function serveMetrics(context: CliContext, options: CommonOptions & { category?: string; metricsPort?: string; metricsHost: string }): Promise<void> {
   const port = decimalInteger(options.metricsPort ?? '');
-  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw usageError(`--metrics-port takes a port from 0 to 65535 (got ${String(options.metricsPort)})`);
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65535)
+    throw usageError(`--metrics-port takes a port from 0 to 65535 (got ${String(options.metricsPort)})`);
   await withClient(context, options, async ({ client }, output) => {
     const served = await serveConsumerMetrics(options.metricsHost, port, () => consumerRows(client, options.category, context.signal), context.signal);
     output.note(`serving http://${options.metricsHost}:${served.port}/metrics (Ctrl-C to stop)`);

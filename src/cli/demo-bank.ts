@@ -17,7 +17,12 @@ export type Balances = Map<string, number>;
  * `count` events over `accounts` account streams of `category`, in the order to write them, and the
  * balances they add up to. An account's first event is a deposit.
  */
-export function bankEvents(category: string, accounts: number, count: number, random: () => number = Math.random): { events: NewMessage<AmountData>[]; ledger: Balances } {
+export function bankEvents(
+  category: string,
+  accounts: number,
+  count: number,
+  random: () => number = Math.random,
+): { events: NewMessage<AmountData>[]; ledger: Balances } {
   const ledger: Balances = new Map();
   const events: NewMessage<AmountData>[] = [];
   for (let index = 0; index < count; index++) {

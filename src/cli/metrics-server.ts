@@ -28,7 +28,12 @@ export async function serveConsumerMetrics(
   const labelNames = ['position_stream', 'category'];
   const gauges = {
     position: new prom.Gauge({ name: 'messagedb_consumer_position', help: 'Recorded global position of the consumer', labelNames, registers: [registry] }),
-    head: new prom.Gauge({ name: 'messagedb_consumer_category_head', help: "Newest global position of the consumer's category (or group share)", labelNames, registers: [registry] }),
+    head: new prom.Gauge({
+      name: 'messagedb_consumer_category_head',
+      help: "Newest global position of the consumer's category (or group share)",
+      labelNames,
+      registers: [registry],
+    }),
     lag: new prom.Gauge({ name: 'messagedb_consumer_lag', help: 'Category head minus the recorded position', labelNames, registers: [registry] }),
   };
   const scrape = async (): Promise<string> => {

@@ -59,7 +59,10 @@ export function textOption(text: string): string {
  */
 export function addMessageFilterOptions(command: Command): Command {
   return command
-    .option('--type <type>', 'only messages of this type (repeatable)', (value: string, previous: string[] | undefined) => [...(previous ?? []), textOption(value)])
+    .option('--type <type>', 'only messages of this type (repeatable)', (value: string, previous: string[] | undefined) => [
+      ...(previous ?? []),
+      textOption(value),
+    ])
     .option('--correlation <category>', 'category only: messages whose metadata correlationStreamName is in this category', textOption)
     .option('--group <member/size>', 'category only: the share of consumer group member/size, e.g. 0/3', consumerGroupOption);
 }

@@ -31,7 +31,15 @@ function createProgram(context: CliContext): Command {
     .showSuggestionAfterError()
     .exitOverride()
     // One line, like every other error: commander puts its suggestion on a second one.
-    .configureOutput({ outputError: (text, write) => write(`messagedb: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) })
+    .configureOutput({
+      outputError: (text, write) =>
+        write(
+          `messagedb: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
+    })
     .addHelpText(
       'after',
       targetHelp +

@@ -51,10 +51,7 @@ export function registerStats(program: Command, context: CliContext): void {
     .description("count messages by category and type, or by another of Message DB's summary views")
     .addOption(choiceOption('--by <view>', 'what to count by', byChoices, 'category-type'))
     .option('--category <category>', 'only this category (not with --by type or totals)', textOption)
-    .addHelpText(
-      'after',
-      examples('messagedb stats', 'messagedb stats --by stream --category account', 'messagedb stats --by totals --json'),
-    );
+    .addHelpText('after', examples('messagedb stats', 'messagedb stats --by stream --category account', 'messagedb stats --by totals --json'));
   addFormatOptions(addTargetOptions(command)).action(async (options: CommonOptions & { by: string; category?: string }) => {
     if (options.category !== undefined && (options.by === 'type' || options.by === 'totals')) {
       throw usageError(`--category does not apply to --by ${options.by}`);

@@ -87,7 +87,12 @@ export async function* readMessages(client: MessageDbClient, name: string, optio
 }
 
 /** A stream's last message (of `type`, when given), or null. */
-export async function getLastStreamMessage(client: MessageDbClient, streamName: string, type: string | undefined, signal: AbortSignal): Promise<StoredMessage | null> {
+export async function getLastStreamMessage(
+  client: MessageDbClient,
+  streamName: string,
+  type: string | undefined,
+  signal: AbortSignal,
+): Promise<StoredMessage | null> {
   const values = [validate.text('stream', streamName), type ?? null];
   const [row] = await client.query(statements.getLastStreamMessage, values, { signal, readOnly: true });
   return row === undefined ? null : storedMessage(row);

@@ -20,9 +20,7 @@ export interface TargetOptions {
 }
 
 /** A resolved target; `description` is safe to print. */
-export type Target =
-  | { kind: 'postgres'; url: string; description: string }
-  | { kind: 'pglite'; dataDir: string; description: string; fallback: boolean };
+export type Target = { kind: 'postgres'; url: string; description: string } | { kind: 'pglite'; dataDir: string; description: string; fallback: boolean };
 
 /** The connection string to use and where it came from, if any: --url, then the environment. */
 function connectionString(options: TargetOptions, env: NodeJS.ProcessEnv): { source: string; url: string | undefined } {

@@ -49,7 +49,13 @@ export function registerVersion(program: Command, context: CliContext): void {
       const server = engine === 'pglite' ? `${versions.postgres} (PGlite, ${versions.target})` : `${versions.postgres} (${versions.target})`;
       const install = errorContext(options, target, context.env).installCommand ?? '`messagedb install`';
       const messageDb = versions.messageDb ?? `not installed (install it with ${install})`;
-      return output.lines(renderRecord([['messagedb', versions.messagedb], ['Message DB', messageDb], ['PostgreSQL', server]]));
+      return output.lines(
+        renderRecord([
+          ['messagedb', versions.messagedb],
+          ['Message DB', messageDb],
+          ['PostgreSQL', server],
+        ]),
+      );
     });
   });
 }

@@ -127,6 +127,8 @@ export async function writeFile(client: MessageDbClient, file: string, batchSize
   if (output.format === 'json') {
     await output.records([{ written, batches, seconds: Number(seconds.toFixed(3)), messagesPerSecond: rate }]);
   } else {
-    await output.lines([`Wrote ${countOf(written, 'message')} in ${countOf(batches, 'batch', 'batches')} in ${seconds.toFixed(2)} s (${formatCount(rate)} msg/s)`]);
+    await output.lines([
+      `Wrote ${countOf(written, 'message')} in ${countOf(batches, 'batch', 'batches')} in ${seconds.toFixed(2)} s (${formatCount(rate)} msg/s)`,
+    ]);
   }
 }

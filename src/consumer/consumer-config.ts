@@ -17,11 +17,7 @@ export type HandlerErrorDecision = 'retry' | 'skip' | 'stop';
  * Decides what happens after a handler failed on `message`; `attempt` counts the tries so far
  * (1 after the first failure). `retry` waits with capped exponential backoff first.
  */
-export type HandlerErrorHook = (
-  error: HandlerError,
-  message: Message,
-  attempt: number,
-) => HandlerErrorDecision | Promise<HandlerErrorDecision>;
+export type HandlerErrorHook = (error: HandlerError, message: Message, attempt: number) => HandlerErrorDecision | Promise<HandlerErrorDecision>;
 
 /** Backoff of the consumer's retries: after a lost connection (forever) and when `onError` says `retry`. */
 export interface ConsumerRetryConfig {

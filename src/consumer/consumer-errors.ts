@@ -17,11 +17,7 @@ export class HandlerError extends MessageDbError {
   readonly globalPosition: number;
 
   constructor(message: Message, problem: string, options?: { cause?: unknown }) {
-    super(
-      `${problem} on message ${message.type} at global position ${message.globalPosition} (stream ${message.streamName})`,
-      'HANDLER',
-      options,
-    );
+    super(`${problem} on message ${message.type} at global position ${message.globalPosition} (stream ${message.streamName})`, 'HANDLER', options);
     this.streamName = message.streamName;
     this.messageType = message.type;
     this.globalPosition = message.globalPosition;

@@ -15,10 +15,7 @@ import * as validate from '../vocabulary/validate.js';
 export function checkConsumerGroup(group: unknown, identifier: string | undefined): ConsumerGroup | null {
   const checked = validate.consumerGroup(group);
   if (checked !== null && identifier === undefined) {
-    throw new InvalidArgumentError(
-      'identifier',
-      'is required for a consumer group member (give each member its own, e.g. `worker-0`), as Eventide requires',
-    );
+    throw new InvalidArgumentError('identifier', 'is required for a consumer group member (give each member its own, e.g. `worker-0`), as Eventide requires');
   }
   return checked;
 }

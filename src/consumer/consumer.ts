@@ -131,10 +131,12 @@ export class Consumer {
     this.positionStreamName = positionStreamName(this.category, this.identifier);
     this.#store = new PositionStore(client, this.positionStreamName, this.#config.consumerGroup);
     const telemetry = client.telemetry;
-    this.#telemetry = telemetry && new ConsumerTelemetry(telemetry, this.category, this.identifier, async () => {
-      const { position, lag } = await this.stats();
-      return { position, lag };
-    });
+    this.#telemetry =
+      telemetry &&
+      new ConsumerTelemetry(telemetry, this.category, this.identifier, async () => {
+        const { position, lag } = await this.stats();
+        return { position, lag };
+      });
   }
 
   /**
@@ -253,9 +255,10 @@ export class Consumer {
     const config = this.#config;
     let unlisten: (() => Promise<void>) | undefined;
     let stopWatch: (() => void) | undefined;
-    const streamKey = config.concurrencyKey === 'cardinalId'
-      ? (message: Message) => cardinalId(message.streamName) ?? message.streamName
-      : (message: Message) => message.streamName;
+    const streamKey =
+      config.concurrencyKey === 'cardinalId'
+        ? (message: Message) => cardinalId(message.streamName) ?? message.streamName
+        : (message: Message) => message.streamName;
     // A stream name is never empty, so '' is a key of its own.
     const key = (item: Item) => (isScannedThrough(item) ? '' : streamKey(item));
     // Only a filter on the primary can move past what it did not read: the category head it reads
@@ -306,13 +309,17 @@ export class Consumer {
         return batch;
       },
       dispatch: (batch, stopSignal) =>
-        dispatchBatch(batch, {
-          concurrency,
-          key,
-          handle: (item) => (isScannedThrough(item) ? undefined : handle(item, stopSignal)),
-          // A handler that finishes after its run gave up on it must not move a later run's position.
-          handled: (item, prefix) => (loop.abandoned ? undefined : this.#handledThrough(prefix, !isScannedThrough(item))),
-        }, stopSignal),
+        dispatchBatch(
+          batch,
+          {
+            concurrency,
+            key,
+            handle: (item) => (isScannedThrough(item) ? undefined : handle(item, stopSignal)),
+            // A handler that finishes after its run gave up on it must not move a later run's position.
+            handled: (item, prefix) => (loop.abandoned ? undefined : this.#handledThrough(prefix, !isScannedThrough(item))),
+          },
+          stopSignal,
+        ),
       nextPosition: (item) => itemPosition(item) + 1,
       // Recording on idle runs in the background: a notification meanwhile must not wait for it.
       idle: async () => {
@@ -394,7 +401,12 @@ export class Consumer {
   #call(handler: MessageHandler<never>, message: Message, signal: AbortSignal): unknown {
     const timeoutMs = this.#config.handlerTimeoutMs;
     if (timeoutMs === undefined) return this.#invoke(handler, message, signal);
-    return callWithTimeout((callSignal) => this.#invoke(handler, message, callSignal), signal, timeoutMs, () => new HandlerTimeoutError(message, timeoutMs));
+    return callWithTimeout(
+      (callSignal) => this.#invoke(handler, message, callSignal),
+      signal,
+      timeoutMs,
+      () => new HandlerTimeoutError(message, timeoutMs),
+    );
   }
 
   #invoke(handler: MessageHandler<never>, message: Message, signal: AbortSignal): unknown {
@@ -415,9 +427,10 @@ export class Consumer {
       } else {
         // A handler that gave up because the consumer is stopping has not handled the message.
         if (signal.aborted) throw new AbortError({ cause });
-        error = cause instanceof HandlerTimeoutError
-          ? cause
-          : new HandlerError(message, isUnreadableMessageError(cause) ? 'Message could not be read' : 'Handler failed', { cause });
+        error =
+          cause instanceof HandlerTimeoutError
+            ? cause
+            : new HandlerError(message, isUnreadableMessageError(cause) ? 'Message could not be read' : 'Handler failed', { cause });
       }
       this.#errors++;
       this.#telemetry?.error('handler', error);
@@ -475,4 +488,3 @@ export class Consumer {
     return next;
   }
 }
-

@@ -14,12 +14,7 @@ export const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * `timeoutMs`. A call that returns no promise is done at once (synchronous code cannot be cut
  * short) and no timer starts; a promise is raced against the timer.
  */
-export function callWithTimeout(
-  call: (signal: AbortSignal) => unknown,
-  stopSignal: AbortSignal,
-  timeoutMs: number,
-  timedOut: () => Error,
-): unknown {
+export function callWithTimeout(call: (signal: AbortSignal) => unknown, stopSignal: AbortSignal, timeoutMs: number, timedOut: () => Error): unknown {
   const controller = new AbortController();
   const onStop = (): void => controller.abort(stopSignal.reason);
   if (stopSignal.aborted) onStop();

@@ -39,7 +39,9 @@ export async function installNotifyTrigger(client: MessageDbClient): Promise<voi
   try {
     await engine.transaction(async (queryable) => {
       // Serialise concurrent installers: DROP/CREATE TRIGGER on one table would otherwise race.
-      await queryable.exec(`SET LOCAL client_min_messages TO warning; LOCK TABLE message_store.messages IN SHARE ROW EXCLUSIVE MODE; ${sql.installNotifyTrigger}`);
+      await queryable.exec(
+        `SET LOCAL client_min_messages TO warning; LOCK TABLE message_store.messages IN SHARE ROW EXCLUSIVE MODE; ${sql.installNotifyTrigger}`,
+      );
     });
   } catch (error) {
     throw fromPostgresError(error);

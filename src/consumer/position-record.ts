@@ -98,7 +98,8 @@ export async function recordPosition(client: MessageDbClient, streamName: string
       if (stored !== undefined) return stored;
       if (!isExpectedVersionError(translated)) throw translated;
       const actual = translated.streamVersion;
-      if (actual > translated.expectedVersion || attempt > 1) throw new PositionConflictError(record.streamName, translated.expectedVersion, actual, { cause: translated });
+      if (actual > translated.expectedVersion || attempt > 1)
+        throw new PositionConflictError(record.streamName, translated.expectedVersion, actual, { cause: translated });
       // Shorter than expected: records this writer made were lost (or deleted); write after what is there.
       expectedVersion = actual;
     }

@@ -38,7 +38,11 @@ const queryOptions = {
 /** The caller's own SQL (`tx.query`): rows as objects, every column as its text, as on the postgres engine. */
 const sqlOptions = {
   rowMode: 'object',
-  parsers: Object.fromEntries(Object.keys(types.parsers).filter((oid) => /^\d+$/.test(oid)).map((oid) => [Number(oid), rawText])),
+  parsers: Object.fromEntries(
+    Object.keys(types.parsers)
+      .filter((oid) => /^\d+$/.test(oid))
+      .map((oid) => [Number(oid), rawText]),
+  ),
 } as const;
 
 /** A PGlite transaction's callback, as seen from the calls made inside it. */
@@ -149,7 +153,10 @@ export class PgliteEngine implements Engine {
               // makes PGlite roll back (after a statement it is running), and the callback's later
               // statements fail with AbortError.
               transactionScopes ??= new AsyncLocalStorage();
-              const result = await boundedCall(transactionScopes.run(scope, () => fn(queryable)), { signal });
+              const result = await boundedCall(
+                transactionScopes.run(scope, () => fn(queryable)),
+                { signal },
+              );
               if (signal?.aborted) throw new AbortError({ cause: signal.reason });
               return result;
             } finally {

@@ -90,7 +90,8 @@ function readTarget(connectionString: string | undefined, env: NodeJS.ProcessEnv
     throw new InvalidArgumentError(url === undefined ? 'PGPORT' : 'connectionString', 'has a port that is not a number from 1 to 65535');
   }
   const sslText = parameter('sslmode') ?? parameter('ssl') ?? (url === undefined ? env.PGSSLMODE : undefined);
-  if (sslText !== undefined && !(sslText in sslModes)) throw new InvalidArgumentError('connectionString', `has an sslmode that is not one of ${Object.keys(sslModes).join(', ')}`);
+  if (sslText !== undefined && !(sslText in sslModes))
+    throw new InvalidArgumentError('connectionString', `has an sslmode that is not one of ${Object.keys(sslModes).join(', ')}`);
   return {
     host,
     port,

@@ -65,7 +65,10 @@ export async function runTransaction<T>(
       if (signal?.aborted) throw new AbortError({ cause: signal.reason });
     } catch (error) {
       if (!connection.abandoned && !signal?.aborted) {
-        reusable = await connection.command('ROLLBACK', undefined).then(() => true, () => false);
+        reusable = await connection.command('ROLLBACK', undefined).then(
+          () => true,
+          () => false,
+        );
       }
       throw error;
     }

@@ -103,7 +103,10 @@ function searchPathWithMessageStore(value: string): string {
 const outputStyles = new Set(['iso', 'sql', 'postgres', 'german']);
 
 function checkDateStyle(value: string, argument: string): void {
-  const styles = value.split(/[\s,]+/).map((part) => part.toLowerCase()).filter((part) => outputStyles.has(part));
+  const styles = value
+    .split(/[\s,]+/)
+    .map((part) => part.toLowerCase())
+    .filter((part) => outputStyles.has(part));
   if (styles.some((style) => style !== 'iso')) {
     throw new InvalidArgumentError(
       argument,

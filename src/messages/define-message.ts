@@ -99,8 +99,7 @@ export type MessageOf<Definition> = Definition extends MessageReader<infer Type,
 
 type MaybePromise<T> = T | Promise<T>;
 
-const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function';
+const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 function then<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
   return isPromise(value) ? value.then(next) : next(value);
@@ -174,17 +173,25 @@ export function defineMessage<const Type extends string, Schema extends Standard
     return stored === undefined || stored === null ? unversioned : String(stored);
   };
 
-  const unreadable = (message: Message, reason: UnreadableMessageReason, problem: string, extra?: { cause?: unknown; issues?: readonly StandardSchemaV1.Issue[] }) =>
-    new UnreadableMessageError(message, versionOf(message), reason, problem, extra);
+  const unreadable = (
+    message: Message,
+    reason: UnreadableMessageReason,
+    problem: string,
+    extra?: { cause?: unknown; issues?: readonly StandardSchemaV1.Issue[] },
+  ) => new UnreadableMessageError(message, versionOf(message), reason, problem, extra);
 
   /** The upcasts a message of `version` goes through, oldest first; throws when there is no way to the current version. */
   const stepsFrom = (message: Message, version: string): readonly string[] => {
     const start = chain.indexOf(version);
     if (start !== -1) return chain.slice(start);
     const newer = compareVersions(version, schemaVersion) > 0;
-    throw unreadable(message, 'unknown-version', newer
-      ? `version ${version} is newer than the definition's ${schemaVersion}`
-      : `no upcast from version ${version} (the definition upcasts ${chain.length === 0 ? 'none' : chain.join(', ')} to ${schemaVersion})`);
+    throw unreadable(
+      message,
+      'unknown-version',
+      newer
+        ? `version ${version} is newer than the definition's ${schemaVersion}`
+        : `no upcast from version ${version} (the definition upcasts ${chain.length === 0 ? 'none' : chain.join(', ')} to ${schemaVersion})`,
+    );
   };
 
   const upcastFailed = (message: Message, from: string, cause: unknown) =>
@@ -212,7 +219,9 @@ export function defineMessage<const Type extends string, Schema extends Standard
   const validated = (message: Message, upcast: boolean, result: StandardSchemaV1.Result<Output>): Output => {
     if (result.issues === undefined) return result.value;
     const after = upcast ? ' after upcasting' : '';
-    throw unreadable(message, 'invalid-data', `its data fails the schema of version ${schemaVersion}${after}: ${issuesSummary(result.issues)}`, { issues: result.issues });
+    throw unreadable(message, 'invalid-data', `its data fails the schema of version ${schemaVersion}${after}: ${issuesSummary(result.issues)}`, {
+      issues: result.issues,
+    });
   };
 
   // Called once per message a consumer handles: the current version's path creates no function.
@@ -237,7 +246,11 @@ export function defineMessage<const Type extends string, Schema extends Standard
     type,
     schemaVersion,
     schema: schema as StandardSchemaV1<Input, Output>,
-    build: (data, buildOptions = {}) => synchronously(then(validateData(data), (result) => built(result, buildOptions)), 'build'),
+    build: (data, buildOptions = {}) =>
+      synchronously(
+        then(validateData(data), (result) => built(result, buildOptions)),
+        'build',
+      ),
     buildAsync: async (data, buildOptions = {}) => built(await validateData(data), buildOptions),
     parse: (message) => synchronously(decode(message), 'parse'),
     parseAsync: async (message) => decode(message),

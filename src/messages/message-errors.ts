@@ -97,5 +97,4 @@ export function issuesSummary(issues: readonly StandardSchemaV1.Issue[]): string
 /** True when `error` is an `InvalidMessageError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isInvalidMessageError = (error: unknown): error is InvalidMessageError => isMessageDbError(error) && error.code === 'INVALID_MESSAGE';
 /** True when `error` is an `UnreadableMessageError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isUnreadableMessageError = (error: unknown): error is UnreadableMessageError =>
-  isMessageDbError(error) && error.code === 'UNREADABLE_MESSAGE';
+export const isUnreadableMessageError = (error: unknown): error is UnreadableMessageError => isMessageDbError(error) && error.code === 'UNREADABLE_MESSAGE';

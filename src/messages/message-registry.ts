@@ -35,8 +35,16 @@ export interface MessageRegistry<Definitions extends readonly MessageReader[], U
   read(message: Message): Promise<RegistryMessage<Definitions, Unknown>>;
   getStreamMessages(session: RegistrySession, streamName: string, options?: GetStreamMessagesOptions): Promise<RegistryMessage<Definitions, Unknown>[]>;
   getCategoryMessages(session: RegistrySession, category: string, options?: GetCategoryMessagesOptions): Promise<RegistryMessage<Definitions, Unknown>[]>;
-  readStream(session: RegistrySession, streamName: string, options?: GetStreamMessagesOptions): AsyncGenerator<RegistryMessage<Definitions, Unknown>, void, undefined>;
-  readCategory(session: RegistrySession, category: string, options?: GetCategoryMessagesOptions): AsyncGenerator<RegistryMessage<Definitions, Unknown>, void, undefined>;
+  readStream(
+    session: RegistrySession,
+    streamName: string,
+    options?: GetStreamMessagesOptions,
+  ): AsyncGenerator<RegistryMessage<Definitions, Unknown>, void, undefined>;
+  readCategory(
+    session: RegistrySession,
+    category: string,
+    options?: GetCategoryMessagesOptions,
+  ): AsyncGenerator<RegistryMessage<Definitions, Unknown>, void, undefined>;
 }
 
 /**

@@ -208,7 +208,13 @@ export class ReadRouter {
     }
   }
 
-  #onPrimary<Row>(reason: PrimaryReadReason, statement: Statement, values: readonly unknown[], signal: AbortSignal | undefined, options?: RunOptions<Row>): Promise<Row[]> {
+  #onPrimary<Row>(
+    reason: PrimaryReadReason,
+    statement: Statement,
+    values: readonly unknown[],
+    signal: AbortSignal | undefined,
+    options?: RunOptions<Row>,
+  ): Promise<Row[]> {
     this.#readsOnPrimary[reason]++;
     this.onRoute?.('primary', reason);
     return this.#primary.run(statement, values, signal, options);
@@ -282,7 +288,8 @@ export class ReadRouter {
       replicas: this.replicas.map((replica, index): ReplicaStats => {
         const fresh = replicas[index]?.status === 'fulfilled';
         const status = replica.status;
-        const lagBytes = fresh && status !== undefined && primaryValue !== null ? Number(primaryValue > status.replayed ? primaryValue - status.replayed : 0n) : null;
+        const lagBytes =
+          fresh && status !== undefined && primaryValue !== null ? Number(primaryValue > status.replayed ? primaryValue - status.replayed : 0n) : null;
         return {
           target: replica.target,
           name: replica.label,

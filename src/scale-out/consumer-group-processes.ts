@@ -83,7 +83,8 @@ export function consumerGroupIdentifiers(config: Pick<ConsumerGroupProcessesConf
   identifiers.forEach((identifier, member) => {
     const other = seen.get(identifier);
     // Two members with one identifier share a position stream and overwrite each other's positions.
-    if (other !== undefined) throw new InvalidArgumentError('identifiers', `must be distinct: members ${other} and ${member} are both ${JSON.stringify(identifier)}`);
+    if (other !== undefined)
+      throw new InvalidArgumentError('identifiers', `must be distinct: members ${other} and ${member} are both ${JSON.stringify(identifier)}`);
     seen.set(identifier, member);
   });
   return identifiers;

@@ -3,14 +3,7 @@
  * process), and offers the session methods, transactions, the installer and pool statistics.
  */
 import { inspect } from 'node:util';
-import {
-  describeTarget,
-  resolveConnectConfig,
-  resolveRetry,
-  type ConnectConfig,
-  type EmbeddedConfig,
-  type ResolvedRetry,
-} from './config.js';
+import { describeTarget, resolveConnectConfig, resolveRetry, type ConnectConfig, type EmbeddedConfig, type ResolvedRetry } from './config.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, SqlRow, Unlisten } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import { ClosedError, MessageDbError, isConnectionError } from '../vocabulary/errors.js';
@@ -271,7 +264,12 @@ export class MessageDbClient extends MessageStoreSession {
         };
         const sql = (text: string, values: readonly unknown[], sqlOptions: { signal?: AbortSignal | undefined }) =>
           finished ? Promise.reject(new ClosedError('Transaction')) : queryable.sql(text, values, sqlOptions);
-        const tx = new Transaction(createRunner(guarded, undefined, () => finished), this.#allowCondition, this.#telemetry, sql);
+        const tx = new Transaction(
+          createRunner(guarded, undefined, () => finished),
+          this.#allowCondition,
+          this.#telemetry,
+          sql,
+        );
         try {
           return await fn(tx);
         } finally {
@@ -303,7 +301,8 @@ export class MessageDbClient extends MessageStoreSession {
    */
   metrics(): MetricsRegistry {
     const metrics = this.#telemetry?.metrics;
-    if (metrics === undefined) throw new MessageDbError('Metrics are off: create the client with { metrics: true } or { metrics: registry }', 'INVALID_ARGUMENT');
+    if (metrics === undefined)
+      throw new MessageDbError('Metrics are off: create the client with { metrics: true } or { metrics: registry }', 'INVALID_ARGUMENT');
     return metrics.registry;
   }
 

@@ -24,13 +24,21 @@ export interface InstallResult {
 
 /** The SQL files of install.sh steps 3-9, in order (step 1, the role, is handled separately). */
 const functionFiles = [
-  'message-store-version', 'hash-64', 'acquire-lock', 'category', 'is-category', 'id', 'cardinal-id',
-  'stream-version', 'write-message', 'get-stream-messages', 'get-category-messages', 'get-last-stream-message',
+  'message-store-version',
+  'hash-64',
+  'acquire-lock',
+  'category',
+  'is-category',
+  'id',
+  'cardinal-id',
+  'stream-version',
+  'write-message',
+  'get-stream-messages',
+  'get-category-messages',
+  'get-last-stream-message',
 ];
 const indexFiles = ['messages-id', 'messages-stream', 'messages-category'];
-const viewFiles = [
-  'stream-summary', 'type-summary', 'stream-type-summary', 'type-stream-summary', 'category-type-summary', 'type-category-summary',
-];
+const viewFiles = ['stream-summary', 'type-summary', 'stream-type-summary', 'type-stream-summary', 'category-type-summary', 'type-category-summary'];
 const privilegeFiles = ['schema', 'table', 'sequence', 'functions', 'views'];
 
 /** The `database/` directory of the installed `@eventide/message-db` package. */
@@ -114,7 +122,9 @@ export async function install(engine: Engine): Promise<InstallResult> {
   }
 
   const action = await engine.transaction(async (queryable): Promise<InstallResult['action']> => {
-    await queryable.exec(`SELECT pg_advisory_xact_lock(${installLockKey}); SET LOCAL search_path TO message_store, public; SET LOCAL client_min_messages TO warning`);
+    await queryable.exec(
+      `SELECT pg_advisory_xact_lock(${installLockKey}); SET LOCAL search_path TO message_store, public; SET LOCAL client_min_messages TO warning`,
+    );
     // Another installer may have finished while this one waited for the lock.
     const state = await readState(queryable);
     if (await isInstalled(queryable, state)) return 'verified';

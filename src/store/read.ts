@@ -115,7 +115,9 @@ export async function getLastStreamMessage<Data = unknown>(
   options: GetLastStreamMessageOptions = {},
 ): Promise<Message<Data> | null> {
   const type = options.type === undefined ? null : validate.text('type', options.type);
-  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.streamName(streamName), type], validate.signal(options.signal), { decode: readMessage<Data> });
+  const [message] = await context.runner.run(sql.getLastStreamMessage, [validate.streamName(streamName), type], validate.signal(options.signal), {
+    decode: readMessage<Data>,
+  });
   return message ?? null;
 }
 

@@ -7,13 +7,7 @@ import { InvalidArgumentError } from '../vocabulary/errors.js';
 import type { Message, NewMessage } from '../vocabulary/message.js';
 import { fromPostgresError } from '../vocabulary/postgres-error.js';
 import * as read from './read.js';
-import type {
-  GetCategoryMessagesOptions,
-  GetLastStreamMessageOptions,
-  GetStreamMessagesOptions,
-  ReadContext,
-  ReadOptions,
-} from './read.js';
+import type { GetCategoryMessagesOptions, GetLastStreamMessageOptions, GetStreamMessagesOptions, ReadContext, ReadOptions } from './read.js';
 import { checkRouteOptions, type ReadRouter } from '../replica/read-router.js';
 import type { Runner } from '../engine/runner.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -53,7 +47,12 @@ export class MessageStoreSession {
       this.#telemetry === undefined
         ? write.writeMessage(runner, message, options)
         : this.#telemetry
-            .write('single', [message], () => write.prepareMessageWrite(message, options), (prepared) => write.writePreparedWrite(runner, prepared))
+            .write(
+              'single',
+              [message],
+              () => write.prepareMessageWrite(message, options),
+              (prepared) => write.writePreparedWrite(runner, prepared),
+            )
             .then(([position]) => position as number);
     // With read replicas, the client keeps the primary's WAL position after the commit (its write token).
     return this.#router === undefined ? written : this.#router.afterWrite(written);
@@ -68,38 +67,68 @@ export class MessageStoreSession {
     const written =
       this.#telemetry === undefined || !Array.isArray(messages)
         ? write.writeMessages(runner, messages, options)
-        : this.#telemetry.write('batch', messages, () => write.prepareMessagesWrite(messages, options), (prepared) => write.writePreparedWrite(runner, prepared));
+        : this.#telemetry.write(
+            'batch',
+            messages,
+            () => write.prepareMessagesWrite(messages, options),
+            (prepared) => write.writePreparedWrite(runner, prepared),
+          );
     return this.#router === undefined ? written : this.#router.afterWrite(written);
   }
 
   /** One batch of a stream's messages from `position` (`get_stream_messages`). */
   getStreamMessages<Data = unknown>(streamName: string, options?: GetStreamMessagesOptions): Promise<Message<Data>[]> {
     if (this.#telemetry === undefined) return read.getStreamMessages<Data>(this.#readContext(options), streamName, options);
-    return this.#telemetry.read('stream', streamName, () => read.getStreamMessages<Data>(this.#readContext(options), streamName, options), (r) => r.length);
+    return this.#telemetry.read(
+      'stream',
+      streamName,
+      () => read.getStreamMessages<Data>(this.#readContext(options), streamName, options),
+      (r) => r.length,
+    );
   }
 
   /** One batch of a category's messages from global `position` (`get_category_messages`). */
   getCategoryMessages<Data = unknown>(category: string, options?: GetCategoryMessagesOptions): Promise<Message<Data>[]> {
     if (this.#telemetry === undefined) return read.getCategoryMessages<Data>(this.#readContext(options), category, options);
-    return this.#telemetry.read('category', category, () => read.getCategoryMessages<Data>(this.#readContext(options), category, options), (r) => r.length);
+    return this.#telemetry.read(
+      'category',
+      category,
+      () => read.getCategoryMessages<Data>(this.#readContext(options), category, options),
+      (r) => r.length,
+    );
   }
 
   /** The stream's last message, optionally of one type, or null (`get_last_stream_message`). */
   getLastStreamMessage<Data = unknown>(streamName: string, options?: GetLastStreamMessageOptions): Promise<Message<Data> | null> {
     if (this.#telemetry === undefined) return read.getLastStreamMessage<Data>(this.#readContext(options), streamName, options);
-    return this.#telemetry.read('last', streamName, () => read.getLastStreamMessage<Data>(this.#readContext(options), streamName, options), (r) => (r === null ? 0 : 1));
+    return this.#telemetry.read(
+      'last',
+      streamName,
+      () => read.getLastStreamMessage<Data>(this.#readContext(options), streamName, options),
+      (r) => (r === null ? 0 : 1),
+    );
   }
 
   /** The stream's version, or -1 when it is empty, ready to pass as `expectedVersion`. */
   streamVersion(streamName: string, options?: ReadOptions): Promise<number> {
     if (this.#telemetry === undefined) return read.streamVersion(this.#readContext(options), streamName, options);
-    return this.#telemetry.read('version', streamName, () => read.streamVersion(this.#readContext(options), streamName, options), () => 0);
+    return this.#telemetry.read(
+      'version',
+      streamName,
+      () => read.streamVersion(this.#readContext(options), streamName, options),
+      () => 0,
+    );
   }
 
   /** The global position of the category's newest message, or 0. */
   categoryHead(category: string, options?: ReadOptions): Promise<number> {
     if (this.#telemetry === undefined) return read.categoryHead(this.#readContext(options), category, options);
-    return this.#telemetry.read('head', category, () => read.categoryHead(this.#readContext(options), category, options), () => 0);
+    return this.#telemetry.read(
+      'head',
+      category,
+      () => read.categoryHead(this.#readContext(options), category, options),
+      () => 0,
+    );
   }
 
   /** Every message of a stream, fetched a batch at a time. */

@@ -105,12 +105,7 @@ export async function storedPositions(runner: Runner, messages: readonly Written
   return positions;
 }
 
-async function writePrepared(
-  runner: Runner,
-  messages: PreparedMessage[],
-  expectedVersion: number | null,
-  signal: AbortSignal | undefined,
-): Promise<number[]> {
+async function writePrepared(runner: Runner, messages: PreparedMessage[], expectedVersion: number | null, signal: AbortSignal | undefined): Promise<number[]> {
   const attempts = { count: 0 };
   try {
     if (messages.length === 1) {
@@ -136,9 +131,7 @@ async function writePrepared(
     if (isConnectionError(error) && !runner.transactional) throw mayHaveCommitted(error, messages);
     // write_message checks the expected version before inserting, so a retried write whose first
     // try committed fails on the version, not on the id; a caller-chosen id may be a re-send.
-    const mayBeStored =
-      isDuplicateMessageIdError(error) ||
-      (isExpectedVersionError(error) && (attempts.count > 1 || messages.some((m) => m.idGiven)));
+    const mayBeStored = isDuplicateMessageIdError(error) || (isExpectedVersionError(error) && (attempts.count > 1 || messages.some((m) => m.idGiven)));
     // Inside a transaction the error has already aborted it; there is nothing to recover.
     if (!mayBeStored || runner.transactional) throw error;
     const positions = await storedPositions(runner, messages, signal);

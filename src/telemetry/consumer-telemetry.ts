@@ -36,22 +36,32 @@ function consumerMetrics(registry: MetricsRegistry) {
   }
   const consumers = live;
   const figureGauge = (name: string, help: string, pick: (figures: ConsumerFigures) => number | null) =>
-    once(name, () => new prom.Gauge({
-      name, help, labelNames, registers,
-      async collect() {
-        this.reset();
-        for (const consumer of consumers) {
-          const value = pick(await consumer.figures());
-          if (value !== null) this.set(consumer.labels, value);
-        }
-      },
-    }));
+    once(
+      name,
+      () =>
+        new prom.Gauge({
+          name,
+          help,
+          labelNames,
+          registers,
+          async collect() {
+            this.reset();
+            for (const consumer of consumers) {
+              const value = pick(await consumer.figures());
+              if (value !== null) this.set(consumer.labels, value);
+            }
+          },
+        }),
+    );
   return {
     live: consumers,
     handled: counter('messagedb_consumer_handled_total', 'Messages handled by a consumer', labelNames),
-    handlerDuration: histogram('messagedb_consumer_handler_duration_seconds', 'Handler duration per message', labelNames, [
-      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-    ]),
+    handlerDuration: histogram(
+      'messagedb_consumer_handler_duration_seconds',
+      'Handler duration per message',
+      labelNames,
+      [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
     positionWrites: counter('messagedb_consumer_position_writes_total', 'Position records written', labelNames),
     errors: counter('messagedb_consumer_errors_total', 'Consumer errors by kind (handler, connection)', [...labelNames, 'kind']),
     position: figureGauge('messagedb_consumer_position', 'Global position of the last handled message', (f) => f.position),

@@ -196,7 +196,18 @@ export class ClientMetrics {
       return total;
     };
     const gauge = (name: string, help: string, read: () => number) =>
-      once(name, () => new prom.Gauge({ name, help, registers, collect() { this.set(read()); } }));
+      once(
+        name,
+        () =>
+          new prom.Gauge({
+            name,
+            help,
+            registers,
+            collect() {
+              this.set(read());
+            },
+          }),
+      );
     gauge('messagedb_pool_connections', 'Open pooled connections', () => sum((s) => s.total));
     gauge('messagedb_pool_idle', 'Idle pooled connections', () => sum((s) => s.idle));
     gauge('messagedb_pool_waiting', 'Callers waiting for a pooled connection', () => sum((s) => s.waiting));
@@ -214,22 +225,33 @@ export class ClientMetrics {
     this.replicaWait = histogram('messagedb_replica_wait_seconds', 'Time reads waited for a replica to replay their write token');
     const sets = replicaSets;
     const replicaGauge = (name: string, help: string, read: (replica: ReplicaSetStats['replicas'][number]) => number | null) =>
-      once(name, () => new prom.Gauge({
-        name, help, labelNames: ['replica'], registers,
-        async collect() {
-          this.reset();
-          for (const set of sets) {
-            const stats = await set.stats().catch(() => undefined);
-            for (const replica of stats?.replicas ?? []) {
-              const value = read(replica);
-              if (value !== null) this.set({ replica: replica.name }, value);
-            }
-          }
-        },
-      }));
+      once(
+        name,
+        () =>
+          new prom.Gauge({
+            name,
+            help,
+            labelNames: ['replica'],
+            registers,
+            async collect() {
+              this.reset();
+              for (const set of sets) {
+                const stats = await set.stats().catch(() => undefined);
+                for (const replica of stats?.replicas ?? []) {
+                  const value = read(replica);
+                  if (value !== null) this.set({ replica: replica.name }, value);
+                }
+              }
+            },
+          }),
+      );
     replicaGauge('messagedb_replica_up', 'Whether a read replica serves reads (1) or is skipped after a failure (0)', (r) => (r.state === 'up' ? 1 : 0));
     replicaGauge('messagedb_replica_lag_bytes', 'WAL bytes the primary has written that the replica has not replayed yet', (r) => r.lagBytes);
-    replicaGauge('messagedb_replica_lag_seconds', 'Age of the newest transaction the replica replayed (0 when it has replayed everything)', (r) => r.lagSeconds);
+    replicaGauge(
+      'messagedb_replica_lag_seconds',
+      'Age of the newest transaction the replica replayed (0 when it has replayed everything)',
+      (r) => r.lagSeconds,
+    );
   }
 
   /** Report a client's read replicas in the replica metrics; returns the function that stops it. */

@@ -54,8 +54,10 @@ export class Telemetry {
   readonly logger: Logger | undefined;
 
   private constructor(config: TelemetryConfig) {
-    this.metrics = config.metrics === undefined || config.metrics === false ? undefined : new ClientMetrics(config.metrics === true ? undefined : config.metrics);
-    this.tracing = config.tracing === undefined || config.tracing === false ? undefined : new ClientTracing(config.tracing === true ? undefined : config.tracing);
+    this.metrics =
+      config.metrics === undefined || config.metrics === false ? undefined : new ClientMetrics(config.metrics === true ? undefined : config.metrics);
+    this.tracing =
+      config.tracing === undefined || config.tracing === false ? undefined : new ClientTracing(config.tracing === true ? undefined : config.tracing);
     this.logger = config.logger;
   }
 

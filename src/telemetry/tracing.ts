@@ -81,12 +81,7 @@ export class ClientTracing {
    * the span's, with the attributes every messagedb span has (OpenTelemetry database semantic
    * conventions) added to them: pass an object of the call's own.
    */
-  async span<T>(
-    name: string,
-    attributes: Record<string, string | number | boolean>,
-    fn: (span: Span) => Promise<T>,
-    parent?: Context,
-  ): Promise<T> {
+  async span<T>(name: string, attributes: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>, parent?: Context): Promise<T> {
     const api = this.#api;
     const run = (span: Span): Promise<T> =>
       fn(span).then(
@@ -104,9 +99,7 @@ export class ClientTracing {
     attributes['db.system'] = 'postgresql';
     attributes['db.system.name'] = 'postgresql';
     const options = { kind: api.SpanKind.CLIENT, attributes };
-    return parent === undefined
-      ? this.#tracer.startActiveSpan(name, options, run)
-      : this.#tracer.startActiveSpan(name, options, parent, run);
+    return parent === undefined ? this.#tracer.startActiveSpan(name, options, run) : this.#tracer.startActiveSpan(name, options, parent, run);
   }
 
   /** The W3C traceparent of a span, or undefined when it carries no valid context. */

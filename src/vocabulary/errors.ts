@@ -57,11 +57,7 @@ export class ExpectedVersionError extends MessageDbError {
     readonly streamVersion: number,
     options?: { cause?: unknown },
   ) {
-    super(
-      `Wrong expected version: ${expectedVersion} (Stream: ${streamName}, Stream Version: ${streamVersion})`,
-      'EXPECTED_VERSION',
-      options,
-    );
+    super(`Wrong expected version: ${expectedVersion} (Stream: ${streamName}, Stream Version: ${streamVersion})`, 'EXPECTED_VERSION', options);
   }
 }
 
@@ -167,8 +163,7 @@ export class StatementTimeoutError extends MessageDbError {
 export class SchemaMissingError extends MessageDbError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
-      `Message DB is not installed in this database (${detail}). ` +
-        'Install it with `await client.install()` or `npx messagedb install`.',
+      `Message DB is not installed in this database (${detail}). ` + 'Install it with `await client.install()` or `npx messagedb install`.',
       'SCHEMA_MISSING',
       options,
     );
@@ -321,34 +316,27 @@ export class ConsumerError extends MessageDbError {
 /** True when `error` is any messagedb error (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isMessageDbError = (error: unknown): error is MessageDbError => hasCode(error);
 /** True when `error` is an `ExpectedVersionError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isExpectedVersionError = (error: unknown): error is ExpectedVersionError =>
-  hasCode(error, 'EXPECTED_VERSION');
+export const isExpectedVersionError = (error: unknown): error is ExpectedVersionError => hasCode(error, 'EXPECTED_VERSION');
 /** True when `error` is a `DuplicateMessageIdError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isDuplicateMessageIdError = (error: unknown): error is DuplicateMessageIdError =>
-  hasCode(error, 'DUPLICATE_MESSAGE_ID');
+export const isDuplicateMessageIdError = (error: unknown): error is DuplicateMessageIdError => hasCode(error, 'DUPLICATE_MESSAGE_ID');
 /** True when `error` is an `InvalidArgumentError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isInvalidArgumentError = (error: unknown): error is InvalidArgumentError =>
-  hasCode(error, 'INVALID_ARGUMENT');
+export const isInvalidArgumentError = (error: unknown): error is InvalidArgumentError => hasCode(error, 'INVALID_ARGUMENT');
 /** True when `error` is a `ConditionNotEnabledError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isConditionNotEnabledError = (error: unknown): error is ConditionNotEnabledError =>
-  hasCode(error, 'CONDITION_NOT_ENABLED');
+export const isConditionNotEnabledError = (error: unknown): error is ConditionNotEnabledError => hasCode(error, 'CONDITION_NOT_ENABLED');
 /** True when `error` is a `ConnectionError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConnectionError = (error: unknown): error is ConnectionError => hasCode(error, 'CONNECTION');
 /** True when `error` is a `PoolTimeoutError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isPoolTimeoutError = (error: unknown): error is PoolTimeoutError => hasCode(error, 'POOL_TIMEOUT');
 /** True when `error` is a `StatementTimeoutError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isStatementTimeoutError = (error: unknown): error is StatementTimeoutError =>
-  hasCode(error, 'STATEMENT_TIMEOUT');
+export const isStatementTimeoutError = (error: unknown): error is StatementTimeoutError => hasCode(error, 'STATEMENT_TIMEOUT');
 /** True when `error` is a `SchemaMissingError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isSchemaMissingError = (error: unknown): error is SchemaMissingError =>
-  hasCode(error, 'SCHEMA_MISSING');
+export const isSchemaMissingError = (error: unknown): error is SchemaMissingError => hasCode(error, 'SCHEMA_MISSING');
 /** True when `error` is a `ClosedError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isClosedError = (error: unknown): error is ClosedError => hasCode(error, 'CLOSED');
 /** True when `error` is an `AbortError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isAbortError = (error: unknown): error is AbortError => hasCode(error, 'ABORTED');
 /** True when `error` is a `TransactionRolledBackError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
-export const isTransactionRolledBackError = (error: unknown): error is TransactionRolledBackError =>
-  hasCode(error, 'ROLLED_BACK');
+export const isTransactionRolledBackError = (error: unknown): error is TransactionRolledBackError => hasCode(error, 'ROLLED_BACK');
 /** True when `error` is a `DataDirLockedError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isDataDirLockedError = (error: unknown): error is DataDirLockedError => hasCode(error, 'DATA_DIR_LOCKED');
 /** True when `error` is a `DeadlockError` (by its `Symbol.for` brand, so across two installed copies of the package too). */

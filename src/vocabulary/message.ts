@@ -86,8 +86,12 @@ function parseIsoTimestamp(text: string): number | undefined {
   if (length < 19 || length > 26 || length === 20) return undefined;
   const separator = text.charCodeAt(10);
   if (
-    text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (separator !== 32 && separator !== 84) ||
-    text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || (length > 19 && text.charCodeAt(19) !== 46)
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    (separator !== 32 && separator !== 84) ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58 ||
+    (length > 19 && text.charCodeAt(19) !== 46)
   ) {
     return undefined;
   }

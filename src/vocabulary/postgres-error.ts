@@ -170,8 +170,18 @@ export function fromConnectError(error: unknown, target: string): unknown {
 }
 
 const messageStoreFunctions = [
-  'write_message', 'get_stream_messages', 'get_category_messages', 'get_last_stream_message', 'stream_version',
-  'message_store_version', 'acquire_lock', 'hash_64', 'category', 'is_category', 'cardinal_id', 'id',
+  'write_message',
+  'get_stream_messages',
+  'get_category_messages',
+  'get_last_stream_message',
+  'stream_version',
+  'message_store_version',
+  'acquire_lock',
+  'hash_64',
+  'category',
+  'is_category',
+  'cardinal_id',
+  'id',
 ];
 
 function isMessageStoreFunction(message: string): boolean {

@@ -33,7 +33,12 @@ export function isCategory(streamName: string): boolean {
 /** The category's types: `account:command+position` gives `['command', 'position']`. */
 export function categoryTypes(categoryName: string): string[] {
   const colon = categoryName.indexOf(':');
-  return colon === -1 ? [] : categoryName.slice(colon + 1).split('+').filter((type) => type !== '');
+  return colon === -1
+    ? []
+    : categoryName
+        .slice(colon + 1)
+        .split('+')
+        .filter((type) => type !== '');
 }
 
 /** The entity part of a category: `account:command` gives `account`. */
@@ -54,11 +59,7 @@ export interface StreamNameOptions {
  * @example streamName('account', '123') // 'account-123'
  * @example streamName('account', ['123', 'abc'], { types: ['command'] }) // 'account:command-123+abc'
  */
-export function streamName(
-  categoryName: string,
-  streamId?: string | readonly string[] | null,
-  options: StreamNameOptions = {},
-): string {
+export function streamName(categoryName: string, streamId?: string | readonly string[] | null, options: StreamNameOptions = {}): string {
   if (typeof categoryName !== 'string' || categoryName === '') {
     throw new InvalidArgumentError('category', 'must be a non-empty string');
   }

@@ -38,7 +38,10 @@ export function streamName(value: unknown, argument = 'streamName'): string {
   const name = text(argument, value);
   const bytes = utf8Bytes(name, MAX_STREAM_NAME_BYTES);
   if (bytes > MAX_STREAM_NAME_BYTES) {
-    throw new InvalidArgumentError(argument, `must be at most ${MAX_STREAM_NAME_BYTES} bytes of UTF-8 (got ${bytes}): longer names do not fit Message DB's stream index`);
+    throw new InvalidArgumentError(
+      argument,
+      `must be at most ${MAX_STREAM_NAME_BYTES} bytes of UTF-8 (got ${bytes}): longer names do not fit Message DB's stream index`,
+    );
   }
   return name;
 }
@@ -59,7 +62,10 @@ export function categoryName(value: unknown, argument = 'category'): string {
   if (!isCategory(name)) throw new InvalidArgumentError(argument, `must be a category, without "-" (got ${show(name)})`);
   const bytes = utf8Bytes(name, MAX_CATEGORY_BYTES);
   if (bytes > MAX_CATEGORY_BYTES) {
-    throw new InvalidArgumentError(argument, `must be at most ${MAX_CATEGORY_BYTES} bytes of UTF-8 (got ${bytes}): longer categories do not fit Message DB's category index`);
+    throw new InvalidArgumentError(
+      argument,
+      `must be at most ${MAX_CATEGORY_BYTES} bytes of UTF-8 (got ${bytes}): longer categories do not fit Message DB's category index`,
+    );
   }
   return name;
 }
@@ -193,7 +199,8 @@ export function correlationStreamName(value: unknown, serialised: string | null,
   const source = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? JSON.parse(serialised) : value;
   const correlation = (source as { correlationStreamName?: unknown }).correlationStreamName;
   if (correlation === undefined || correlation === null) return undefined;
-  if (typeof correlation !== 'string') throw new InvalidArgumentError(`${argument}.correlationStreamName`, `must be a stream name, a string (got ${typeof correlation})`);
+  if (typeof correlation !== 'string')
+    throw new InvalidArgumentError(`${argument}.correlationStreamName`, `must be a stream name, a string (got ${typeof correlation})`);
   return correlation;
 }
 

@@ -34,10 +34,16 @@ const ofKind = (result: CliResult, kind: BenchRecord['kind']): BenchRecord[] => 
 /** Every throughput row of `keys` has a positive rate, and both latency rows measured messages. */
 function assertMeasured(result: CliResult, keys: readonly string[], latency: boolean): void {
   const rows = ofKind(result, 'throughput');
-  assert.deepEqual(rows.map((row) => row.workload), keys);
+  assert.deepEqual(
+    rows.map((row) => row.workload),
+    keys,
+  );
   for (const row of rows) assert.ok((row.messagesPerSecond as number) > 0, `${String(row.workload)}: ${String(row.messagesPerSecond)}`);
   const latencies = ofKind(result, 'latency');
-  assert.deepEqual(latencies.map((row) => row.listen), latency ? [true, false] : []);
+  assert.deepEqual(
+    latencies.map((row) => row.listen),
+    latency ? [true, false] : [],
+  );
   for (const row of latencies) assert.ok((row.messages as number) > 0 && (row.p99Ms as number) > 0);
 }
 

@@ -34,17 +34,43 @@ describe('demo bank', () => {
   });
 
   test('the check passes on equal balances and fails on a wrong, missing, extra or doubly computed one', () => {
-    const expected = new Map([['account-1', 100], ['account-2', 50]]);
+    const expected = new Map([
+      ['account-1', 100],
+      ['account-2', 50],
+    ]);
     assert.deepEqual(checkBalances(expected, [new Map([['account-1', 100]]), new Map([['account-2', 50]])]), {
       passed: true,
       accounts: 2,
       mismatches: [],
       totalCents: 150,
     });
-    assert.equal(checkBalances(expected, [new Map([['account-1', 100], ['account-2', 49]])]).passed, false);
+    assert.equal(
+      checkBalances(expected, [
+        new Map([
+          ['account-1', 100],
+          ['account-2', 49],
+        ]),
+      ]).passed,
+      false,
+    );
     assert.equal(checkBalances(expected, [new Map([['account-1', 100]])]).passed, false);
-    assert.equal(checkBalances(expected, [new Map([['account-1', 100], ['account-2', 50], ['account-3', 0]])]).passed, false);
-    const doubled = checkBalances(expected, [new Map([['account-1', 100], ['account-2', 50]]), new Map([['account-2', 50]])]);
+    assert.equal(
+      checkBalances(expected, [
+        new Map([
+          ['account-1', 100],
+          ['account-2', 50],
+          ['account-3', 0],
+        ]),
+      ]).passed,
+      false,
+    );
+    const doubled = checkBalances(expected, [
+      new Map([
+        ['account-1', 100],
+        ['account-2', 50],
+      ]),
+      new Map([['account-2', 50]]),
+    ]);
     assert.deepEqual(doubled.mismatches, ['account-2 computed by two members']);
   });
 

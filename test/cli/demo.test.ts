@@ -32,10 +32,16 @@ function assertPassed(report: DemoReport | undefined, events: number): asserts r
   assert.ok(report.maxLag >= 0 && report.maxLag <= events);
   assert.ok(report.write.messagesPerSecond > 0 && report.consume.messagesPerSecond > 0);
   assert.equal(report.consume.groupSize, 3);
-  assert.deepEqual(report.members.map((member) => member.member), [0, 1, 2]);
+  assert.deepEqual(
+    report.members.map((member) => member.member),
+    [0, 1, 2],
+  );
   // The group handles the writer's events and the withdrawals the entity store wrote.
   assert.equal(report.commands.written + report.commands.refused, report.commands.commands);
-  assert.equal(report.members.reduce((sum, member) => sum + member.handled, 0), events + report.commands.written);
+  assert.equal(
+    report.members.reduce((sum, member) => sum + member.handled, 0),
+    events + report.commands.written,
+  );
   assert.equal(report.storeCheck.accounts, report.accounts);
   assert.equal(new Set(report.members.map((member) => member.positionStream)).size, 3);
 }
@@ -67,7 +73,10 @@ describe('messagedb demo', () => {
     await postgresClient({}, database);
     const result = await runCli(['demo', '--events', '1500', '--url', database.url, '--table']);
     assertOk(result);
-    assert.match(result.stdout, /^EntityStore\.handle decided 150 withdrawals on 5 hot accounts, 8 at a time, in [\d.]+ s: [\d,]+ written, [\d,]+ refused for want of funds, [\d,]+ decided again after a conflict$/m);
+    assert.match(
+      result.stdout,
+      /^EntityStore\.handle decided 150 withdrawals on 5 hot accounts, 8 at a time, in [\d.]+ s: [\d,]+ written, [\d,]+ refused for want of funds, [\d,]+ decided again after a conflict$/m,
+    );
     assert.match(result.stdout, /^Balance check PASSED/m);
     const json = await runCli(['demo', '--events', '1500', '--url', database.url]);
     assertOk(json);

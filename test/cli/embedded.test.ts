@@ -64,12 +64,18 @@ describe('messagedb on the embedded database', () => {
     assertOk(result);
     assert.equal(records(result)[0]?.written, 4);
     const stream = records<MessageRecord>(await cli('read', 'account-2'));
-    assert.deepEqual(stream.map((message) => [message.type, message.position, message.data]), [
-      ['Opened', 0, { owner: 'Grace' }],
-      ['Deposited', 1, { amount: 20 }],
-    ]);
+    assert.deepEqual(
+      stream.map((message) => [message.type, message.position, message.data]),
+      [
+        ['Opened', 0, { owner: 'Grace' }],
+        ['Deposited', 1, { amount: 20 }],
+      ],
+    );
     const category = records<MessageRecord>(await cli('read', 'account', '--type', 'Deposited'));
-    assert.deepEqual(category.map((message) => message.streamName), ['account-1', 'account-2']);
+    assert.deepEqual(
+      category.map((message) => message.streamName),
+      ['account-1', 'account-2'],
+    );
   });
 
   test('last prints the last message of a stream', async () => {
@@ -94,7 +100,11 @@ describe('messagedb on the embedded database', () => {
       await reader.until(() => reader.lines.length >= 4, "tail's first messages", 60_000);
       const streams = reader.lines.map((line) => (JSON.parse(line) as MessageRecord).streamName);
       assert.deepEqual(streams, ['account-1', 'account-1', 'account-2', 'account-2']);
-      assertFails(await cli('read', 'account'), 4, new RegExp(`^messagedb: the embedded database in \\./\\.messagedb is in use by process ${tail.pid} on .* \\(node main\\.js tail\\) since `));
+      assertFails(
+        await cli('read', 'account'),
+        4,
+        new RegExp(`^messagedb: the embedded database in \\./\\.messagedb is in use by process ${tail.pid} on .* \\(node main\\.js tail\\) since `),
+      );
       const opened = await MessageDbClient.embedded({ dataDir: join(cwd, '.messagedb') }).then(
         async (client) => client.close(),
         (error: unknown) => error,
@@ -117,7 +127,10 @@ describe('messagedb on the embedded database', () => {
       await client.close();
     }
     assertOk(await cli('write', 'held-1', 'Opened', '{}'));
-    assert.deepEqual(records<MessageRecord>(await cli('read', 'held-1')).map((message) => message.position), [0]);
+    assert.deepEqual(
+      records<MessageRecord>(await cli('read', 'held-1')).map((message) => message.position),
+      [0],
+    );
   });
 
   test('--data-dir refuses a directory that holds other files', async () => {

@@ -39,18 +39,17 @@ describe('messagedb keeps JSON numbers exact', () => {
     assert.equal(await client.streamVersion(stream), -1);
     // Numbers a double holds exactly go through, however they are written.
     assertOk(await runCli(['write', stream, 'Small', '[0.1, 1.0, 1e2, -0, 9007199254740992, -1.5e-7]', '--url', database.url]));
-    const [row] = await adminQuery<{ data: string }>(
-      'SELECT data::text AS data FROM message_store.messages WHERE stream_name = $1',
-      [stream],
-      database.url,
-    );
+    const [row] = await adminQuery<{ data: string }>('SELECT data::text AS data FROM message_store.messages WHERE stream_name = $1', [stream], database.url);
     assert.equal(row?.data, '[0.1, 1, 100, 0, 9007199254740992, -0.00000015]');
   });
 
   test('write --file refuses such a number naming file:line and the path', async () => {
     const stream = randomStreamName();
     const file = join(temporaryDirectory(), 'messages.ndjson');
-    writeFileSync(file, `{"streamName":"${stream}","type":"Ok","data":{"n":1}}\n{"streamName":"${stream}","type":"Big","data":{"n":[1,12345678901234567890]}}\n`);
+    writeFileSync(
+      file,
+      `{"streamName":"${stream}","type":"Ok","data":{"n":1}}\n{"streamName":"${stream}","type":"Big","data":{"n":[1,12345678901234567890]}}\n`,
+    );
     assertFails(await runCli(['write', '--file', file, '--url', database.url]), 2, /messages\.ndjson:2: the number 12345678901234567890 at \$\.data\.n\[1\] /);
     assert.equal(await client.streamVersion(stream), -1);
   });
@@ -64,12 +63,19 @@ describe('messagedb keeps JSON numbers exact', () => {
       database.url,
     );
     const expectedLine = new RegExp(`"data":${escapeText(printedData)},"metadata":\\{"total":18446744073709551616\\},"time":"`);
-    for (const args of [['read', stream], ['tail', stream, '--position', '0', '--limit', '1'], ['last', stream]]) {
+    for (const args of [
+      ['read', stream],
+      ['tail', stream, '--position', '0', '--limit', '1'],
+      ['last', stream],
+    ]) {
       const result = await runCli([...args, '--url', database.url]);
       assertOk(result);
       assert.match(result.stdout, expectedLine, args[0]);
     }
-    for (const args of [['read', stream], ['last', stream]]) {
+    for (const args of [
+      ['read', stream],
+      ['last', stream],
+    ]) {
       const result = await runCli([...args, '--table', '--url', database.url]);
       assertOk(result);
       assert.ok(result.stdout.includes(printedData), `${args[0]} --table: ${result.stdout}`);

@@ -51,9 +51,10 @@ describe('messagedb install and version on PostgreSQL', () => {
   test('install installs Message DB 1.3.0, then only verifies it', async () => {
     const first = await runCli(['install', '--url', url]);
     assertOk(first);
-    assert.deepEqual(records(first).map(({ action, version, engine }) => ({ action, version, engine })), [
-      { action: 'installed', version: '1.3.0', engine: 'postgres' },
-    ]);
+    assert.deepEqual(
+      records(first).map(({ action, version, engine }) => ({ action, version, engine })),
+      [{ action: 'installed', version: '1.3.0', engine: 'postgres' }],
+    );
     const second = await runCli(['install', '--url', url]);
     assertOk(second);
     assert.equal(records(second)[0]?.action, 'verified');
@@ -124,16 +125,22 @@ describe('messagedb stats and consumers on PostgreSQL', () => {
       { streamName: `${category}-2`, type: 'Withdrawn' },
     ]);
     const byCategoryType = records(await runCli(['stats', '--category', category, '--url', url]));
-    assert.deepEqual(byCategoryType.map(({ category: name, type, messageCount }) => ({ name, type, messageCount })), [
-      { name: category, type: 'Deposited', messageCount: 2 },
-      { name: category, type: 'Withdrawn', messageCount: 1 },
-    ]);
+    assert.deepEqual(
+      byCategoryType.map(({ category: name, type, messageCount }) => ({ name, type, messageCount })),
+      [
+        { name: category, type: 'Deposited', messageCount: 2 },
+        { name: category, type: 'Withdrawn', messageCount: 1 },
+      ],
+    );
     assert.ok(byCategoryType.every((row) => typeof row.percent === 'number' && row.percent > 0 && row.percent <= 100));
     const byStream = records(await runCli(['stats', '--by', 'stream', '--category', category, '--url', url]));
-    assert.deepEqual(byStream.map(({ streamName, messageCount }) => ({ streamName, messageCount })), [
-      { streamName: `${category}-1`, messageCount: 2 },
-      { streamName: `${category}-2`, messageCount: 1 },
-    ]);
+    assert.deepEqual(
+      byStream.map(({ streamName, messageCount }) => ({ streamName, messageCount })),
+      [
+        { streamName: `${category}-1`, messageCount: 2 },
+        { streamName: `${category}-2`, messageCount: 1 },
+      ],
+    );
   });
 
   test('stats --table prints the totals line and a table', async () => {
@@ -165,16 +172,30 @@ describe('messagedb stats and consumers on PostgreSQL', () => {
     assertOk(result);
     const rows = records(result).filter((row) => String(row.positionStream).startsWith(category));
     assert.deepEqual(
-      rows.map(({ positionStream, category: of, identifier, position, head: categoryHead, lag }) => ({ positionStream, of, identifier, position, categoryHead, lag })),
+      rows.map(({ positionStream, category: of, identifier, position, head: categoryHead, lag }) => ({
+        positionStream,
+        of,
+        identifier,
+        position,
+        categoryHead,
+        lag,
+      })),
       [
         { positionStream: `${category}:command+position-handler`, of: `${category}:command`, identifier: 'handler', position: 7, categoryHead: 0, lag: 0 },
-        { positionStream: `${category}:position-worker-1`, of: category, identifier: 'worker-1', position: secondPosition, categoryHead: head, lag: head - secondPosition },
+        {
+          positionStream: `${category}:position-worker-1`,
+          of: category,
+          identifier: 'worker-1',
+          position: secondPosition,
+          categoryHead: head,
+          lag: head - secondPosition,
+        },
       ],
     );
     assert.ok(rows.every((row) => !Number.isNaN(Date.parse(String(row.recordedAt)))));
   });
 
-  test("a group member whose records carry its group has its lag measured to the newest message of its share", async () => {
+  test('a group member whose records carry its group has its lag measured to the newest message of its share', async () => {
     const category = randomCategory();
     await client.writeMessages(Array.from({ length: 20 }, (_, index) => ({ streamName: `${category}-${index}`, type: 'Opened' })));
     const messages = await client.getCategoryMessages(category);
@@ -199,6 +220,9 @@ describe('messagedb stats and consumers on PostgreSQL', () => {
     const category = randomCategory();
     await client.writeMessage({ streamName: `${category}:position-x`, type: 'Recorded', data: { position: 3 } });
     const rows = records(await runCli(['consumers', '--category', category, '--url', url]));
-    assert.deepEqual(rows.map((row) => row.positionStream), [`${category}:position-x`]);
+    assert.deepEqual(
+      rows.map((row) => row.positionStream),
+      [`${category}:position-x`],
+    );
   });
 });

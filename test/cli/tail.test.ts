@@ -50,12 +50,21 @@ describe('messagedb tail on PostgreSQL', () => {
       child.kill('SIGKILL');
     }
     const tailed = parse(reader.lines);
-    assert.ok(tailed.every((message) => message.type === 'Counted'), 'nothing from before it started');
+    assert.ok(
+      tailed.every((message) => message.type === 'Counted'),
+      'nothing from before it started',
+    );
     const indexes = tailed.map((message) => message.data?.index ?? -1);
     const first = indexes[0] ?? 0;
-    assert.deepEqual(indexes, Array.from({ length: indexes.length }, (_, offset) => first + offset));
+    assert.deepEqual(
+      indexes,
+      Array.from({ length: indexes.length }, (_, offset) => first + offset),
+    );
     const globals = tailed.map((message) => message.globalPosition);
-    assert.deepEqual(globals, [...globals].sort((a, b) => a - b));
+    assert.deepEqual(
+      globals,
+      [...globals].sort((a, b) => a - b),
+    );
   });
 
   test('tail --position --limit prints from that global position and stops after n messages', async () => {
@@ -64,7 +73,10 @@ describe('messagedb tail on PostgreSQL', () => {
     const [, second] = await client.getCategoryMessages(category);
     const result = await runCli(['tail', category, '--position', String(second?.globalPosition), '--limit', '2', '--url', url]);
     assertOk(result);
-    assert.deepEqual(parse(result.stdout.trim().split('\n')).map((message) => message.data?.index), [1, 2]);
+    assert.deepEqual(
+      parse(result.stdout.trim().split('\n')).map((message) => message.data?.index),
+      [1, 2],
+    );
   });
 
   test('tail --type prints only that type, and a stream name is tailed by stream position', async () => {
@@ -77,6 +89,12 @@ describe('messagedb tail on PostgreSQL', () => {
     const result = await runCli(['tail', stream, '--position', '0', '--type', 'Deposited', '--limit', '2', '--url', url]);
     assertOk(result);
     const tailed = parse(result.stdout.trim().split('\n'));
-    assert.deepEqual(tailed.map((message) => [message.type, message.position]), [['Deposited', 0], ['Deposited', 2]]);
+    assert.deepEqual(
+      tailed.map((message) => [message.type, message.position]),
+      [
+        ['Deposited', 0],
+        ['Deposited', 2],
+      ],
+    );
   });
 });

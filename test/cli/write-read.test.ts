@@ -77,9 +77,7 @@ describe('messagedb write, read and last on PostgreSQL', () => {
 
   test('write --file writes every line in batches and keeps each stream in file order', async () => {
     const category = randomCategory();
-    const lines = Array.from({ length: 250 }, (_, index) =>
-      JSON.stringify({ streamName: `${category}-${index % 7}`, type: 'Counted', data: { index } }),
-    );
+    const lines = Array.from({ length: 250 }, (_, index) => JSON.stringify({ streamName: `${category}-${index % 7}`, type: 'Counted', data: { index } }));
     const file = join(temporaryDirectory(), 'messages.ndjson');
     writeFileSync(file, `${lines.join('\n')}\n\n`);
     const result = await cli('write', '--file', file, '--batch-size', '100');
@@ -89,19 +87,28 @@ describe('messagedb write, read and last on PostgreSQL', () => {
     assert.equal(summary?.batches, 3);
     const stored = [];
     for await (const message of client.readCategory<{ index: number }>(category)) stored.push(message);
-    assert.deepEqual(stored.map((message) => message.data.index), Array.from({ length: 250 }, (_, index) => index));
+    assert.deepEqual(
+      stored.map((message) => message.data.index),
+      Array.from({ length: 250 }, (_, index) => index),
+    );
     for (const message of stored) assert.equal(message.position, Math.floor(message.data.index / 7));
   });
 
   test('write --file - reads the messages from stdin', async () => {
     const stream = randomStreamName();
-    const input = [{ streamName: stream, type: 'A' }, { streamName: stream, type: 'B', data: { b: 1 }, metadata: { m: 2 } }]
+    const input = [
+      { streamName: stream, type: 'A' },
+      { streamName: stream, type: 'B', data: { b: 1 }, metadata: { m: 2 } },
+    ]
       .map((line) => JSON.stringify(line))
       .join('\n');
     const result = await runCli(['write', '--file', '-', '--url', url], { input });
     assertOk(result);
     assert.equal(records(result)[0]?.written, 2);
-    assert.deepEqual((await client.getStreamMessages(stream)).map((message) => message.type), ['A', 'B']);
+    assert.deepEqual(
+      (await client.getStreamMessages(stream)).map((message) => message.type),
+      ['A', 'B'],
+    );
   });
 
   test('write --file stops at a bad line naming it, and writes nothing of its batch', async () => {
@@ -121,12 +128,18 @@ describe('messagedb write, read and last on PostgreSQL', () => {
     const stream = randomStreamName();
     await client.writeMessages(Array.from({ length: 5 }, (_, index) => ({ streamName: stream, type: 'Counted', data: { index } })));
     const all = records<MessageRecord>(await cli('read', stream));
-    assert.deepEqual(all.map((message) => message.position), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      all.map((message) => message.position),
+      [0, 1, 2, 3, 4],
+    );
     assert.deepEqual(all[2]?.data, { index: 2 });
     assert.equal(all[0]?.streamName, stream);
     assert.ok(!Number.isNaN(Date.parse(all[0]?.time ?? '')));
     const some = records<MessageRecord>(await cli('read', stream, '--position', '1', '--limit', '2'));
-    assert.deepEqual(some.map((message) => message.position), [1, 2]);
+    assert.deepEqual(
+      some.map((message) => message.position),
+      [1, 2],
+    );
   });
 
   test('read of a category filters by --type, and --group members split it without overlap', async () => {
@@ -140,7 +153,10 @@ describe('messagedb write, read and last on PostgreSQL', () => {
     assert.equal(evens.length, 20);
     assert.ok(evens.every((message) => message.type === 'Even'));
     const members = await Promise.all([0, 1, 2].map(async (member) => records<MessageRecord>(await cli('read', category, '--group', `${member}/3`))));
-    const seen = members.flat().map((message) => message.globalPosition).sort((a, b) => a - b);
+    const seen = members
+      .flat()
+      .map((message) => message.globalPosition)
+      .sort((a, b) => a - b);
     assert.equal(seen.length, 40);
     assert.equal(new Set(seen).size, 40);
     for (const [index, share] of members.entries()) {
@@ -158,7 +174,10 @@ describe('messagedb write, read and last on PostgreSQL', () => {
       { streamName: `${category}-1`, type: 'Correlated', metadata: { correlationStreamName: 'transfer-42' } },
     ]);
     const result = records<MessageRecord>(await cli('read', category, '--correlation', 'transfer'));
-    assert.deepEqual(result.map((message) => message.type), ['Correlated']);
+    assert.deepEqual(
+      result.map((message) => message.type),
+      ['Correlated'],
+    );
   });
 
   test('read of a stream or category with no messages exits 3', async () => {

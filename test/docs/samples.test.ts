@@ -60,7 +60,10 @@ function contextAbove(lines: string[], fence: number): string {
 }
 
 function documents(): string[] {
-  const docs = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`);
+  const docs = readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`);
   return ['README.md', ...docs];
 }
 
@@ -89,17 +92,27 @@ test('every TypeScript and JavaScript sample in README.md and docs/ type-checks 
       files.set(name, sample);
       writeFileSync(join(dir, name), sample.context === '' ? `${sample.code}\n` : `${sample.context}\n${sample.code}\n`);
     }
-    const { rootDir: _rootDir, outDir: _outDir, declaration: _declaration, declarationMap: _declarationMap, sourceMap: _sourceMap, ...options } = project.compilerOptions;
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        ...options,
-        noEmit: true,
-        allowJs: true,
-        checkJs: true,
-        paths: { messagedb: [join(root, 'src', 'index.ts')] },
-      },
-      files: [...files.keys()],
-    }));
+    const {
+      rootDir: _rootDir,
+      outDir: _outDir,
+      declaration: _declaration,
+      declarationMap: _declarationMap,
+      sourceMap: _sourceMap,
+      ...options
+    } = project.compilerOptions;
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          ...options,
+          noEmit: true,
+          allowJs: true,
+          checkJs: true,
+          paths: { messagedb: [join(root, 'src', 'index.ts')] },
+        },
+        files: [...files.keys()],
+      }),
+    );
 
     const checked = await run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.json')]);
     // One diagnostic is a `file(line,col): error …` line and the indented lines that explain it. Those in

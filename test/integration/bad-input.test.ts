@@ -35,16 +35,48 @@ const badCalls: Array<[string, string, Call]> = [
   ['a NUL character inside data', 'message.data.s', (c) => c.writeMessage({ streamName: stream, type: 'T', data: { s: 'a\u0000b' } })],
   ['a lone surrogate inside data', 'message.data.s', (c) => c.writeMessage({ streamName: stream, type: 'T', data: { s: 'a\ud800b' } })],
   ['NaN inside data', 'message.data.items[1].price', (c) => c.writeMessage({ streamName: stream, type: 'T', data: { items: [{ price: 1 }, { price: NaN }] } })],
-  ['a Map inside metadata', 'message.metadata.properties.seen', (c) => c.writeMessage({ streamName: stream, type: 'T', metadata: { properties: { seen: new Map() } } })],
+  [
+    'a Map inside metadata',
+    'message.metadata.properties.seen',
+    (c) => c.writeMessage({ streamName: stream, type: 'T', metadata: { properties: { seen: new Map() } } }),
+  ],
   ['an array as metadata', 'message.metadata', (c) => c.writeMessage({ streamName: stream, type: 'T', metadata: [] as never })],
   ['a string as metadata', 'message.metadata', (c) => c.writeMessage({ streamName: stream, type: 'T', metadata: 'x' as never })],
-  ['bad metadata in a batch', 'messages[1].metadata.n', (c) => c.writeMessages([{ streamName: stream, type: 'A' }, { streamName: stream, type: 'B', metadata: { n: Infinity } }])],
-  ['a number as correlationStreamName', 'message.metadata.correlationStreamName', (c) => c.writeMessage({ streamName: stream, type: 'T', metadata: { correlationStreamName: 7 as never } })],
+  [
+    'bad metadata in a batch',
+    'messages[1].metadata.n',
+    (c) =>
+      c.writeMessages([
+        { streamName: stream, type: 'A' },
+        { streamName: stream, type: 'B', metadata: { n: Infinity } },
+      ]),
+  ],
+  [
+    'a number as correlationStreamName',
+    'message.metadata.correlationStreamName',
+    (c) => c.writeMessage({ streamName: stream, type: 'T', metadata: { correlationStreamName: 7 as never } }),
+  ],
   ['a 4,000-character stream name', 'message.streamName', (c) => c.writeMessage({ streamName: `badinput-${incompressible(4000)}`, type: 'T' })],
-  ['a stream name one byte over the limit', 'message.streamName', (c) => c.writeMessage({ streamName: `badinput-${incompressible(maxStreamNameBytes - 9 + 1)}`, type: 'T' })],
+  [
+    'a stream name one byte over the limit',
+    'message.streamName',
+    (c) => c.writeMessage({ streamName: `badinput-${incompressible(maxStreamNameBytes - 9 + 1)}`, type: 'T' }),
+  ],
   ['a category one byte over the limit', 'message.streamName', (c) => c.writeMessage({ streamName: `${incompressible(maxCategoryBytes + 1)}-1`, type: 'T' })],
-  ['a correlation too long beside its category', 'message.metadata.correlationStreamName', (c) => c.writeMessage({ streamName: `${incompressible(2477)}-1`, type: 'T', metadata: { correlationStreamName: `${incompressible(200)}-1` } })],
-  ['a long stream name in a batch', 'messages[1].streamName', (c) => c.writeMessages([{ streamName: stream, type: 'A' }, { streamName: `badinput-${incompressible(4000)}`, type: 'B' }])],
+  [
+    'a correlation too long beside its category',
+    'message.metadata.correlationStreamName',
+    (c) => c.writeMessage({ streamName: `${incompressible(2477)}-1`, type: 'T', metadata: { correlationStreamName: `${incompressible(200)}-1` } }),
+  ],
+  [
+    'a long stream name in a batch',
+    'messages[1].streamName',
+    (c) =>
+      c.writeMessages([
+        { streamName: stream, type: 'A' },
+        { streamName: `badinput-${incompressible(4000)}`, type: 'B' },
+      ]),
+  ],
   ['a long stream name to read', 'streamName', (c) => c.getStreamMessages(`badinput-${incompressible(4000)}`)],
   ['a long stream name for its last message', 'streamName', (c) => c.getLastStreamMessage(`badinput-${incompressible(maxStreamNameBytes - 9 + 1)}`)],
   ['a long stream name for its version', 'streamName', (c) => c.streamVersion(`badinput-${incompressible(4000)}`)],
@@ -59,8 +91,25 @@ const badCalls: Array<[string, string, Call]> = [
   ['an expected version below -1', 'expectedVersion', (c) => c.writeMessage({ streamName: stream, type: 'T', expectedVersion: -2 })],
   ['a fractional expected version', 'expectedVersion', (c) => c.writeMessage({ streamName: stream, type: 'T', expectedVersion: 1.5 })],
   ['an empty batch', 'messages', (c) => c.writeMessages([])],
-  ['a batch with a bad 3rd message', 'messages[2].type', (c) => c.writeMessages([{ streamName: stream, type: 'A' }, { streamName: stream, type: 'B' }, { streamName: stream, type: 7 as never }])],
-  ['a batch repeating an id', 'messages', (c) => c.writeMessages([{ id: '00000000-0000-4000-8000-000000000001', streamName: stream, type: 'A' }, { id: '00000000-0000-4000-8000-000000000001', streamName: stream, type: 'B' }])],
+  [
+    'a batch with a bad 3rd message',
+    'messages[2].type',
+    (c) =>
+      c.writeMessages([
+        { streamName: stream, type: 'A' },
+        { streamName: stream, type: 'B' },
+        { streamName: stream, type: 7 as never },
+      ]),
+  ],
+  [
+    'a batch repeating an id',
+    'messages',
+    (c) =>
+      c.writeMessages([
+        { id: '00000000-0000-4000-8000-000000000001', streamName: stream, type: 'A' },
+        { id: '00000000-0000-4000-8000-000000000001', streamName: stream, type: 'B' },
+      ]),
+  ],
   ['a category where a stream is needed', 'streamName', (c) => c.getStreamMessages('badinput')],
   ['a stream where a category is needed', 'category', (c) => c.getCategoryMessages('badinput-1')],
   ['a stream name as correlation', 'correlation', (c) => c.getCategoryMessages('badinput', { correlation: 'other-1' })],
@@ -110,7 +159,10 @@ for (const engine of engines) {
       await open.writeMessage({ streamName: longStream, type: 'T', data: { n: 1 } });
       await open.writeMessage({ streamName: longCategory, type: 'T' });
       await open.writeMessage({ streamName: besideCorrelation, type: 'T', metadata: { correlationStreamName } });
-      assert.deepEqual((await open.getStreamMessages(longStream)).map((m) => m.data), [{ n: 1 }]);
+      assert.deepEqual(
+        (await open.getStreamMessages(longStream)).map((m) => m.data),
+        [{ n: 1 }],
+      );
       assert.equal(await open.streamVersion(longCategory), 0);
       assert.equal((await open.getCategoryMessages(longCategory)).length, 1);
       assert.equal((await open.getLastStreamMessage(besideCorrelation))?.metadata?.correlationStreamName, correlationStreamName);

@@ -28,7 +28,11 @@ test("the default consumer seed writes the rows r_cat_full reads; 'single' write
   // Gapless positions over 1000 streams: message n is at position n / 1000 of stream n % 1000.
   assert.deepEqual(
     [seeded[0], seeded[1001], seeded[2499]].map((message) => [message?.streamName, message?.position]),
-    [[`${anchorShaped}-0`, 0], [`${anchorShaped}-1`, 1], [`${anchorShaped}-499`, 2]],
+    [
+      [`${anchorShaped}-0`, 0],
+      [`${anchorShaped}-1`, 1],
+      [`${anchorShaped}-499`, 2],
+    ],
   );
 
   const singleShaped = randomCategory('seedsingle');

@@ -8,15 +8,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { AuthenticationError, ConnectionError, DatabaseMissingError, InvalidArgumentError, MessageDbClient, isUndecodableValueError } from '../../src/index.ts';
 import {
-  AuthenticationError,
-  ConnectionError,
-  DatabaseMissingError,
-  InvalidArgumentError,
-  MessageDbClient,
-  isUndecodableValueError,
-} from '../../src/index.ts';
-import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory, randomStreamName, testServerUrl, type TestDatabase } from '../support/databases.ts';
+  adminQuery,
+  createDatabase,
+  onFileEnd,
+  postgresClient,
+  randomCategory,
+  randomStreamName,
+  testServerUrl,
+  type TestDatabase,
+} from '../support/databases.ts';
 import { startRestartableServer } from '../support/restartable-server.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { freePort } from '../support/test-server.ts';
@@ -105,7 +107,10 @@ describe('startup options from the connection string or PGOPTIONS', () => {
       error instanceof InvalidArgumentError && error.argument === argument && error.message.includes('DateStyle must be ISO');
     await assert.rejects(MessageDbClient.connect(withOptions(nowhere, '-c DateStyle=SQL,DMY')), refused('connectionString'));
     await assert.rejects(MessageDbClient.connect(withOptions(nowhere, '--datestyle=German')), refused('connectionString'));
-    await assert.rejects(MessageDbClient.connect({ connectionString: nowhere, readReplicas: [withOptions(nowhere, '-cDateStyle=Postgres')] }), refused('readReplicas[0]'));
+    await assert.rejects(
+      MessageDbClient.connect({ connectionString: nowhere, readReplicas: [withOptions(nowhere, '-cDateStyle=Postgres')] }),
+      refused('readReplicas[0]'),
+    );
     const saved = process.env.PGOPTIONS;
     process.env.PGOPTIONS = '-c DateStyle=SQL';
     try {
@@ -123,7 +128,10 @@ describe('startup options from the connection string or PGOPTIONS', () => {
     await client.writeMessage({ streamName, type: 'Opened' });
     // set_config runs inside the server's query and changes the session, as a `SET DateStyle` would.
     const changing = client.getStreamMessages(streamName, { condition: "set_config('DateStyle', 'SQL', false) IS NOT NULL" });
-    await assert.rejects(changing.then(() => client.getStreamMessages(streamName)), (error: unknown) => isUndecodableValueError(error) && error.column === 'time');
+    await assert.rejects(
+      changing.then(() => client.getStreamMessages(streamName)),
+      (error: unknown) => isUndecodableValueError(error) && error.column === 'time',
+    );
   });
 });
 
@@ -182,7 +190,9 @@ describe('connect() refusals', () => {
     const server = new URL(testServerUrl());
     const failures: number[] = [];
     // The server's error response carries the SQLSTATE as a field `C3D000\0`: one per connection attempt.
-    const proxy = await startTcpProxy(server.hostname, Number(server.port || 5432), { onServerBytes: (chunk) => chunk.includes('C3D000\0') && failures.push(1) });
+    const proxy = await startTcpProxy(server.hostname, Number(server.port || 5432), {
+      onServerBytes: (chunk) => chunk.includes('C3D000\0') && failures.push(1),
+    });
     after(() => proxy.close());
     const missing = `mdbmissing_${randomBytes(4).toString('hex')}`;
     // The server's own password, where it checks one: the database is what is missing, not the login.
@@ -222,7 +232,10 @@ describe('a write cut off by a lost connection', () => {
     await client.writeMessage({ streamName: `${category}-0`, type: 'First' });
 
     proxy.cutAfterNextReply();
-    const single = await client.writeMessage({ streamName: `${category}-1`, type: 'Single' }).then(() => assert.fail('the write succeeded'), (e: unknown) => e);
+    const single = await client.writeMessage({ streamName: `${category}-1`, type: 'Single' }).then(
+      () => assert.fail('the write succeeded'),
+      (e: unknown) => e,
+    );
     assert.ok(single instanceof ConnectionError, String(single));
     assert.match(single.message, /may have committed/);
     assert.equal(single.messageIds?.length, 1);
@@ -230,7 +243,10 @@ describe('a write cut off by a lost connection', () => {
 
     const batch = [0, 1, 2].map((n) => ({ streamName: `${category}-2`, type: 'Batch', data: { n } }));
     proxy.cutAfterNextReply();
-    const cut = await client.writeMessages(batch).then(() => assert.fail('the write succeeded'), (e: unknown) => e);
+    const cut = await client.writeMessages(batch).then(
+      () => assert.fail('the write succeeded'),
+      (e: unknown) => e,
+    );
     assert.ok(cut instanceof ConnectionError, String(cut));
     assert.equal(cut.messageIds?.length, 3);
 

@@ -28,9 +28,17 @@ function faultConsumer(client: MessageDbClient, category: string, handled: Handl
 /** Every global position of the category handled exactly once, and each stream in order. */
 async function assertNothingLost(client: MessageDbClient, category: string, handled: Handled<SpreadData>): Promise<void> {
   const all = (await client.getCategoryMessages(category, { batchSize: -1 })).map((m) => m.globalPosition);
-  assert.deepEqual([...handled.globalPositions].sort((a, b) => a - b), all, 'every message handled once');
+  assert.deepEqual(
+    [...handled.globalPositions].sort((a, b) => a - b),
+    all,
+    'every message handled once',
+  );
   for (const [stream, sequences] of sequencesByStream(handled.messages)) {
-    assert.deepEqual(sequences, Array.from({ length: sequences.length }, (_, index) => index), `${stream} in order`);
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: sequences.length }, (_, index) => index),
+      `${stream} in order`,
+    );
   }
 }
 
@@ -45,10 +53,9 @@ describe('consumer connection faults', () => {
     await writeSpread(writer, category, 3000, 30);
 
     const terminate = async (): Promise<number> => {
-      const [row] = await adminQuery<{ count: string }>(
-        'SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity WHERE application_name = $1',
-        [applicationName],
-      );
+      const [row] = await adminQuery<{ count: string }>('SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity WHERE application_name = $1', [
+        applicationName,
+      ]);
       return Number(row?.count);
     };
 

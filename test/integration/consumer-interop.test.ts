@@ -26,10 +26,10 @@ describe('consumer positions, Eventide interop (raw SQL)', () => {
 
   /** Eventide's PositionStore#put: write_message(id, stream, 'Recorded', {"position": n}), no metadata, no expected version. */
   async function eventidePut(streamName: string, position: number): Promise<void> {
-    await raw.query(
-      `SELECT message_store.write_message(gen_random_uuid()::varchar, $1::varchar, 'Recorded', jsonb_build_object('position', $2::bigint))`,
-      [streamName, position],
-    );
+    await raw.query(`SELECT message_store.write_message(gen_random_uuid()::varchar, $1::varchar, 'Recorded', jsonb_build_object('position', $2::bigint))`, [
+      streamName,
+      position,
+    ]);
   }
 
   async function firstHandled(consumer: Consumer): Promise<number | undefined> {
@@ -42,7 +42,10 @@ describe('consumer positions, Eventide interop (raw SQL)', () => {
     return handled.messages[0]?.globalPosition;
   }
 
-  for (const [kind, types] of [['an entity category', ''], ['a command category', ':command']] as const) {
+  for (const [kind, types] of [
+    ['an entity category', ''],
+    ['a command category', ':command'],
+  ] as const) {
     test(`a position stream Eventide wrote for ${kind} is picked up, and its position delivered again`, async () => {
       const category = randomCategory() + types;
       await writeSpread(client, category, 10, 2);
@@ -86,7 +89,11 @@ describe('consumer positions, Eventide interop (raw SQL)', () => {
       `SELECT jsonb_typeof(data->'position') AS kind FROM message_store.messages WHERE stream_name = $1`,
       [`${entity}:command+position-someUniqueIdentifier`],
     );
-    assert.deepEqual(types.map((t) => t.kind), ['number'], 'an integer, as Ruby reads it');
+    assert.deepEqual(
+      types.map((t) => t.kind),
+      ['number'],
+      'an integer, as Ruby reads it',
+    );
   });
 
   test('the last message of the position stream wins, whatever came before, as with get_last_stream_message', async () => {

@@ -83,7 +83,11 @@ describe('consumer killed with SIGKILL', () => {
     assert.equal(await second.exited, null, 'the second run stopped by itself at the head');
 
     const handledOnce = new Set([...first.handled, ...second.handled]);
-    assert.deepEqual([...handledOnce].sort((a, b) => a - b), all, 'nothing lost');
+    assert.deepEqual(
+      [...handledOnce].sort((a, b) => a - b),
+      all,
+      'nothing lost',
+    );
     const replayed = second.handled.filter((position) => first.handled.includes(position));
     t.diagnostic(`killed after ${first.handled.length} messages; ${replayed.length} replayed`);
     assert.ok(replayed.length >= 1, 'the last recorded message is delivered again');

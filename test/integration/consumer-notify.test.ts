@@ -3,7 +3,15 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { Consumer, ConsumerError, hasNotifyTrigger, installNotifyTrigger, notifyChannel, uninstallNotifyTrigger, type MessageDbClient } from '../../src/index.ts';
+import {
+  Consumer,
+  ConsumerError,
+  hasNotifyTrigger,
+  installNotifyTrigger,
+  notifyChannel,
+  uninstallNotifyTrigger,
+  type MessageDbClient,
+} from '../../src/index.ts';
 import { engines, randomCategory } from '../support/databases.ts';
 import { Handled } from '../support/consumer-support.ts';
 
@@ -18,8 +26,7 @@ async function listenTo(client: MessageDbClient, channel: string) {
   });
   return {
     unlisten,
-    next: (): Promise<string | null> =>
-      payloads.length > 0 ? Promise.resolve(payloads.shift() ?? null) : new Promise((resolve) => waiting.push(resolve)),
+    next: (): Promise<string | null> => (payloads.length > 0 ? Promise.resolve(payloads.shift() ?? null) : new Promise((resolve) => waiting.push(resolve))),
     pending: payloads,
   };
 }

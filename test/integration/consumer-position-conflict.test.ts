@@ -42,7 +42,12 @@ for (const engine of engines) {
           each.add(message);
         }),
       );
-      const runs = consumers.map((consumer) => consumer.start().then(() => undefined, (error: unknown) => error));
+      const runs = consumers.map((consumer) =>
+        consumer.start().then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      );
       // One of them fails at its first record (the other's is already there); the other reads on.
       const first = await Promise.race(runs.map((run, index) => run.then((error) => ({ index, error }))));
       assert.ok(isPositionConflictError(first.error), `a PositionConflictError, not ${String(first.error)}`);

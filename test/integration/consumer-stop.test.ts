@@ -114,7 +114,10 @@ for (const engine of engines) {
       const positions = await writeThree(client, category);
       const first = stuckHandler(() => positions[1]!);
       const consumer = new Consumer(client, { category, identifier: 'stop', handlerTimeoutMs: 1000 }).onAny(first.handler);
-      await assert.rejects(settlesWithin(consumer.start(), 30_000, 'start()'), (error) => isHandlerTimeoutError(error) && error.globalPosition === positions[1]);
+      await assert.rejects(
+        settlesWithin(consumer.start(), 30_000, 'start()'),
+        (error) => isHandlerTimeoutError(error) && error.globalPosition === positions[1],
+      );
       assert.deepEqual(await recordedPositions(client, consumer.positionStreamName), [positions[0]], 'the position stops before the message');
 
       const again = new Handled();
@@ -184,7 +187,11 @@ describe('a handler that never settles when the client is closed, on postgres', 
         await client.close();
       }
       await settlesWithin(stopping, 10_000, 'stop()');
-      await settlesWithin(running.catch(() => {}), 10_000, 'start()');
+      await settlesWithin(
+        running.catch(() => {}),
+        10_000,
+        'start()',
+      );
 
       const again = new Handled();
       const second = new Consumer(setup, { category, identifier: 'closed' }).onAny((message) => again.add(message));

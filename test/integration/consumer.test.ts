@@ -4,14 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import {
-  Consumer,
-  ConsumerError,
-  HandlerError,
-  isHandlerError,
-  type Message,
-  type MessageDbClient,
-} from '../../src/index.ts';
+import { Consumer, ConsumerError, HandlerError, isHandlerError, type Message, type MessageDbClient } from '../../src/index.ts';
 import { engines, randomCategory } from '../support/databases.ts';
 import { Handled, eventually, recordedPositions, sequencesByStream, writeSpread, type SpreadData } from '../support/consumer-support.ts';
 
@@ -55,7 +48,11 @@ for (const engine of engines) {
           const byStream = sequencesByStream(handled.messages);
           assert.equal(byStream.size, 100);
           for (const [stream, sequences] of byStream) {
-            assert.deepEqual(sequences, Array.from({ length: 100 }, (_, index) => index), `${stream} in order`);
+            assert.deepEqual(
+              sequences,
+              Array.from({ length: 100 }, (_, index) => index),
+              `${stream} in order`,
+            );
           }
           if (concurrency === 1) assert.equal(maxInFlight, 1);
           else assert.ok(maxInFlight > 1 && maxInFlight <= concurrency, `${maxInFlight} in flight at most`);
@@ -304,7 +301,10 @@ for (const engine of engines) {
         seen.push(message);
         if (seen.length === 3) break;
       }
-      assert.deepEqual(seen.map((m) => m.globalPosition), all.slice(0, 3).map((m) => m.globalPosition));
+      assert.deepEqual(
+        seen.map((m) => m.globalPosition),
+        all.slice(0, 3).map((m) => m.globalPosition),
+      );
       assert.equal(consumer.state, 'stopped');
       // The third message's loop body did not finish: the second is the last handled.
       assert.equal((await consumer.stats()).recordedPosition, all[1]?.globalPosition);
@@ -314,7 +314,10 @@ for (const engine of engines) {
         again.push(message.globalPosition);
         if (again.length === 4) break;
       }
-      assert.deepEqual(again, all.slice(1, 5).map((m) => m.globalPosition));
+      assert.deepEqual(
+        again,
+        all.slice(1, 5).map((m) => m.globalPosition),
+      );
     });
 
     test('iterating a consumer that has handlers is refused', () => {
@@ -383,7 +386,10 @@ for (const engine of engines) {
       await handled.count(2);
       await consumer.stop();
       await running;
-      assert.deepEqual(handled.messages.map((m) => m.type), ['Mine', 'Mine']);
+      assert.deepEqual(
+        handled.messages.map((m) => m.type),
+        ['Mine', 'Mine'],
+      );
     });
   });
 }

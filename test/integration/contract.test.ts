@@ -90,7 +90,10 @@ for (const engine of engines) {
         { streamName: stream, type: 'C' },
       ]);
       assert.deepEqual(positions, [0, 0, 1]);
-      assert.deepEqual((await client.getStreamMessages(stream)).map((m) => m.type), ['A', 'C']);
+      assert.deepEqual(
+        (await client.getStreamMessages(stream)).map((m) => m.type),
+        ['A', 'C'],
+      );
     });
 
     test('writeMessages checks expectedVersion for the first message and advances it per message', async () => {
@@ -109,7 +112,13 @@ for (const engine of engines) {
     test('writeMessages refuses an expectedVersion across several streams before any SQL', async () => {
       const category = randomCategory();
       const error = await client
-        .writeMessages([{ streamName: `${category}-1`, type: 'A' }, { streamName: `${category}-2`, type: 'B' }], { expectedVersion: -1 })
+        .writeMessages(
+          [
+            { streamName: `${category}-1`, type: 'A' },
+            { streamName: `${category}-2`, type: 'B' },
+          ],
+          { expectedVersion: -1 },
+        )
         .catch((e: unknown) => e);
       assert.ok(error instanceof InvalidArgumentError);
       assert.equal(error.argument, 'expectedVersion');
@@ -135,7 +144,13 @@ for (const engine of engines) {
     test('a batch whose expectedVersion is wrong writes nothing', async () => {
       const stream = randomStreamName();
       const error = await client
-        .writeMessages([{ streamName: stream, type: 'A' }, { streamName: stream, type: 'B' }], { expectedVersion: 3 })
+        .writeMessages(
+          [
+            { streamName: stream, type: 'A' },
+            { streamName: stream, type: 'B' },
+          ],
+          { expectedVersion: 3 },
+        )
         .catch((e: unknown) => e);
       assert.ok(error instanceof ExpectedVersionError);
       assert.equal(await client.streamVersion(stream), -1);
@@ -171,7 +186,10 @@ for (const engine of engines) {
     test('getStreamMessages honours position and batchSize, and -1 reads everything', async () => {
       const stream = randomStreamName();
       await client.writeMessages(Array.from({ length: 5 }, (_, i) => ({ streamName: stream, type: `M${i}` })));
-      assert.deepEqual((await client.getStreamMessages(stream, { position: 2, batchSize: 2 })).map((m) => m.position), [2, 3]);
+      assert.deepEqual(
+        (await client.getStreamMessages(stream, { position: 2, batchSize: 2 })).map((m) => m.position),
+        [2, 3],
+      );
       assert.equal((await client.getStreamMessages(stream, { batchSize: -1 })).length, 5);
     });
 
@@ -180,10 +198,16 @@ for (const engine of engines) {
       const positions = [];
       for (let i = 0; i < 6; i++) positions.push(await client.writeMessage({ streamName: `${category}-${i % 3}`, type: 'M', data: { i } }));
       const all = await client.getCategoryMessages(category);
-      assert.deepEqual(all.map((m) => (m.data as { i: number }).i), [0, 1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        all.map((m) => (m.data as { i: number }).i),
+        [0, 1, 2, 3, 4, 5],
+      );
       const from = all[2]!.globalPosition;
       const rest = await client.getCategoryMessages(category, { position: from, batchSize: 2 });
-      assert.deepEqual(rest.map((m) => m.globalPosition), [all[2]!.globalPosition, all[3]!.globalPosition]);
+      assert.deepEqual(
+        rest.map((m) => m.globalPosition),
+        [all[2]!.globalPosition, all[3]!.globalPosition],
+      );
     });
 
     test('getCategoryMessages filters by correlation category', async () => {
@@ -193,7 +217,10 @@ for (const engine of engines) {
       await client.writeMessage({ streamName: `${category}-1`, type: 'Correlated', metadata: { correlationStreamName: `${correlation}-9` } });
       await client.writeMessage({ streamName: `${category}-2`, type: 'Correlated', metadata: { correlationStreamName: correlation } });
       const read = await client.getCategoryMessages(category, { correlation });
-      assert.deepEqual(read.map((m) => m.type), ['Correlated', 'Correlated']);
+      assert.deepEqual(
+        read.map((m) => m.type),
+        ['Correlated', 'Correlated'],
+      );
     });
 
     test('consumer group members read disjoint sets of whole cardinal ids that together are the category', async () => {
@@ -234,10 +261,16 @@ for (const engine of engines) {
       await client.writeMessages(Array.from({ length: 25 }, (_, i) => ({ streamName: i % 2 ? stream : `${category}-2`, type: 'M', data: { i } })));
       const fromStream = [];
       for await (const message of client.readStream(stream, { batchSize: 4 })) fromStream.push(message.position);
-      assert.deepEqual(fromStream, Array.from({ length: 12 }, (_, i) => i));
+      assert.deepEqual(
+        fromStream,
+        Array.from({ length: 12 }, (_, i) => i),
+      );
       const fromCategory = [];
       for await (const message of client.readCategory(category, { batchSize: 5 })) fromCategory.push((message.data as { i: number }).i);
-      assert.deepEqual(fromCategory, Array.from({ length: 25 }, (_, i) => i));
+      assert.deepEqual(
+        fromCategory,
+        Array.from({ length: 25 }, (_, i) => i),
+      );
     });
 
     test('condition is refused unless the client allows it', async () => {
@@ -251,9 +284,15 @@ for (const engine of engines) {
       const category = randomCategory();
       await allowing.writeMessages([0, 1, 2].map((i) => ({ streamName: `${category}-1`, type: `T${i}` })));
       const read = await allowing.getCategoryMessages(category, { condition: 'messages.position >= 1' });
-      assert.deepEqual(read.map((m) => m.type), ['T1', 'T2']);
+      assert.deepEqual(
+        read.map((m) => m.type),
+        ['T1', 'T2'],
+      );
       const stream = await allowing.getStreamMessages(`${category}-1`, { condition: "type = 'T0'" });
-      assert.deepEqual(stream.map((m) => m.type), ['T0']);
+      assert.deepEqual(
+        stream.map((m) => m.type),
+        ['T0'],
+      );
     });
 
     test('follow carries causation, correlation, reply stream and properties, not localProperties', async () => {
@@ -340,7 +379,10 @@ for (const engine of engines) {
 
     test('client.query refuses what is not SQL with parameters before sending anything, and translates server errors', async () => {
       await assert.rejects(client.query(''), (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'sql');
-      await assert.rejects(client.query('SELECT 1', 'x' as unknown as unknown[]), (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'params');
+      await assert.rejects(
+        client.query('SELECT 1', 'x' as unknown as unknown[]),
+        (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'params',
+      );
       await assert.rejects(client.query('SELECT * FROM no_such_table_here'), /no_such_table_here/);
     });
 

@@ -221,7 +221,7 @@ describe('one opener at a time on an embedded database directory', () => {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, lockFileName), earlier);
     const client = await MessageDbClient.embedded({ dataDir });
-    assert.notEqual(readFileSync(join(dataDir, lockFileName), 'utf8'), earlier, 'the lock file is this client\'s now');
+    assert.notEqual(readFileSync(join(dataDir, lockFileName), 'utf8'), earlier, "the lock file is this client's now");
     await client.close();
   });
 

@@ -24,7 +24,11 @@ function crossing(first: string, second: string, tag: string): NewMessage[] {
  * queues for its first category, then lets go; each writer then gets its first lock and waits for
  * the other's. Returns what each writer's promise settled with.
  */
-async function deadlockOf<A, B>(url: string, categories: [string, string], writers: [() => Promise<A>, () => Promise<B>]): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+async function deadlockOf<A, B>(
+  url: string,
+  categories: [string, string],
+  writers: [() => Promise<A>, () => Promise<B>],
+): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
   const holder = new pg.Client({ connectionString: url, options: '-c search_path=message_store,public' });
   await holder.connect();
   try {
@@ -59,10 +63,11 @@ describe('deadlocks between writes to two categories', () => {
 
   test('batches that deadlock are retried, and every one of them is stored once', async () => {
     const [a, b] = [randomCategory('a'), randomCategory('b')];
-    const [first, second] = await deadlockOf(database.url, [a, b], [
-      () => client.writeMessages(crossing(a, b, 'ab')),
-      () => client.writeMessages(crossing(b, a, 'ba')),
-    ]);
+    const [first, second] = await deadlockOf(
+      database.url,
+      [a, b],
+      [() => client.writeMessages(crossing(a, b, 'ab')), () => client.writeMessages(crossing(b, a, 'ba'))],
+    );
     assert.equal(first.status, 'fulfilled', first.status === 'rejected' ? String(first.reason) : '');
     assert.equal(second.status, 'fulfilled', second.status === 'rejected' ? String(second.reason) : '');
     for (const category of [a, b]) {
@@ -108,10 +113,7 @@ describe('deadlocks between writes to two categories', () => {
     const once = await MessageDbClient.connect({ connectionString: database.url, retry: { maxAttempts: 1 } });
     onFileEnd(() => once.close());
     const [a, b] = [randomCategory('a'), randomCategory('b')];
-    const results = await deadlockOf(database.url, [a, b], [
-      () => once.writeMessages(crossing(a, b, 'ab')),
-      () => once.writeMessages(crossing(b, a, 'ba')),
-    ]);
+    const results = await deadlockOf(database.url, [a, b], [() => once.writeMessages(crossing(a, b, 'ab')), () => once.writeMessages(crossing(b, a, 'ba'))]);
     const failed = results.filter((result) => result.status === 'rejected');
     assert.equal(failed.length, 1, 'the server rolled back one of the two');
     assert.ok(failed[0]?.reason instanceof DeadlockError, String(failed[0]?.reason));
@@ -121,10 +123,11 @@ describe('deadlocks between writes to two categories', () => {
 
   test('inside transaction() a deadlock is a DeadlockError, and the transaction is rolled back', async () => {
     const [a, b] = [randomCategory('a'), randomCategory('b')];
-    const results = await deadlockOf(database.url, [a, b], [
-      () => client.transaction((tx) => tx.writeMessages(crossing(a, b, 'ab'))),
-      () => client.transaction((tx) => tx.writeMessages(crossing(b, a, 'ba'))),
-    ]);
+    const results = await deadlockOf(
+      database.url,
+      [a, b],
+      [() => client.transaction((tx) => tx.writeMessages(crossing(a, b, 'ab'))), () => client.transaction((tx) => tx.writeMessages(crossing(b, a, 'ba')))],
+    );
     const failed = results.filter((result) => result.status === 'rejected');
     assert.equal(failed.length, 1, 'one transaction was rolled back, not retried');
     assert.ok(failed[0]?.reason instanceof DeadlockError, String(failed[0]?.reason));

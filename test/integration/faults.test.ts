@@ -8,14 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { before, describe, test } from 'node:test';
 import pg from 'pg';
-import {
-  AbortError,
-  ConnectionError,
-  MessageDbClient,
-  PoolTimeoutError,
-  StatementTimeoutError,
-  recordPosition,
-} from '../../src/index.ts';
+import { AbortError, ConnectionError, MessageDbClient, PoolTimeoutError, StatementTimeoutError, recordPosition } from '../../src/index.ts';
 import { createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
 import { holdCategoryLock } from '../support/category-lock.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
@@ -91,7 +84,10 @@ describe('connection faults', () => {
     const position = await client.writeMessage({ streamName: stream, type: 'Second', data: { n: 2 } });
     assert.equal(position, 1);
     const stored = await client.getStreamMessages(stream);
-    assert.deepEqual(stored.map((m) => m.type), ['First', 'Second']);
+    assert.deepEqual(
+      stored.map((m) => m.type),
+      ['First', 'Second'],
+    );
   });
 
   test('a write with an expected version whose acknowledgement is lost returns its position, not a version error', async () => {
@@ -108,7 +104,11 @@ describe('connection faults', () => {
     proxy.cutAfterNextReply();
     assert.equal(await recordPosition(client, stream, 20, { expectedVersion: 0 }), 1);
     const records = await client.getStreamMessages<{ position: number }>(stream);
-    assert.deepEqual(records.map((record) => record.data.position), [10, 20], 'stored once');
+    assert.deepEqual(
+      records.map((record) => record.data.position),
+      [10, 20],
+      'stored once',
+    );
   });
 
   test('a batch whose acknowledgement is lost is stored exactly once', async () => {
@@ -116,7 +116,10 @@ describe('connection faults', () => {
     const batch = Array.from({ length: 20 }, (_, i) => ({ streamName: `${category}-${i % 4}`, type: 'M', data: { i } }));
     proxy.cutAfterNextReply();
     const positions = await client.writeMessages(batch);
-    assert.deepEqual(positions, batch.map((_, i) => Math.floor(i / 4)));
+    assert.deepEqual(
+      positions,
+      batch.map((_, i) => Math.floor(i / 4)),
+    );
     assert.equal((await client.getCategoryMessages(category)).length, 20);
   });
 
@@ -124,10 +127,7 @@ describe('connection faults', () => {
     const category = randomCategory();
     const lock = await holdCategoryLock(database.url, category);
     const writing = client.writeMessage({ streamName: `${category}-1`, type: 'Blocked' });
-    await waitUntil(
-      async () => (await lockWaiters(database.url)) > 0,
-      'the write to wait on the category lock',
-    );
+    await waitUntil(async () => (await lockWaiters(database.url)) > 0, 'the write to wait on the category lock');
     proxy.cutAll();
     await lock.release();
     assert.equal(await writing, 0);
@@ -146,7 +146,7 @@ describe('connection faults', () => {
     assert.ok(rows.length >= 1);
     assert.equal((await named.getCategoryMessages(category)).length, 3);
     await named.writeMessage({ streamName: `${category}-3`, type: 'B' });
-    assert.equal(await named.categoryHead(category) > 0, true);
+    assert.equal((await named.categoryHead(category)) > 0, true);
   });
 });
 
@@ -214,7 +214,9 @@ describe('timeouts and aborts', () => {
   test('an unreachable server fails connect() with ConnectionError without leaking the password', async () => {
     const port = await freePort();
     const started = Date.now();
-    const error = await MessageDbClient.connect({ connectionString: `postgres://user:s3cret-pw@127.0.0.1:${port}/db`, connectTimeoutMs: 1000 }).catch((e: unknown) => e);
+    const error = await MessageDbClient.connect({ connectionString: `postgres://user:s3cret-pw@127.0.0.1:${port}/db`, connectTimeoutMs: 1000 }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof ConnectionError, String(error));
     assert.ok(Date.now() - started < 3000);
     assert.doesNotMatch(String(error) + JSON.stringify(error), /s3cret-pw/);
@@ -230,7 +232,9 @@ describe('timeouts and aborts', () => {
     });
     const { port } = silent.address() as { port: number };
     const started = Date.now();
-    const error = await MessageDbClient.connect({ connectionString: `postgres://u:pw-xyz@127.0.0.1:${port}/db`, connectTimeoutMs: 400 }).catch((e: unknown) => e);
+    const error = await MessageDbClient.connect({ connectionString: `postgres://u:pw-xyz@127.0.0.1:${port}/db`, connectTimeoutMs: 400 }).catch(
+      (e: unknown) => e,
+    );
     const elapsed = Date.now() - started;
     assert.ok(error instanceof ConnectionError, String(error));
     assert.ok(elapsed >= 350 && elapsed < 2500, `failed after ${elapsed} ms`);
@@ -246,5 +250,3 @@ describe('timeouts and aborts', () => {
     assert.match(String(client), /\*\*\*/);
   });
 });
-
-

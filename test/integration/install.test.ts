@@ -44,7 +44,10 @@ describe('install on PostgreSQL', () => {
     const database = await createDatabase();
     const client = await postgresClient({}, database);
     const stream = randomStreamName();
-    await client.writeMessages([{ streamName: stream, type: 'A' }, { streamName: stream, type: 'B' }]);
+    await client.writeMessages([
+      { streamName: stream, type: 'A' },
+      { streamName: stream, type: 'B' },
+    ]);
     const connection = new pg.Client({ connectionString: database.url, options: '-c search_path=message_store,public' });
     await connection.connect();
     // Reshape the install as 1.2 had it: get_last_stream_message(varchar) without the type argument.

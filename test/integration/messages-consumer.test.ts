@@ -103,7 +103,10 @@ for (const engine of engines) {
         .on(Deposited, (message) => void seen.push(message.type))
         .on('Closed', (message) => void seen.push(message.type));
       const running = consumer.start();
-      await eventually(async () => (await recordedPositions(client, consumer.positionStreamName)).at(-1) === (await client.categoryHead(account)), 'the position is the head');
+      await eventually(
+        async () => (await recordedPositions(client, consumer.positionStreamName)).at(-1) === (await client.categoryHead(account)),
+        'the position is the head',
+      );
       await consumer.stop();
       await running;
       assert.deepEqual(seen, ['Deposited', 'Closed']);
@@ -118,20 +121,31 @@ for (const engine of engines) {
       before(async () => {
         wantedCategory = randomCategory('sparse');
         // The last match is followed by 999 messages that do not match.
-        head = await writeInBatches(client, messages(wantedCategory, 3000, (index) => index % 1000 === 0));
+        head = await writeInBatches(
+          client,
+          messages(wantedCategory, 3000, (index) => index % 1000 === 0),
+        );
       });
 
       test('handles every match and records the category head as its position, not the last match', async () => {
         const handled: number[] = [];
-        const consumer = new Consumer(client, { category: wantedCategory, identifier: 'sparse', batchSize: 100, filter: { types: ['Wanted'] } })
-          .on('Wanted', (message: { data: { index: number } }) => void handled.push(message.data.index));
+        const consumer = new Consumer(client, { category: wantedCategory, identifier: 'sparse', batchSize: 100, filter: { types: ['Wanted'] } }).on(
+          'Wanted',
+          (message: { data: { index: number } }) => void handled.push(message.data.index),
+        );
         const running = consumer.start();
-        await eventually(async () => (await recordedPositions(client, consumer.positionStreamName)).at(-1) === head, `the position recorded is the head (${head})`);
+        await eventually(
+          async () => (await recordedPositions(client, consumer.positionStreamName)).at(-1) === head,
+          `the position recorded is the head (${head})`,
+        );
         assert.deepEqual(handled, wantedIndexes);
         assert.equal((await consumer.stats()).handled, 3, 'stretches without a match are not counted as handled');
 
         // More messages without a match: the position follows the head, so the next read starts there.
-        const newHead = await writeInBatches(client, messages(wantedCategory, 500, () => false));
+        const newHead = await writeInBatches(
+          client,
+          messages(wantedCategory, 500, () => false),
+        );
         await eventually(async () => (await recordedPositions(client, consumer.positionStreamName)).at(-1) === newHead, 'the position follows the head');
         await consumer.stop();
         await running;
@@ -140,8 +154,10 @@ for (const engine of engines) {
 
       test('a restarted consumer resumes at the recorded head and handles only what is new', async () => {
         const handled: number[] = [];
-        const consumer = new Consumer(client, { category: wantedCategory, identifier: 'restart', filter: { types: ['Wanted'] } })
-          .on('Wanted', (message: { data: { index: number } }) => void handled.push(message.data.index));
+        const consumer = new Consumer(client, { category: wantedCategory, identifier: 'restart', filter: { types: ['Wanted'] } }).on(
+          'Wanted',
+          (message: { data: { index: number } }) => void handled.push(message.data.index),
+        );
         let running = consumer.start();
         await eventually(async () => handled.length === 3, 'the three matches handled');
         await consumer.stop();
@@ -155,25 +171,33 @@ for (const engine of engines) {
       });
     });
 
-    for (const concurrency of [1, 4]) test(`while writers run beside it, a filtered consumer with concurrency ${concurrency} handles every match exactly once`, async () => {
-      const busy = randomCategory('busy');
-      const handled: number[] = [];
-      const consumer = new Consumer(client, { category: busy, batchSize: 7, pollIntervalMs: 5, concurrency, filter: { types: ['Wanted'] } })
-        .on('Wanted', (message: { data: { index: number } }) => void handled.push(message.data.index));
-      const running = consumer.start();
-      const writers = engine.name === 'pglite' ? 1 : 4;
-      const perWriter = 300;
-      await Promise.all(Array.from({ length: writers }, async (_, writer) => {
-        for (let index = 0; index < perWriter; index++) {
-          const global = writer * perWriter + index;
-          await client.writeMessage({ streamName: `${busy}-${writer}`, type: global % 10 === 0 ? 'Wanted' : 'Noise', data: { index: global } });
-        }
-      }));
-      const expected = Array.from({ length: writers * perWriter }, (_, index) => index).filter((index) => index % 10 === 0);
-      await eventually(async () => handled.length >= expected.length, `${expected.length} matches handled`);
-      await consumer.stop();
-      await running;
-      assert.deepEqual([...handled].sort((a, b) => a - b), expected);
-    });
+    for (const concurrency of [1, 4])
+      test(`while writers run beside it, a filtered consumer with concurrency ${concurrency} handles every match exactly once`, async () => {
+        const busy = randomCategory('busy');
+        const handled: number[] = [];
+        const consumer = new Consumer(client, { category: busy, batchSize: 7, pollIntervalMs: 5, concurrency, filter: { types: ['Wanted'] } }).on(
+          'Wanted',
+          (message: { data: { index: number } }) => void handled.push(message.data.index),
+        );
+        const running = consumer.start();
+        const writers = engine.name === 'pglite' ? 1 : 4;
+        const perWriter = 300;
+        await Promise.all(
+          Array.from({ length: writers }, async (_, writer) => {
+            for (let index = 0; index < perWriter; index++) {
+              const global = writer * perWriter + index;
+              await client.writeMessage({ streamName: `${busy}-${writer}`, type: global % 10 === 0 ? 'Wanted' : 'Noise', data: { index: global } });
+            }
+          }),
+        );
+        const expected = Array.from({ length: writers * perWriter }, (_, index) => index).filter((index) => index % 10 === 0);
+        await eventually(async () => handled.length >= expected.length, `${expected.length} matches handled`);
+        await consumer.stop();
+        await running;
+        assert.deepEqual(
+          [...handled].sort((a, b) => a - b),
+          expected,
+        );
+      });
   });
 }

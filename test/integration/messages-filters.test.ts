@@ -15,7 +15,34 @@ import { engines, randomCategory } from '../support/databases.ts';
 
 /** Strings that have broken escaping before: quotes, backslashes, dollar quotes, escape prefixes, unicode escapes. */
 const hostile = fc.oneof(
-  fc.string({ unit: fc.constantFrom("'", '\\', '$', '$$', "E'", "U&'", '\\u0041', '\\x41', '"', ';', '--', '/*', '*/', ')', '(', '%', '%s', 'a', ' ', '\n', '\t', 'é', '😀') , maxLength: 12 }),
+  fc.string({
+    unit: fc.constantFrom(
+      "'",
+      '\\',
+      '$',
+      '$$',
+      "E'",
+      "U&'",
+      '\\u0041',
+      '\\x41',
+      '"',
+      ';',
+      '--',
+      '/*',
+      '*/',
+      ')',
+      '(',
+      '%',
+      '%s',
+      'a',
+      ' ',
+      '\n',
+      '\t',
+      'é',
+      '😀',
+    ),
+    maxLength: 12,
+  }),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.string({ unit: 'binary', maxLength: 12 }).filter((value) => !value.includes('\u0000')),
 );
@@ -39,16 +66,28 @@ for (const engine of engines) {
 
     test('a type filter reads only those types, on a client without allowCondition', async () => {
       const messages = await client.getCategoryMessages(category, { filter: { types: ['Deposited', 'Closed'] } });
-      assert.deepEqual(messages.map((m) => m.type), ['Deposited', 'Deposited', 'Closed']);
+      assert.deepEqual(
+        messages.map((m) => m.type),
+        ['Deposited', 'Deposited', 'Closed'],
+      );
       const stream = await client.getStreamMessages(`${category}-1`, { filter: { types: ['Withdrawn'] } });
-      assert.deepEqual(stream.map((m) => m.position), [1]);
+      assert.deepEqual(
+        stream.map((m) => m.position),
+        [1],
+      );
     });
 
     test('a data filter compares a top-level field with a value, as JSON', async () => {
       const usd = await client.getCategoryMessages(category, { filter: { data: { currency: 'USD' } } });
-      assert.deepEqual(usd.map((m) => m.streamName), [`${category}-2`]);
+      assert.deepEqual(
+        usd.map((m) => m.streamName),
+        [`${category}-2`],
+      );
       const both = await client.getCategoryMessages(category, { filter: { types: ['Withdrawn'], data: { amount: 1.0, currency: 'EUR' } } });
-      assert.deepEqual(both.map((m) => m.type), ['Withdrawn']);
+      assert.deepEqual(
+        both.map((m) => m.type),
+        ['Withdrawn'],
+      );
       assert.deepEqual(await client.getCategoryMessages(category, { filter: { data: { amount: '1' } } }), [], 'the string "1" is not the number 1');
     });
 
@@ -61,7 +100,10 @@ for (const engine of engines) {
     test('a registry reads typed messages of a filtered stream', async () => {
       const registry = messageRegistry([Deposited]);
       const messages = await registry.getCategoryMessages(client, category, { filter: { types: registry.types } });
-      assert.deepEqual(messages.map((m) => m.data.currency), ['EUR', 'USD']);
+      assert.deepEqual(
+        messages.map((m) => m.data.currency),
+        ['EUR', 'USD'],
+      );
       await assert.rejects(registry.getStreamMessages(client, `${category}-1`), /the registry has no definition of Withdrawn/);
     });
 
@@ -86,7 +128,11 @@ for (const engine of engines) {
         const [row] = await tx.query(setting);
         assert.ok(row?.value === 'off' || row?.value === null, `setting after a filtered read in a transaction: ${JSON.stringify(row?.value)}`);
         await tx.query('SAVEPOINT raw');
-        await assert.rejects(tx.query(rawRead, [category, 'true']), ConditionNotEnabledError, 'raw SQL later in the transaction is still refused by the server');
+        await assert.rejects(
+          tx.query(rawRead, [category, 'true']),
+          ConditionNotEnabledError,
+          'raw SQL later in the transaction is still refused by the server',
+        );
         await tx.query('ROLLBACK TO SAVEPOINT raw');
       });
       await client.transaction(async (tx) => {
@@ -120,17 +166,27 @@ for (const engine of engines) {
     test('a type and data filter with hostile values read exactly the message that has them', async () => {
       const hostileCategory = randomCategory('hostile');
       await fc.assert(
-        fc.asyncProperty(hostile.filter((value) => value !== '' && value.isWellFormed()), hostile.filter((value) => value !== '' && value.isWellFormed()), async (type, value) => {
-          const streamName = `${hostileCategory}-${Math.random().toString(16).slice(2)}`;
-          await client.writeMessages([
-            { streamName, type, data: { [value]: value } },
-            { streamName, type: `${type}x`, data: { [value]: `${value}x` } },
-          ]);
-          const byType = await client.getStreamMessages(streamName, { filter: { types: [type] } });
-          assert.deepEqual(byType.map((m) => m.position), [0]);
-          const byData = await client.getStreamMessages(streamName, { filter: { data: { [value]: value } } });
-          assert.deepEqual(byData.map((m) => m.position), [0]);
-        }),
+        fc.asyncProperty(
+          hostile.filter((value) => value !== '' && value.isWellFormed()),
+          hostile.filter((value) => value !== '' && value.isWellFormed()),
+          async (type, value) => {
+            const streamName = `${hostileCategory}-${Math.random().toString(16).slice(2)}`;
+            await client.writeMessages([
+              { streamName, type, data: { [value]: value } },
+              { streamName, type: `${type}x`, data: { [value]: `${value}x` } },
+            ]);
+            const byType = await client.getStreamMessages(streamName, { filter: { types: [type] } });
+            assert.deepEqual(
+              byType.map((m) => m.position),
+              [0],
+            );
+            const byData = await client.getStreamMessages(streamName, { filter: { data: { [value]: value } } });
+            assert.deepEqual(
+              byData.map((m) => m.position),
+              [0],
+            );
+          },
+        ),
         { numRuns: engine.name === 'pglite' ? 40 : 100 },
       );
     });

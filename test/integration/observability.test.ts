@@ -18,10 +18,15 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   for (const line of text.split('\n')) {
     const match = /^([a-z_:]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (match === null || match[1] !== name) continue;
-    const found = Object.fromEntries((match[2] ?? '').split(',').filter(Boolean).map((pair) => {
-      const [key, value] = pair.split('=');
-      return [key, value?.replace(/^"|"$/g, '')];
-    }));
+    const found = Object.fromEntries(
+      (match[2] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => {
+          const [key, value] = pair.split('=');
+          return [key, value?.replace(/^"|"$/g, '')];
+        }),
+    );
     if (Object.entries(labels).every(([key, value]) => found[key] === value) && Object.keys(found).length === Object.keys(labels).length) {
       return Number(match[3]);
     }
@@ -84,7 +89,7 @@ for (const engine of engines) {
       assert.equal(values.find((v) => v.labels.kind === 'version' && v.labels.outcome === 'ok')?.value, 1005);
     });
 
-    test('client.metrics() returns the client\'s own registry with metrics: true', async () => {
+    test("client.metrics() returns the client's own registry with metrics: true", async () => {
       const client = await engine.open({ metrics: true });
       await client.writeMessage({ streamName: randomStreamName(), type: 'T' });
       const text = await client.metrics().metrics();
@@ -195,7 +200,11 @@ describe('logging', () => {
     await assert.rejects(client.writeMessage({ streamName: stream, type: 'T', expectedVersion: 7 }));
     proxy.cutAfterNextReply();
     await client.getStreamMessages(stream);
-    const failing = await MessageDbClient.connect({ connectionString: url.toString().replace(/@127\.0\.0\.1:\d+/, '@127.0.0.1:1'), logger, connectTimeoutMs: 500 }).catch((e: unknown) => e);
+    const failing = await MessageDbClient.connect({
+      connectionString: url.toString().replace(/@127\.0\.0\.1:\d+/, '@127.0.0.1:1'),
+      logger,
+      connectTimeoutMs: 500,
+    }).catch((e: unknown) => e);
     assert.ok(failing instanceof Error);
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.ok(records.some((r) => r.event === 'install'));

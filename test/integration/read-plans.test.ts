@@ -69,9 +69,7 @@ describe('reads on a table whose statistics are stale', () => {
     );
     assert.ok(plain.entries >= messages, `precondition: the bare function read ${plain.entries} index entries (the whole category is ${messages})`);
 
-    const client = await indexEntriesRead('messages_category', () =>
-      asArrays(sql.getCategoryMessages.text, [category, 1, batchSize, null, null, null, null]),
-    );
+    const client = await indexEntriesRead('messages_category', () => asArrays(sql.getCategoryMessages.text, [category, 1, batchSize, null, null, null, null]));
     assert.ok(client.entries <= batchSize + 10, `the client's read took ${client.entries} index entries for ${batchSize} messages`);
     assert.deepEqual(ids(client.result), ids(plain.result));
   });

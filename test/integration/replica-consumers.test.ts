@@ -62,7 +62,11 @@ function assertExactlyOnceInOrder(handled: readonly Message<SpreadData>[], total
   assert.equal(handled.length, total, 'every message handled');
   assert.equal(new Set(handled.map((message) => message.globalPosition)).size, total, 'none twice');
   for (const [stream, sequences] of sequencesByStream(handled)) {
-    assert.deepEqual(sequences, Array.from({ length: sequences.length }, (_, index) => index), `${stream} in order`);
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: sequences.length }, (_, index) => index),
+      `${stream} in order`,
+    );
   }
 }
 
@@ -76,8 +80,14 @@ describe('consumers on a read replica', () => {
     const replicaConnection = new pg.Client({ connectionString: database.replicaUrls[0] });
     await replicaConnection.connect();
     const handled = new Handled<SpreadData>();
-    const consumer = new Consumer(client, { category, identifier: 'replica', readFromReplicas: true, batchSize: 100, positionUpdateInterval: 20, pollIntervalMs: 10 })
-      .onAny<SpreadData>((message) => handled.add(message));
+    const consumer = new Consumer(client, {
+      category,
+      identifier: 'replica',
+      readFromReplicas: true,
+      batchSize: 100,
+      positionUpdateInterval: 20,
+      pollIntervalMs: 10,
+    }).onAny<SpreadData>((message) => handled.add(message));
     const running = consumer.start();
     const total = 2000;
     const positionStream = positionStreamName(category, 'replica');
@@ -182,7 +192,12 @@ describe('a consumer group of worker processes on a read replica', () => {
         assert.equal(consumerGroupMember(message.streamName, size), member, `${message.streamName} belongs to member ${member}`);
         byStream.set(message.streamName, [...(byStream.get(message.streamName) ?? []), message.sequence]);
       }
-      for (const [stream, sequences] of byStream) assert.deepEqual(sequences, sequences.map((_, index) => index), `${stream} in order`);
+      for (const [stream, sequences] of byStream)
+        assert.deepEqual(
+          sequences,
+          sequences.map((_, index) => index),
+          `${stream} in order`,
+        );
       assert.ok((output.stats?.readsOnReplicas ?? 0) > 0, `member ${member} read the replica`);
       assert.deepEqual(output.stats?.readsOnPrimary, { requested: 1, unavailable: 0, lagging: 0, conflict: 0 }, 'only its position was read on the primary');
     });
@@ -212,14 +227,20 @@ describe('a consumer group of worker processes on a read replica', () => {
       stdio: 'pipe',
     });
     for (const { process: child } of group.members) child.stdout?.resume();
-    await assert.rejects(group.done, (error: unknown) => isConsumerError(error) && /member 0 \(worker-0\) failed: ConsumerGroupMismatchError/.test((error as Error).message));
+    await assert.rejects(
+      group.done,
+      (error: unknown) => isConsumerError(error) && /member 0 \(worker-0\) failed: ConsumerGroupMismatchError/.test((error as Error).message),
+    );
     for (const { process: child } of group.members) assert.ok(child.exitCode !== null || child.signalCode !== null, 'every member exited');
   });
 
   test('a consumer in this process started as another member of the group fails to start', async () => {
     const client = await replicaClient();
     const consumer = new Consumer(client, { category, identifier: 'worker-1', consumerGroup: { member: 0, size: 3 }, readFromReplicas: true });
-    await assert.rejects(consumer.start(), (error: unknown) => isConsumerGroupMismatchError(error) && /member 1 of a consumer group of 3/.test((error as Error).message));
+    await assert.rejects(
+      consumer.start(),
+      (error: unknown) => isConsumerGroupMismatchError(error) && /member 1 of a consumer group of 3/.test((error as Error).message),
+    );
   });
 
   test('members need distinct identifiers: a repeated one is refused before any process starts', async () => {

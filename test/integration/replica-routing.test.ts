@@ -56,7 +56,10 @@ describe('read replicas', () => {
     await replication.caughtUp();
     for (let index = 0; index < 10; index++) await client.getStreamMessages(streamName, { after: null });
     const stats = await client.replicaStats();
-    assert.deepEqual(stats.replicas.map((replica) => replica.reads), [5, 5]);
+    assert.deepEqual(
+      stats.replicas.map((replica) => replica.reads),
+      [5, 5],
+    );
     assert.equal(stats.readsOnReplicas, 10);
     assert.deepEqual(stats.readsOnPrimary, { requested: 0, unavailable: 0, lagging: 0, conflict: 0 });
   });
@@ -163,12 +166,15 @@ describe('read replicas', () => {
     const client = await connect({ replicaRetryDelayMs: 100 });
     const streamName = randomStreamName();
     await client.writeMessage({ streamName, type: 'Opened' });
-    const [first, second] = replication.standbys as [typeof replication.standbys[0], typeof replication.standbys[0]];
+    const [first, second] = replication.standbys as [(typeof replication.standbys)[0], (typeof replication.standbys)[0]];
     try {
       await first.stop();
       for (let index = 0; index < 6; index++) assert.equal((await client.getStreamMessages(streamName)).length, 1);
       let stats = await client.replicaStats();
-      assert.deepEqual(stats.replicas.map((replica) => replica.state), ['down', 'up']);
+      assert.deepEqual(
+        stats.replicas.map((replica) => replica.state),
+        ['down', 'up'],
+      );
       assert.equal(stats.replicas[1]?.reads, 6, 'the healthy replica served every read');
       assert.equal(stats.replicas[0]?.failures, 1);
 
@@ -187,7 +193,11 @@ describe('read replicas', () => {
       const before = (await client.replicaStats()).replicas.map((replica) => replica.reads);
       for (let index = 0; index < 4; index++) await client.getStreamMessages(streamName);
       const after = (await client.replicaStats()).replicas.map((replica) => replica.reads);
-      assert.deepEqual(after.map((reads, index) => reads - (before[index] ?? 0)), [2, 2], 'both serve reads again');
+      assert.deepEqual(
+        after.map((reads, index) => reads - (before[index] ?? 0)),
+        [2, 2],
+        'both serve reads again',
+      );
     } finally {
       await first.start();
       await second.start();
@@ -200,7 +210,10 @@ describe('read replicas', () => {
     await client.writeMessage({ streamName, type: 'Opened' });
     await replication.primary.restart();
     await client.writeMessage({ streamName, type: 'Deposited' });
-    assert.deepEqual((await client.getStreamMessages(streamName)).map((message) => message.type), ['Opened', 'Deposited']);
+    assert.deepEqual(
+      (await client.getStreamMessages(streamName)).map((message) => message.type),
+      ['Opened', 'Deposited'],
+    );
     await replication.caughtUp();
     assert.equal((await client.getStreamMessages(streamName, { after: client.writeToken })).length, 2);
   });
@@ -232,7 +245,10 @@ describe('read replicas', () => {
     const argument = (name: string) => (error: unknown) => error instanceof InvalidArgumentError && error.argument === name;
     await assert.rejects(MessageDbClient.connect({ connectionString: database.primaryUrl, readReplicas: ['mysql://nowhere'] }), argument('readReplicas[0]'));
     await assert.rejects(MessageDbClient.connect({ connectionString: database.primaryUrl, readReplicas: 'postgres://x' as never }), argument('readReplicas'));
-    await assert.rejects(MessageDbClient.connect({ connectionString: database.primaryUrl, readReplicas: database.replicaUrls, replicaWaitMs: -1 }), argument('replicaWaitMs'));
+    await assert.rejects(
+      MessageDbClient.connect({ connectionString: database.primaryUrl, readReplicas: database.replicaUrls, replicaWaitMs: -1 }),
+      argument('replicaWaitMs'),
+    );
     const client = await connect();
     await assert.rejects(client.getStreamMessages(randomStreamName(), { after: 'yesterday' }), argument('after'));
     await assert.rejects(client.categoryHead('account', { primary: 'yes' as never }), argument('primary'));

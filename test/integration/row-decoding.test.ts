@@ -51,7 +51,10 @@ describe('row decoding on postgres', () => {
       { streamName, type: 'Small', data: { n: 2 } },
     ]);
     const read = await client.getStreamMessages(streamName);
-    assert.deepEqual(read.map((m) => m.type), ['Small', 'Bigger', 'Small']);
+    assert.deepEqual(
+      read.map((m) => m.type),
+      ['Small', 'Bigger', 'Small'],
+    );
     assert.deepEqual(read[1]?.data, big);
     assert.deepEqual(read[1]?.metadata, { correlationStreamName: 'ünï-1' });
     assert.deepEqual(read[2]?.data, { n: 2 });
@@ -60,14 +63,23 @@ describe('row decoding on postgres', () => {
 
   test('global positions of 15 and 16 digits read back exactly', async () => {
     const streamName = `${randomCategory('digits')}-1`;
-    for (const [position, globalPosition] of [[0, '999999999999999'], [1, '1234567890123456']] as const) {
+    for (const [position, globalPosition] of [
+      [0, '999999999999999'],
+      [1, '1234567890123456'],
+    ] as const) {
       await raw.query(
         `INSERT INTO message_store.messages (id, stream_name, type, position, global_position, data) VALUES (gen_random_uuid(), $1, 'Far', $2, $3::bigint, '{}')`,
         [streamName, position, globalPosition],
       );
     }
     const read = await client.getStreamMessages(streamName);
-    assert.deepEqual(read.map((m) => [m.position, m.globalPosition]), [[0, 999999999999999], [1, 1234567890123456]]);
+    assert.deepEqual(
+      read.map((m) => [m.position, m.globalPosition]),
+      [
+        [0, 999999999999999],
+        [1, 1234567890123456],
+      ],
+    );
   });
 
   test('the connection stays usable after a refused row: the next read and write succeed on it', async () => {

@@ -177,9 +177,7 @@ describe('concurrent statements on one connection (postgres engine)', () => {
     // The connection is open and the write statement parsed: from here on, a write is one round trip.
     await client.writeMessage({ streamName: `${category}-0`, type: 'Warm' });
     const started = performance.now();
-    const positions = await Promise.all(
-      Array.from({ length: 8 }, (_, n) => client.writeMessage({ streamName: `${category}-${n + 1}`, type: 'Concurrent' })),
-    );
+    const positions = await Promise.all(Array.from({ length: 8 }, (_, n) => client.writeMessage({ streamName: `${category}-${n + 1}`, type: 'Concurrent' })));
     const elapsedMs = performance.now() - started;
     assert.deepEqual(positions, [0, 0, 0, 0, 0, 0, 0, 0]);
     assert.equal(client.poolStats().total, 1);

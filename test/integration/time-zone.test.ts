@@ -20,7 +20,10 @@ for (const engine of engines) {
       const message = await client.getLastStreamMessage(streamName);
       const time = message!.time.getTime();
       // The server's clock is this machine's clock; allow for timestamp rounding only.
-      assert.ok(time >= before - 1000 && time <= after + 1000, `${message!.time.toISOString()} within [${new Date(before).toISOString()}, ${new Date(after).toISOString()}]`);
+      assert.ok(
+        time >= before - 1000 && time <= after + 1000,
+        `${message!.time.toISOString()} within [${new Date(before).toISOString()}, ${new Date(after).toISOString()}]`,
+      );
     });
   });
 }

@@ -40,7 +40,9 @@ function declaredExports(): Declared[] {
     }
   }
   // Anything exported some other way (a local declaration, `export default`) would escape the list above.
-  const other = text.split('\n').filter((line) => /^\s*export\b/.test(line) && !/^\s*export\s+(type\s+)?\{/.test(line) && !/^\s*export\s*\{\s*\}\s*;?\s*$/.test(line));
+  const other = text
+    .split('\n')
+    .filter((line) => /^\s*export\b/.test(line) && !/^\s*export\s+(type\s+)?\{/.test(line) && !/^\s*export\s*\{\s*\}\s*;?\s*$/.test(line));
   assert.deepEqual(other, [], 'dist/index.d.ts exports names other than by `export { ... } from`');
   return declared;
 }

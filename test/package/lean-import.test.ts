@@ -40,18 +40,35 @@ process.stdout.write(JSON.stringify({ onImport, onEmbedded }));
 
 function run(): Promise<{ onImport: string[]; onEmbedded: string[] }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', child, pathToFileURL(`${root}dist/index.js`).href], { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`the child failed: ${stderr}`, { cause: error }));
-      else resolve(JSON.parse(stdout) as { onImport: string[]; onEmbedded: string[] });
-    });
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', child, pathToFileURL(`${root}dist/index.js`).href],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`the child failed: ${stderr}`, { cause: error }));
+        else resolve(JSON.parse(stdout) as { onImport: string[]; onEmbedded: string[] });
+      },
+    );
   });
 }
 
 test("import 'messagedb' loads neither PGlite nor commander nor bench code; embedded() loads PGlite", async () => {
   const { onImport, onEmbedded } = await run();
-  assert.ok(onImport.some((url) => url.endsWith('/dist/store/client.js')), 'the recording saw the package load');
-  assert.deepEqual(onImport.filter((url) => url.includes('/@electric-sql/pglite/') || url.includes('/commander/')), []);
+  assert.ok(
+    onImport.some((url) => url.endsWith('/dist/store/client.js')),
+    'the recording saw the package load',
+  );
+  assert.deepEqual(
+    onImport.filter((url) => url.includes('/@electric-sql/pglite/') || url.includes('/commander/')),
+    [],
+  );
   // The command and its bench workloads (dist/cli/, dist/cli/bench/), or a dist/bench/ of an older build.
-  assert.deepEqual(onImport.filter((url) => url.includes('/dist/cli/') || url.includes('/dist/bench/') || url.includes('/bench/')), []);
-  assert.ok(onEmbedded.some((url) => url.includes('/@electric-sql/pglite/')), `embedded() did not load PGlite: ${onEmbedded.join(', ')}`);
+  assert.deepEqual(
+    onImport.filter((url) => url.includes('/dist/cli/') || url.includes('/dist/bench/') || url.includes('/bench/')),
+    [],
+  );
+  assert.ok(
+    onEmbedded.some((url) => url.includes('/@electric-sql/pglite/')),
+    `embedded() did not load PGlite: ${onEmbedded.join(', ')}`,
+  );
 });

@@ -18,10 +18,15 @@ let packed = new Set<string>();
 before(async () => {
   // --ignore-scripts: list the files without running `prepare` (a build) first.
   const output = await new Promise<string>((resolve, reject) => {
-    execFile('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`npm pack failed: ${stderr}`, { cause: error }));
-      else resolve(stdout);
-    });
+    execFile(
+      'npm',
+      ['pack', '--dry-run', '--json', '--ignore-scripts'],
+      { cwd: root, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`npm pack failed: ${stderr}`, { cause: error }));
+        else resolve(stdout);
+      },
+    );
   });
   const [pack] = JSON.parse(output) as Array<{ files: Array<{ path: string }> }>;
   assert.ok(pack !== undefined, 'npm pack listed no package');
@@ -38,16 +43,17 @@ test('the package ships the LICENSE that package.json names', () => {
 /** The relative link targets of a markdown file: `[text](path)` and `![alt](path)`, without their `#anchor`. */
 function relativeLinks(markdown: string): string[] {
   const targets = [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1] as string);
-  return targets
-    .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#'))
-    .map((target) => decodeURI(target.split('#')[0] as string));
+  return targets.filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#')).map((target) => decodeURI(target.split('#')[0] as string));
 }
 
 test('every relative link in a packed markdown file (the README first) leads to a packed file', () => {
   const markdown = [...packed].filter((path) => path.endsWith('.md'));
   assert.ok(markdown.includes('README.md'), 'the README is not packed');
   const readmeLinks = relativeLinks(readFileSync(join(root, 'README.md'), 'utf8'));
-  assert.ok(readmeLinks.some((target) => target.startsWith('docs/')), 'the README links to docs/ (the premise of this test)');
+  assert.ok(
+    readmeLinks.some((target) => target.startsWith('docs/')),
+    'the README links to docs/ (the premise of this test)',
+  );
 
   const broken: string[] = [];
   for (const file of markdown) {

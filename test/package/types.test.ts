@@ -40,18 +40,21 @@ function consumerProject(dir: string, packageDir: string, modules: string[], sou
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   writeFileSync(join(dir, 'app.ts'), source);
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      strict: true,
-      skipLibCheck: false,
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
-      target: 'ES2022',
-      types: ['node'],
-      noEmit: true,
-    },
-    files: ['app.ts'],
-  }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        skipLibCheck: false,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        types: ['node'],
+        noEmit: true,
+      },
+      files: ['app.ts'],
+    }),
+  );
 }
 
 /** What `npm install messagedb` brings: the runtime dependencies, plus @types/node as a Node project has. */
@@ -75,15 +78,20 @@ after(() => {
 
 test('the published types compile with strict and without skipLibCheck when the optional peers are not installed', async () => {
   const dir = join(scratch, 'without-peers');
-  consumerProject(dir, packageDir, installed, [
-    "import * as messagedb from 'messagedb'",
-    "import { MessageDbClient, type TelemetryConfig } from 'messagedb'",
-    '',
-    'export type Api = typeof messagedb',
-    'const telemetry: TelemetryConfig = { metrics: true, tracing: true }',
-    'export const open = (): Promise<MessageDbClient> => MessageDbClient.embedded({ ...telemetry })',
-    '',
-  ].join('\n'));
+  consumerProject(
+    dir,
+    packageDir,
+    installed,
+    [
+      "import * as messagedb from 'messagedb'",
+      "import { MessageDbClient, type TelemetryConfig } from 'messagedb'",
+      '',
+      'export type Api = typeof messagedb',
+      'const telemetry: TelemetryConfig = { metrics: true, tracing: true }',
+      'export const open = (): Promise<MessageDbClient> => MessageDbClient.embedded({ ...telemetry })',
+      '',
+    ].join('\n'),
+  );
   // The premise: neither peer can be resolved from the project.
   const requireFromProject = createRequire(join(dir, 'app.ts'));
   for (const peer of ['prom-client', '@opentelemetry/api']) {
@@ -95,21 +103,26 @@ test('the published types compile with strict and without skipLibCheck when the 
   assert.equal(code, 0);
 });
 
-test("with the peers installed, a prom-client Registry and an OpenTelemetry Tracer are accepted, and a stand-in that is neither is refused", async () => {
+test('with the peers installed, a prom-client Registry and an OpenTelemetry Tracer are accepted, and a stand-in that is neither is refused', async () => {
   const dir = join(scratch, 'with-peers');
-  consumerProject(dir, packageDir, [...installed, 'prom-client', '@opentelemetry/api'], [
-    "import { trace } from '@opentelemetry/api'",
-    "import { Registry } from 'prom-client'",
-    "import { MessageDbClient, type TelemetryConfig } from 'messagedb'",
-    '',
-    "const telemetry: TelemetryConfig = { metrics: new Registry(), tracing: trace.getTracer('app') }",
-    'export const open = (): Promise<MessageDbClient> => MessageDbClient.embedded({ ...telemetry })',
-    '// @ts-expect-error an object without the Tracer methods is not a Tracer',
-    'export const notATracer: TelemetryConfig = { tracing: { startSpan() {} } }',
-    '// @ts-expect-error an object without the Registry methods is not a Registry',
-    'export const notARegistry: TelemetryConfig = { metrics: { metrics: () => "" } }',
-    '',
-  ].join('\n'));
+  consumerProject(
+    dir,
+    packageDir,
+    [...installed, 'prom-client', '@opentelemetry/api'],
+    [
+      "import { trace } from '@opentelemetry/api'",
+      "import { Registry } from 'prom-client'",
+      "import { MessageDbClient, type TelemetryConfig } from 'messagedb'",
+      '',
+      "const telemetry: TelemetryConfig = { metrics: new Registry(), tracing: trace.getTracer('app') }",
+      'export const open = (): Promise<MessageDbClient> => MessageDbClient.embedded({ ...telemetry })',
+      '// @ts-expect-error an object without the Tracer methods is not a Tracer',
+      'export const notATracer: TelemetryConfig = { tracing: { startSpan() {} } }',
+      '// @ts-expect-error an object without the Registry methods is not a Registry',
+      'export const notARegistry: TelemetryConfig = { metrics: { metrics: () => "" } }',
+      '',
+    ].join('\n'),
+  );
   const { code, output } = await runTsc(['-p', join(dir, 'tsconfig.json')]);
   assert.equal(output, '', 'tsc reported errors');
   assert.equal(code, 0);

@@ -30,7 +30,12 @@ async function interleave(client: MessageDbClient, category: string, steps: Step
   const streamName = `${category}-1`;
   for (const [index, current] of steps.entries()) {
     if (current.kind === 'close') {
-      calls.push(client.close().then(() => 'value', (error: unknown) => error));
+      calls.push(
+        client.close().then(
+          () => 'value',
+          (error: unknown) => error,
+        ),
+      );
       continue;
     }
     const controller = new AbortController();
@@ -42,7 +47,12 @@ async function interleave(client: MessageDbClient, category: string, steps: Step
         : current.kind === 'read'
           ? client.getStreamMessages(streamName, { signal })
           : client.transaction((tx) => tx.writeMessage({ streamName, type: `Step${index}` }), { signal });
-    calls.push(call.then(() => 'value', (error: unknown) => error));
+    calls.push(
+      call.then(
+        () => 'value',
+        (error: unknown) => error,
+      ),
+    );
     // The next call starts a little later: some of the earlier ones are running by then.
     await new Promise((resolve) => setImmediate(resolve));
   }

@@ -10,16 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
-import {
-  AbortError,
-  ClosedError,
-  ConnectionError,
-  MessageDbClient,
-  isAbortError,
-  isClosedError,
-  type ConnectConfig,
-  type Logger,
-} from '../../src/index.ts';
+import { AbortError, ClosedError, ConnectionError, MessageDbClient, isAbortError, isClosedError, type ConnectConfig, type Logger } from '../../src/index.ts';
 import { defaultQueryTimeoutMs, resolveConnectConfig } from '../../src/store/config.ts';
 import { holdCategoryLock } from '../support/category-lock.ts';
 import { adminQuery, createDatabase, onFileEnd, pgliteClient, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
@@ -34,13 +25,15 @@ interface Settled {
 
 function settle(work: Promise<unknown>): () => Promise<Settled & { after(since: number): number }> {
   let at = 0;
-  const settled = work.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  ).then((outcome) => {
-    at = performance.now();
-    return outcome;
-  });
+  const settled = work
+    .then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    )
+    .then((outcome) => {
+      at = performance.now();
+      return outcome;
+    });
   return async () => {
     const outcome = await settled;
     return { ...outcome, ms: at, after: (since: number) => at - since };
@@ -114,9 +107,17 @@ describe('close and abort on a busy pool', () => {
     }
     await lock.release();
     const inFlight = await Promise.all(writes.slice(0, 2).map((outcome) => outcome()));
-    assert.deepEqual(inFlight.map((outcome) => outcome.value), [0, 0], 'the writes already sent were committed');
+    assert.deepEqual(
+      inFlight.map((outcome) => outcome.value),
+      [0, 0],
+      'the writes already sent were committed',
+    );
     assert.equal((await closing()).error, undefined);
-    const [row] = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM message_store.messages WHERE message_store.category(stream_name) = $1`, [category], database.url);
+    const [row] = await adminQuery<{ n: number }>(
+      `SELECT count(*)::int AS n FROM message_store.messages WHERE message_store.category(stream_name) = $1`,
+      [category],
+      database.url,
+    );
     assert.equal(row?.n, 2);
   });
 
@@ -328,6 +329,9 @@ describe('a frozen network', () => {
     assert.equal(defaultQueryTimeoutMs, 60_000);
     assert.equal(config.keepAliveInitialDelayMs, 10_000);
     // With a statement timeout, the client waits that long plus the connect timeout.
-    assert.equal(resolveConnectConfig({ connectionString: 'postgres://localhost/db', statementTimeoutMs: 500, connectTimeoutMs: 700 }, {}).queryTimeoutMs, 1200);
+    assert.equal(
+      resolveConnectConfig({ connectionString: 'postgres://localhost/db', statementTimeoutMs: 500, connectTimeoutMs: 700 }, {}).queryTimeoutMs,
+      1200,
+    );
   });
 });

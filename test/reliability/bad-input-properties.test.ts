@@ -29,17 +29,30 @@ import { propertySize } from '../support/reliability-size.ts';
 
 /** Strings meant to break out of a quoted SQL value, identifier or function call. */
 const sqlLike = [
-  "'; DROP TABLE message_store.messages; --", "x' OR '1'='1", '"; DELETE FROM message_store.messages; --', '$1', '$$',
-  "' || pg_sleep(5) || '", "E'\\x00'", '%s', '%I', ');SELECT pg_terminate_backend(pg_backend_pid());--', '/*', '*/', '--',
-  '\\', '\\u0000', '\\\\u0000', "a-'b", 'a-b);DROP SCHEMA message_store CASCADE;--', 'NULL', "messages.position >= 0) OR (true",
+  "'; DROP TABLE message_store.messages; --",
+  "x' OR '1'='1",
+  '"; DELETE FROM message_store.messages; --',
+  '$1',
+  '$$',
+  "' || pg_sleep(5) || '",
+  "E'\\x00'",
+  '%s',
+  '%I',
+  ');SELECT pg_terminate_backend(pg_backend_pid());--',
+  '/*',
+  '*/',
+  '--',
+  '\\',
+  '\\u0000',
+  '\\\\u0000',
+  "a-'b",
+  'a-b);DROP SCHEMA message_store CASCADE;--',
+  'NULL',
+  'messages.position >= 0) OR (true',
 ];
 const awkward = ['', ' ', '-', '--', 'a-', '-a', '+', 'a-+', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\u2028', '\uffff', '🚀-🚀', 'é-ü', 'x'.repeat(10_000)];
 
-const anyString = fc.oneof(
-  fc.string({ maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 12 }),
-  fc.constantFrom(...sqlLike, ...awkward),
-);
+const anyString = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom(...sqlLike, ...awkward));
 const notAString = fc.constantFrom<unknown>(undefined, null, 7, true, {}, [], 10n, Symbol('s'), () => 'x');
 /** A stream name: mostly `category-id` made of any strings, sometimes anything at all. */
 const streamNameArb = fc.oneof(
@@ -47,7 +60,11 @@ const streamNameArb = fc.oneof(
   { weight: 2, arbitrary: anyString },
   { weight: 1, arbitrary: notAString },
 );
-const categoryArb = fc.oneof({ weight: 6, arbitrary: anyString.map((s) => s.replaceAll('-', '')) }, { weight: 2, arbitrary: anyString }, { weight: 1, arbitrary: notAString });
+const categoryArb = fc.oneof(
+  { weight: 6, arbitrary: anyString.map((s) => s.replaceAll('-', '')) },
+  { weight: 2, arbitrary: anyString },
+  { weight: 1, arbitrary: notAString },
+);
 
 const cyclic: Record<string, unknown> = {};
 cyclic.self = cyclic;
@@ -59,8 +76,24 @@ const deep = (depth: number): unknown => {
   return named(`deep(${depth})`, value as object);
 };
 const unusual = fc.constantFrom<unknown>(
-  10n, () => 1, Symbol('s'), cyclic, new Date(0), new Map([[1, 2]]), { toJSON: () => undefined }, { toJSON: () => 'replaced' },
-  NaN, -0, Infinity, undefined, named('{ s: 2 MB }', { s: 'x'.repeat(2_000_000) }), deep(1000), deep(50_000), { key: 'a\u0000' }, { 'a\u0000': 1 }, ['\ud83d'],
+  10n,
+  () => 1,
+  Symbol('s'),
+  cyclic,
+  new Date(0),
+  new Map([[1, 2]]),
+  { toJSON: () => undefined },
+  { toJSON: () => 'replaced' },
+  NaN,
+  -0,
+  Infinity,
+  undefined,
+  named('{ s: 2 MB }', { s: 'x'.repeat(2_000_000) }),
+  deep(1000),
+  deep(50_000),
+  { key: 'a\u0000' },
+  { 'a\u0000': 1 },
+  ['\ud83d'],
 );
 const dataArb = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
@@ -74,15 +107,26 @@ const metadataArb = fc.oneof(
   { weight: 1, arbitrary: fc.record({ correlationStreamName: streamNameArb }) },
   { weight: 2, arbitrary: fc.oneof(unusual, fc.jsonValue({ maxDepth: 1 }), anyString) },
 );
-const idArb = fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 4, arbitrary: fc.uuid().map((id) => id.toUpperCase()) }, { weight: 2, arbitrary: fc.oneof(anyString, notAString) });
+const idArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(undefined) },
+  { weight: 4, arbitrary: fc.uuid().map((id) => id.toUpperCase()) },
+  { weight: 2, arbitrary: fc.oneof(anyString, notAString) },
+);
 const typeArb = fc.oneof({ weight: 8, arbitrary: anyString }, { weight: 1, arbitrary: notAString });
 const integerish = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: -3, max: 5000 }) },
   { weight: 2, arbitrary: fc.constantFrom<unknown>(undefined, null, -1, 0, 1.5, NaN, Infinity, 2 ** 53, 2 ** 53 - 1, 2 ** 62, '10', 10n) },
 );
 /** An expected version: mostly none or -1 (a new stream), so that many writes get through. */
-const expectedVersionArb = fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.constant(-1) }, { weight: 2, arbitrary: integerish });
-const messageArb = fc.record({ id: idArb, streamName: streamNameArb, type: typeArb, data: dataArb, metadata: metadataArb }, { requiredKeys: ['streamName', 'type'] });
+const expectedVersionArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(undefined) },
+  { weight: 2, arbitrary: fc.constant(-1) },
+  { weight: 2, arbitrary: integerish },
+);
+const messageArb = fc.record(
+  { id: idArb, streamName: streamNameArb, type: typeArb, data: dataArb, metadata: metadataArb },
+  { requiredKeys: ['streamName', 'type'] },
+);
 
 /**
  * The test's own statement of what JSON cannot represent faithfully: the path (after `path`) of the
@@ -133,22 +177,45 @@ const loop: Record<string, unknown> = {};
 loop.self = loop;
 /** Values JSON cannot represent, each with the path below it that a refusal names (null: the whole value). */
 const notJson: Array<[string, () => unknown, string | null]> = [
-  ['NaN', () => NaN, ''], ['Infinity', () => Infinity, ''], ['-Infinity', () => -Infinity, ''], ['a BigInt', () => 10n, ''],
-  ['a symbol', () => Symbol('s'), ''], ['a function', () => () => 1, ''], ['a Map', () => new Map([[1, 2]]), ''], ['a Set', () => new Set([1]), ''],
-  ['a RegExp', () => /x/, ''], ['an Error', () => new Error('x'), ''], ['a typed array', () => new Float64Array(2), ''], ['an invalid Date', () => new Date(NaN), ''],
-  ['a class instance', () => new Money(5), ''], ['a boxed number', () => new Number(1), ''], ['a toJSON giving undefined', () => ({ toJSON: () => undefined }), ''],
-  ['a NUL character', () => 'a\u0000b', ''], ['a lone surrogate', () => 'x\udc00', ''], ['undefined in an array', () => [1, undefined], '[1]'],
+  ['NaN', () => NaN, ''],
+  ['Infinity', () => Infinity, ''],
+  ['-Infinity', () => -Infinity, ''],
+  ['a BigInt', () => 10n, ''],
+  ['a symbol', () => Symbol('s'), ''],
+  ['a function', () => () => 1, ''],
+  ['a Map', () => new Map([[1, 2]]), ''],
+  ['a Set', () => new Set([1]), ''],
+  ['a RegExp', () => /x/, ''],
+  ['an Error', () => new Error('x'), ''],
+  ['a typed array', () => new Float64Array(2), ''],
+  ['an invalid Date', () => new Date(NaN), ''],
+  ['a class instance', () => new Money(5), ''],
+  ['a boxed number', () => new Number(1), ''],
+  ['a toJSON giving undefined', () => ({ toJSON: () => undefined }), ''],
+  ['a NUL character', () => 'a\u0000b', ''],
+  ['a lone surrogate', () => 'x\udc00', ''],
+  ['undefined in an array', () => [1, undefined], '[1]'],
   // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
-  ['a hole', () => [1, , 2], '[1]'], ['a cycle', () => loop, '.self'], ['a key with NUL', () => ({ 'k\u0000': 1 }), '["k\\u0000"]'],
+  ['a hole', () => [1, , 2], '[1]'],
+  ['a cycle', () => loop, '.self'],
+  ['a key with NUL', () => ({ 'k\u0000': 1 }), '["k\\u0000"]'],
   ['nesting over 1000 levels', () => deep(1001), null],
 ];
 const keyArb = fc.oneof(fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,6}$/), fc.constantFrom('two words', 'a-b', '1', '', 'é'));
 type Step = { key: string } | { index: number };
-const stepArb: fc.Arbitrary<Step> = fc.oneof(keyArb.map((key) => ({ key })), fc.nat(3).map((index) => ({ index })));
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  keyArb.map((key) => ({ key })),
+  fc.nat(3).map((index) => ({ index })),
+);
 const fillerArb = fc.jsonValue({ maxDepth: 1 });
 /** A bad value placed at a generated path inside valid JSON, with the path a refusal must name. */
 const placedArb = fc
-  .record({ bad: fc.constantFrom(...notJson), steps: fc.array(stepArb, { maxLength: 4 }), fillers: fc.array(fillerArb, { minLength: 8, maxLength: 8 }), keyed: fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fillerArb, { maxKeys: 3 }) })
+  .record({
+    bad: fc.constantFrom(...notJson),
+    steps: fc.array(stepArb, { maxLength: 4 }),
+    fillers: fc.array(fillerArb, { minLength: 8, maxLength: 8 }),
+    keyed: fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fillerArb, { maxKeys: 3 }),
+  })
   .map(({ bad: [what, make, below], steps, fillers, keyed }) => {
     let value = make();
     for (const step of [...steps].reverse()) {
@@ -188,11 +255,25 @@ async function versions(client: MessageDbClient, names: unknown[]): Promise<Map<
  * Run `call` on the closed client, then on the open one: refused before SQL (the same typed error
  * on both), or past validation and then either a success or a typed error.
  */
-async function classify<T>(closed: MessageDbClient, open: MessageDbClient, call: (client: MessageDbClient) => Promise<T>): Promise<{ refused: true; error: unknown } | { refused: false; result?: T; error?: unknown }> {
-  const early = await Promise.resolve().then(() => call(closed)).then(() => undefined, (error: unknown) => error);
+async function classify<T>(
+  closed: MessageDbClient,
+  open: MessageDbClient,
+  call: (client: MessageDbClient) => Promise<T>,
+): Promise<{ refused: true; error: unknown } | { refused: false; result?: T; error?: unknown }> {
+  const early = await Promise.resolve()
+    .then(() => call(closed))
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
   assert.ok(early !== undefined, 'a closed client never succeeds');
   assert.ok(isMessageDbError(early), `a typed error, not ${String(early)}`);
-  const late = await Promise.resolve().then(() => call(open)).then((result) => ({ result }), (error: unknown) => ({ error }));
+  const late = await Promise.resolve()
+    .then(() => call(open))
+    .then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
   if (!isClosedError(early)) {
     assert.ok('error' in late, 'a call refused before SQL is refused on the open client too');
     assert.equal((late.error as Error).message, (early as Error).message);
@@ -234,7 +315,10 @@ const validMetadataArb = fc.oneof(
     arbitrary: fc
       .tuple(
         fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), validArb, { maxKeys: 3 }),
-        fc.option(fc.oneof(fc.dictionary(keyArb, validArb, { maxKeys: 2 }), fc.constantFrom<unknown>('abc', [1, 2], null, new Date(0), { traceparent: 'mine' })), { nil: undefined }),
+        fc.option(
+          fc.oneof(fc.dictionary(keyArb, validArb, { maxKeys: 2 }), fc.constantFrom<unknown>('abc', [1, 2], null, new Date(0), { traceparent: 'mine' })),
+          { nil: undefined },
+        ),
       )
       .map(([rest, properties]) => (properties === undefined ? rest : { ...rest, properties })),
   },
@@ -244,7 +328,7 @@ const validMetadataArb = fc.oneof(
 function withTraceparent(untraced: unknown, stored: unknown): unknown {
   const traceparent = (stored as { properties?: { traceparent?: unknown } } | null)?.properties?.traceparent;
   const add = (): string => {
-    assert.match(String(traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/, 'the write span\'s traceparent');
+    assert.match(String(traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/, "the write span's traceparent");
     return traceparent as string;
   };
   if (untraced === null) return { properties: { traceparent: add() } };
@@ -289,7 +373,11 @@ for (const engine of engines) {
           outcomes.written++;
           messagesWritten++;
           assert.equal(message.data === undefined ? undefined : unrepresentable(message.data), undefined, 'no data JSON would change is written');
-          assert.equal(message.metadata === undefined || message.metadata === null ? undefined : unrepresentable(message.metadata), undefined, 'no metadata JSON would change is written');
+          assert.equal(
+            message.metadata === undefined || message.metadata === null ? undefined : unrepresentable(message.metadata),
+            undefined,
+            'no metadata JSON would change is written',
+          );
           const position = outcome.result as number;
           const stored = await readBack(client, message.streamName as string, position);
           assert.ok(stored !== undefined, 'the message is stored at the position returned');
@@ -297,7 +385,10 @@ for (const engine of engines) {
           assert.equal(stored.type, message.type);
           assert.deepEqual(stored.data, jsonRoundTrip(message.data));
           assert.deepEqual(stored.metadata, jsonRoundTrip(message.metadata));
-          assert.ok(stored.metadata === null || (typeof stored.metadata === 'object' && !Array.isArray(stored.metadata)), 'metadata reads back as an object or null');
+          assert.ok(
+            stored.metadata === null || (typeof stored.metadata === 'object' && !Array.isArray(stored.metadata)),
+            'metadata reads back as an object or null',
+          );
           assert.equal(position, (before.get(message.streamName as string) ?? -1) + 1);
         }),
         { numRuns: propertySize.runs * 3, includeErrorInReport: true },
@@ -322,7 +413,11 @@ for (const engine of engines) {
           assert.equal(positions.length, list.length);
           for (const [index, message] of list.entries()) {
             assert.equal(message.data === undefined ? undefined : unrepresentable(message.data), undefined, 'no data JSON would change is written');
-            assert.equal(message.metadata === undefined || message.metadata === null ? undefined : unrepresentable(message.metadata), undefined, 'no metadata JSON would change is written');
+            assert.equal(
+              message.metadata === undefined || message.metadata === null ? undefined : unrepresentable(message.metadata),
+              undefined,
+              'no metadata JSON would change is written',
+            );
             const stored = await readBack(client, message.streamName, positions[index] as number);
             assert.ok(stored !== undefined, `message ${index} is stored at the position returned`);
             assert.equal(stored.type, message.type);
@@ -415,10 +510,17 @@ for (const engine of engines) {
           const argument = `${batch ? `messages[${index}]` : 'message'}.${field}${path ?? ''}`;
           const call = (c: MessageDbClient): Promise<unknown> =>
             batch
-              ? c.writeMessages([...Array.from({ length: index }, () => ({ streamName, type: 'Fine', data: { ok: true } })), message, { streamName, type: 'After' }])
+              ? c.writeMessages([
+                  ...Array.from({ length: index }, () => ({ streamName, type: 'Fine', data: { ok: true } })),
+                  message,
+                  { streamName, type: 'After' },
+                ])
               : c.writeMessage(message);
           const refusals: string[] = [];
-          for (const [closedClient, openClient] of [[closed, client], [closedTraced, traced]] as const) {
+          for (const [closedClient, openClient] of [
+            [closed, client],
+            [closedTraced, traced],
+          ] as const) {
             const outcome = await classify(closedClient, openClient, call);
             assert.ok(outcome.refused, `${placed.what} is refused before any SQL (${String(outcome.error ?? 'written')})`);
             assert.ok(isInvalidArgumentError(outcome.error), String(outcome.error));
@@ -478,4 +580,3 @@ for (const engine of engines) {
     }
   });
 }
-

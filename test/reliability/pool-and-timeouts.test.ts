@@ -48,7 +48,10 @@ async function sessionStates(applicationName: string): Promise<string[]> {
 /** Milliseconds `work` took to settle, and how it settled. */
 async function timed(work: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const started = performance.now();
-  const error = await work.then(() => undefined, (e: unknown) => e);
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { ms: performance.now() - started, error };
 }
 
@@ -92,7 +95,12 @@ describe('transactions and the pool', () => {
     const streamName = `${category}-1`;
     const outcomes: unknown[] = [];
     const attempt = async (fn: (tx: Transaction) => Promise<unknown>): Promise<void> => {
-      outcomes.push(await client.transaction(fn).then(() => 'committed', (error: unknown) => error));
+      outcomes.push(
+        await client.transaction(fn).then(
+          () => 'committed',
+          (error: unknown) => error,
+        ),
+      );
     };
 
     // The callback throws after a write.
@@ -117,12 +125,17 @@ describe('transactions and the pool', () => {
     // The transaction's backend is terminated between two statements.
     await attempt(async (tx) => {
       await tx.writeMessage({ streamName, type: 'Terminated' });
-      await adminQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [applicationName]);
+      await adminQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [
+        applicationName,
+      ]);
       await tx.writeMessage({ streamName, type: 'AfterTermination' });
     });
 
     assert.equal(outcomes.length, 5);
-    assert.ok(outcomes.every((outcome) => outcome instanceof Error), 'every transaction failed');
+    assert.ok(
+      outcomes.every((outcome) => outcome instanceof Error),
+      'every transaction failed',
+    );
     assert.ok(outcomes[1] instanceof TransactionRolledBackError, String(outcomes[1]));
     assert.ok(outcomes[2] instanceof StatementTimeoutError, String(outcomes[2]));
     assert.ok(outcomes[3] instanceof AbortError, String(outcomes[3]));
@@ -130,9 +143,14 @@ describe('transactions and the pool', () => {
     assert.equal(await client.streamVersion(streamName), -1, 'nothing of a failed transaction was written');
 
     const states = await sessionStates(applicationName);
-    assert.ok(states.every((state) => state === 'idle'), `session states: ${states.join(', ')}`);
+    assert.ok(
+      states.every((state) => state === 'idle'),
+      `session states: ${states.join(', ')}`,
+    );
     // Every pooled connection, used at once, takes a new transaction.
-    const positions = await Promise.all([0, 1, 2, 3].map((i) => client.transaction((tx) => tx.writeMessage({ streamName: `${category}-${i + 2}`, type: 'Healthy' }))));
+    const positions = await Promise.all(
+      [0, 1, 2, 3].map((i) => client.transaction((tx) => tx.writeMessage({ streamName: `${category}-${i + 2}`, type: 'Healthy' }))),
+    );
     assert.deepEqual(positions, [0, 0, 0, 0]);
     assert.ok(client.poolStats().total <= 2);
   });
@@ -147,10 +165,9 @@ describe('transactions and the pool', () => {
     for (let round = 0; round < 3; round++) {
       // Both connections in use, then both finished with: they wait for the next call (for a second).
       await Promise.all([0, 1].map((i) => client.writeMessage({ streamName: `${streamName}${i}`, type: 'Before' })));
-      const { rows } = await admin.query<{ n: number }>(
-        'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1',
-        [applicationName],
-      );
+      const { rows } = await admin.query<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1', [
+        applicationName,
+      ]);
       assert.equal(rows[0]?.n, 2);
       // The termination reaches the client as the connections' error and end events.
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -229,7 +246,10 @@ describe('transactions and the pool', () => {
     const firstLock = await holdCategoryLock(database.url, first);
     const secondLock = await holdCategoryLock(database.url, second);
     const controller = new AbortController();
-    const aborted = client.writeMessage({ streamName: `${first}-1`, type: 'Raced' }, { signal: controller.signal }).then(() => 'written', (error: unknown) => error);
+    const aborted = client.writeMessage({ streamName: `${first}-1`, type: 'Raced' }, { signal: controller.signal }).then(
+      () => 'written',
+      (error: unknown) => error,
+    );
     await untilBlocked(applicationName);
     // The next caller waits for the only connection, and will block on the second lock.
     const innocent = client.writeMessage({ streamName: `${second}-1`, type: 'Innocent' });

@@ -41,12 +41,13 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     'quoteIdentifier(channel)': 'LISTEN takes an identifier, which cannot be a parameter: quoted, with inner quotes doubled',
     notifyFunctionName: 'a constant',
     notifyTriggerName: 'a constant',
-    conditionOn: "a constant: set_config calls that turn message_store.sql_condition on for the filtered read",
+    conditionOn: 'a constant: set_config calls that turn message_store.sql_condition on for the filtered read',
     conditionBefore: 'a constant: the CTE that keeps message_store.sql_condition as the filtered read found it',
     conditionRestored: 'a constant: the UNION ALL branch that puts message_store.sql_condition back after the filtered read',
   },
   'vocabulary/condition.ts': {
-    "literals.join(', ')": 'message types, each written by quoteLiteral, the one reviewed escaping function (property-tested in test/integration/messages-filters.test.ts)',
+    "literals.join(', ')":
+      'message types, each written by quoteLiteral, the one reviewed escaping function (property-tested in test/integration/messages-filters.test.ts)',
     'quoteLiteral(validate.text(argument, field), argument)': 'a data field name, written by quoteLiteral',
     'quoteLiteral(jsonText(fieldArgument, value), fieldArgument)': "a data value's JSON text, written by quoteLiteral",
   },
@@ -55,7 +56,9 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     'sql.uninstallNotifyTrigger': 'a constant script from sql.ts',
   },
   'store/install.ts': { installLockKey: 'a numeric constant' },
-  'cli/bench/bench-database.ts': { name: "the bench database's name, made right there from a constant prefix and random hex (CREATE/DROP DATABASE take an identifier)" },
+  'cli/bench/bench-database.ts': {
+    name: "the bench database's name, made right there from a constant prefix and random hex (CREATE/DROP DATABASE take an identifier)",
+  },
   'cli/bench.ts': { role: 'the text of an error message that tells a person which ALTER ROLE to run; never executed' },
   'cli/bench/pgbench.ts': { index: "a loop counter (1-100) in a pgbench script's text, which pgbench runs, not the client" },
 };
@@ -87,22 +90,29 @@ describe('SQL is never built from runtime values', () => {
       }
     }
     assert.deepEqual(found, [], 'SQL built from something that may carry a value: bind it as a parameter instead');
-    const stale = Object.entries(reviewedInterpolations).flatMap(([file, entries]) => Object.keys(entries).map((e) => `${file} ${e}`)).filter((e) => !used.has(e));
+    const stale = Object.entries(reviewedInterpolations)
+      .flatMap(([file, entries]) => Object.keys(entries).map((e) => `${file} ${e}`))
+      .filter((e) => !used.has(e));
     assert.deepEqual(stale, [], 'reviewed interpolations that no longer exist (remove them from the list)');
   });
 
   test('the scan sees SQL built by interpolation or concatenation, and not SQL-looking comments, strings or regular expressions', () => {
-    const { templates, concatenations } = scanSource([
-      "await client.query(`SELECT * FROM t WHERE a = '${value}' AND b = ${other.id}`)",
-      "const text = 'DELETE FROM t WHERE id = ' + id",
-      '// `SELECT ${commented}`',
-      "const quoted = '`SELECT ${quoted}`'",
-      'const pattern = /`SELECT ${x}`/g',
-      'const nested = `${flag ? `UPDATE t SET a = ${inner}` : "x"}`',
-    ].join('\n'));
+    const { templates, concatenations } = scanSource(
+      [
+        "await client.query(`SELECT * FROM t WHERE a = '${value}' AND b = ${other.id}`)",
+        "const text = 'DELETE FROM t WHERE id = ' + id",
+        '// `SELECT ${commented}`',
+        "const quoted = '`SELECT ${quoted}`'",
+        'const pattern = /`SELECT ${x}`/g',
+        'const nested = `${flag ? `UPDATE t SET a = ${inner}` : "x"}`',
+      ].join('\n'),
+    );
     const interpolated = templates.filter((t) => t.expressions.length > 0 && looksLikeSql(t.text)).flatMap((t) => t.expressions);
     assert.deepEqual(interpolated.sort(), ['inner', 'other.id', 'value']);
-    assert.deepEqual(concatenations.filter((c) => looksLikeSql(c.literal)).map((c) => c.line), [2]);
+    assert.deepEqual(
+      concatenations.filter((c) => looksLikeSql(c.literal)).map((c) => c.line),
+      [2],
+    );
   });
 
   test('the constants interpolated into SQL are literals', () => {
@@ -164,7 +174,10 @@ describe('credentials', () => {
       `postgres://${role}:${encodeURIComponent(options.password ?? password)}@127.0.0.1:${options.port ?? target.port}${target.pathname}${options.query ?? ''}`;
 
     const logged: string[] = [];
-    const record = (level: string) => (fields: Record<string, unknown>, message: string): void => void logged.push(`${level} ${message} ${JSON.stringify(fields)}`);
+    const record =
+      (level: string) =>
+      (fields: Record<string, unknown>, message: string): void =>
+        void logged.push(`${level} ${message} ${JSON.stringify(fields)}`);
     const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
     const shown: string[] = [];
     const show = (value: unknown): void => {
@@ -172,7 +185,10 @@ describe('credentials', () => {
       for (let error = value; error instanceof Error; error = error.cause) shown.push(error.stack ?? '', String(error.message));
     };
     const failure = async (work: () => Promise<unknown>): Promise<unknown> => {
-      const error = await work().then(() => assert.fail('expected a failure'), (e: unknown) => e);
+      const error = await work().then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      );
       show(error);
       return error;
     };
@@ -182,7 +198,12 @@ describe('credentials', () => {
     assert.ok(isConnectionError(await failure(() => MessageDbClient.connect({ connectionString: url({ port: 1 }), connectTimeoutMs: 1000, logger }))));
     const freeUrl = url({ port: await freePort() });
     assert.ok(isConnectionError(await failure(() => MessageDbClient.connect({ connectionString: freeUrl, connectTimeoutMs: 1000, logger }))));
-    for (const malformed of [url({ port: 99999 }), url({ port: 'x' }), `postgres://${role}:${password}@[::1/db`, `postgres://${role}@127.0.0.1:5432/db?password=${password}&port=x`]) {
+    for (const malformed of [
+      url({ port: 99999 }),
+      url({ port: 'x' }),
+      `postgres://${role}:${password}@[::1/db`,
+      `postgres://${role}@127.0.0.1:5432/db?password=${password}&port=x`,
+    ]) {
       const error = await failure(() => MessageDbClient.connect({ connectionString: malformed, connectTimeoutMs: 1000, logger }));
       assert.ok(error instanceof InvalidArgumentError && error.argument === 'connectionString', String(error));
     }
@@ -192,7 +213,12 @@ describe('credentials', () => {
     onFileEnd(() => proxy.close());
     const client = await MessageDbClient.connect({
       connectionString: url({ port: proxy.port, query: `?application_name=mdbsec&password=${password}` }),
-      logger, metrics: true, maxPoolSize: 1, connectTimeoutMs: 500, statementTimeoutMs: 300, retry: { maxAttempts: 3, initialDelayMs: 10 },
+      logger,
+      metrics: true,
+      maxPoolSize: 1,
+      connectTimeoutMs: 500,
+      statementTimeoutMs: 300,
+      retry: { maxAttempts: 3, initialDelayMs: 10 },
     });
     onFileEnd(() => client.close());
     const category = randomCategory();
@@ -215,9 +241,13 @@ describe('credentials', () => {
     show(client);
     shown.push(await client.metrics().metrics());
 
-    assert.ok(logged.some((line) => line.includes('connection_fault')), 'the faults were logged');
+    assert.ok(
+      logged.some((line) => line.includes('connection_fault')),
+      'the faults were logged',
+    );
     const everything = [...shown, ...logged].join('\n');
-    for (const secret of [password, wrongPassword, encodeURIComponent(password)]) assert.ok(!everything.includes(secret), `a password showed up:\n${everything.split('\n').find((line) => line.includes(secret))}`);
+    for (const secret of [password, wrongPassword, encodeURIComponent(password)])
+      assert.ok(!everything.includes(secret), `a password showed up:\n${everything.split('\n').find((line) => line.includes(secret))}`);
     assert.match(String(client), /\*\*\*/);
   });
 });
@@ -252,26 +282,38 @@ describe('what error messages contain', () => {
       ['data with a lone surrogate', () => client.writeMessage({ streamName, type: 'T', data: { note: `${secret}\ud800` } })],
       ['metadata as an array', () => client.writeMessage({ streamName, type: 'T', data, metadata: [secret] as never })],
       ['metadata with a BigInt', () => client.writeMessages([{ streamName, type: 'T', data, metadata: { note: secret, n: 1n } }])],
-      ['a category lock held past statementTimeoutMs', async () => {
-        const lock = await holdCategoryLock(database.url, category);
-        try {
-          return await client.writeMessage({ streamName, type: 'T', data, metadata });
-        } finally {
-          await lock.release();
-        }
-      }],
-      ['a lost connection', async () => {
-        await cut.streamVersion(streamName);
-        proxy.cutAfterNextReply();
-        return cut.writeMessages([{ streamName, type: 'T', data, metadata }]);
-      }],
+      [
+        'a category lock held past statementTimeoutMs',
+        async () => {
+          const lock = await holdCategoryLock(database.url, category);
+          try {
+            return await client.writeMessage({ streamName, type: 'T', data, metadata });
+          } finally {
+            await lock.release();
+          }
+        },
+      ],
+      [
+        'a lost connection',
+        async () => {
+          await cut.streamVersion(streamName);
+          proxy.cutAfterNextReply();
+          return cut.writeMessages([{ streamName, type: 'T', data, metadata }]);
+        },
+      ],
       ['a condition on a client that does not allow it', () => refusing.getStreamMessages(streamName, { condition: `data->>'note' = '${secret}'` })],
       ['a condition the server cannot parse', () => client.getCategoryMessages(category, { condition: `data->>'note' = '${secret}' ==` })],
       ['a condition that fails on message data', () => client.getStreamMessages(streamName, { condition: "(data->>'n')::int = 1" })],
-      ['a condition that runs past statementTimeoutMs', () => client.getStreamMessages(streamName, { condition: `pg_sleep(2) IS NOT NULL AND data->>'note' = '${secret}'` })],
+      [
+        'a condition that runs past statementTimeoutMs',
+        () => client.getStreamMessages(streamName, { condition: `pg_sleep(2) IS NOT NULL AND data->>'note' = '${secret}'` }),
+      ],
     ];
     for (const [what, work] of failures) {
-      const error = await work().then(() => assert.fail(`${what}: expected a failure`), (e: unknown) => e);
+      const error = await work().then(
+        () => assert.fail(`${what}: expected a failure`),
+        (e: unknown) => e,
+      );
       assert.ok(isMessageDbError(error), `${what}: a typed error (${String(error)})`);
       // The error itself: its text and its own properties (its `cause`, the driver's error, is left as the driver made it).
       const shown = [String(error), error.stack ?? '', JSON.stringify(error)].join('\n');

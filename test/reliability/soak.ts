@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { startTestServer } from '../support/test-server.ts';
 
 const given = process.argv.slice(2);
-const files = given.length > 0 ? given : readdirSync('test/reliability').filter((name) => name.endsWith('.test.ts')).sort().map((name) => join('test/reliability', name));
+const files =
+  given.length > 0
+    ? given
+    : readdirSync('test/reliability')
+        .filter((name) => name.endsWith('.test.ts'))
+        .sort()
+        .map((name) => join('test/reliability', name));
 
 const server = await startTestServer();
 process.stderr.write(`test server: ${server.description}\n`);

@@ -7,13 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import {
-  AbortError,
-  InvalidArgumentError,
-  WouldDeadlockError,
-  isAbortError,
-  type MessageDbClient,
-} from '../../src/index.ts';
+import { AbortError, InvalidArgumentError, WouldDeadlockError, isAbortError, type MessageDbClient } from '../../src/index.ts';
 import { engines, pgliteClient, randomCategory } from '../support/databases.ts';
 
 /** Rejects with 'pending' after `ms`, so a hang fails the test instead of stalling it. */
@@ -52,7 +46,10 @@ for (const engine of engines) {
           },
           { signal: controller.signal },
         )
-        .then(() => 'committed', (error: unknown) => error);
+        .then(
+          () => 'committed',
+          (error: unknown) => error,
+        );
       const outcome = await within(transaction, 5000);
       assert.ok(outcome instanceof AbortError, String(outcome));
       await within(callbackFinished, 5000);
@@ -77,7 +74,10 @@ for (const engine of engines) {
           },
           { signal: controller.signal },
         )
-        .then(() => 'committed', (error: unknown) => error);
+        .then(
+          () => 'committed',
+          (error: unknown) => error,
+        );
       await written;
       const abortedAt = performance.now();
       controller.abort();
@@ -143,7 +143,10 @@ describe('the client inside its own transaction on PGlite', () => {
       5000,
     );
     assert.equal(position, 0);
-    assert.deepEqual((await client.getStreamMessages(streamName)).map((message) => message.type), ['Outer']);
+    assert.deepEqual(
+      (await client.getStreamMessages(streamName)).map((message) => message.type),
+      ['Outer'],
+    );
   });
 
   test('a call from outside the transaction waits its turn and then runs', async () => {

@@ -37,7 +37,11 @@ export function randomStreamName(category = randomCategory()): string {
 }
 
 /** Run SQL as the test server's admin (for set-up and fault injection, never for what is under test). */
-export async function adminQuery<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, values: unknown[] = [], url = testServerUrl()): Promise<Row[]> {
+export async function adminQuery<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  values: unknown[] = [],
+  url = testServerUrl(),
+): Promise<Row[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -51,22 +51,60 @@ export const soak = process.env.MESSAGE_DB_SOAK === '1';
 
 export const loadSize: LoadSize = soak
   ? {
-      messages: 100_000, streams: 1000, categories: 10, writers: 8, expectedVersionWriters: 3, maxBatch: 20,
-      groupSize: 4, concurrency: 4, batchSize: 500, positionUpdateInterval: 100, terminateEveryMs: 3000, restartAt: 0.5,
+      messages: 100_000,
+      streams: 1000,
+      categories: 10,
+      writers: 8,
+      expectedVersionWriters: 3,
+      maxBatch: 20,
+      groupSize: 4,
+      concurrency: 4,
+      batchSize: 500,
+      positionUpdateInterval: 100,
+      terminateEveryMs: 3000,
+      restartAt: 0.5,
     }
   : {
-      messages: 5000, streams: 200, categories: 10, writers: 8, expectedVersionWriters: 3, maxBatch: 20,
-      groupSize: 4, concurrency: 4, batchSize: 100, positionUpdateInterval: 100, terminateEveryMs: 1000, restartAt: 0.5,
+      messages: 5000,
+      streams: 200,
+      categories: 10,
+      writers: 8,
+      expectedVersionWriters: 3,
+      maxBatch: 20,
+      groupSize: 4,
+      concurrency: 4,
+      batchSize: 100,
+      positionUpdateInterval: 100,
+      terminateEveryMs: 1000,
+      restartAt: 0.5,
     };
 
 export const crashSize: CrashSize = soak
   ? {
-      writers: 4, messagesPerWriter: 5000, streams: 400, categories: 4, groupSize: 3, concurrency: 4, batchSize: 100,
-      positionUpdateInterval: 50, writerPauseMs: 20, killEveryMs: 1500, maxKills: 100,
+      writers: 4,
+      messagesPerWriter: 5000,
+      streams: 400,
+      categories: 4,
+      groupSize: 3,
+      concurrency: 4,
+      batchSize: 100,
+      positionUpdateInterval: 50,
+      writerPauseMs: 20,
+      killEveryMs: 1500,
+      maxKills: 100,
     }
   : {
-      writers: 3, messagesPerWriter: 600, streams: 60, categories: 2, groupSize: 2, concurrency: 4, batchSize: 50,
-      positionUpdateInterval: 20, writerPauseMs: 50, killEveryMs: 800, maxKills: 8,
+      writers: 3,
+      messagesPerWriter: 600,
+      streams: 60,
+      categories: 2,
+      groupSize: 2,
+      concurrency: 4,
+      batchSize: 50,
+      positionUpdateInterval: 20,
+      writerPauseMs: 50,
+      killEveryMs: 800,
+      maxKills: 8,
     };
 
 export const propertySize: PropertySize = soak ? { runs: 1000 } : { runs: 100 };

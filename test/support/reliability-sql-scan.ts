@@ -62,8 +62,7 @@ export function scanSource(source: string): ScanResult {
       } else if (char === ']') {
         inClass = false;
         at++;
-      }
-      else if (char === '/' && !inClass) break;
+      } else if (char === '/' && !inClass) break;
       else at++;
     }
     at++;
@@ -89,8 +88,7 @@ export function scanSource(source: string): ScanResult {
       else if (char === '{') {
         depth++;
         at++;
-      }
-      else if (char === '}') {
+      } else if (char === '}') {
         if (depth === 0 && insideInterpolation) return at;
         depth--;
         at++;
@@ -127,4 +125,6 @@ export function scanSource(source: string): ScanResult {
 
 /** Text that reads as SQL: a statement keyword in capitals, or a `$1`-style parameter. */
 export const looksLikeSql = (text: string): boolean =>
-  /\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|GRANT|REVOKE|LISTEN|UNLISTEN|NOTIFY|SET|BEGIN|COMMIT|ROLLBACK|LOCK|TRUNCATE|COPY|WHERE|FROM)\b|\$\d/.test(text);
+  /\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|GRANT|REVOKE|LISTEN|UNLISTEN|NOTIFY|SET|BEGIN|COMMIT|ROLLBACK|LOCK|TRUNCATE|COPY|WHERE|FROM)\b|\$\d/.test(
+    text,
+  );

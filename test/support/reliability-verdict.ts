@@ -65,7 +65,11 @@ export function verify(stored: readonly Message<LoadData>[], acks: readonly Ack[
     const message = byId.get(id);
     if (message?.streamName === told.streamName && message.position === told.position) continue;
     lost++;
-    problem(message === undefined ? `acknowledged ${id} (${told.streamName}/${told.position}) is not stored` : `${id} acknowledged at ${told.streamName}/${told.position}, stored at ${message.streamName}/${message.position}`);
+    problem(
+      message === undefined
+        ? `acknowledged ${id} (${told.streamName}/${told.position}) is not stored`
+        : `${id} acknowledged at ${told.streamName}/${told.position}, stored at ${message.streamName}/${message.position}`,
+    );
   }
   const storedUnacked = stored.filter((message) => !acked.has(message.id)).length;
   const sequences = new Set<string>();

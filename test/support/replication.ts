@@ -94,14 +94,21 @@ async function postgresBinary(): Promise<string> {
  * a few others) than its primary's, so both start with the same flags.
  */
 const serverFlags = [
-  '-c', 'listen_addresses=127.0.0.1',
-  '-c', 'wal_level=replica',
-  '-c', 'max_wal_senders=10',
-  '-c', 'max_replication_slots=10',
-  '-c', 'max_connections=200',
-  '-c', 'hot_standby=on',
+  '-c',
+  'listen_addresses=127.0.0.1',
+  '-c',
+  'wal_level=replica',
+  '-c',
+  'max_wal_senders=10',
+  '-c',
+  'max_replication_slots=10',
+  '-c',
+  'max_connections=200',
+  '-c',
+  'hot_standby=on',
   // A standby whose primary went away tries again after this (default 5 s).
-  '-c', 'wal_retrieve_retry_interval=200ms',
+  '-c',
+  'wal_retrieve_retry_interval=200ms',
 ];
 
 /** Paths of the data directory a base backup leaves out (pg_basebackup's own exclusions). */
@@ -243,7 +250,12 @@ export async function startReplication(options: { standbys?: number } = {}): Pro
   return {
     primary,
     standbys,
-    caughtUp: (timeoutMs = 30_000) => caughtUp(primary, standbys.filter((s) => s.running), timeoutMs),
+    caughtUp: (timeoutMs = 30_000) =>
+      caughtUp(
+        primary,
+        standbys.filter((s) => s.running),
+        timeoutMs,
+      ),
     remove,
   };
 }

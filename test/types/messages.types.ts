@@ -4,15 +4,7 @@
  * '@ts-expect-error' directive"). Never run, only compiled.
  */
 import { z } from 'zod';
-import {
-  Consumer,
-  defineMessage,
-  messageRegistry,
-  type MessageData,
-  type MessageDbClient,
-  type MessageOf,
-  type TypedMessage,
-} from '../../src/index.ts';
+import { Consumer, defineMessage, messageRegistry, type MessageData, type MessageDbClient, type MessageOf, type TypedMessage } from '../../src/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const expectType = <T extends true>(_: T): void => {};

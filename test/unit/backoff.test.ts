@@ -17,8 +17,14 @@ test('equal jitter stays between half the planned delay and all of it; full jitt
     const planned = backoffDelay(attempt, delays, 'none');
     const equal = Array.from({ length: 200 }, () => backoffDelay(attempt, delays));
     const full = Array.from({ length: 200 }, () => backoffDelay(attempt, delays, 'full'));
-    assert.ok(equal.every((delay) => delay >= planned / 2 && delay <= planned), `equal jitter, attempt ${attempt}: ${Math.min(...equal)}..${Math.max(...equal)}`);
-    assert.ok(full.every((delay) => delay >= 0 && delay <= planned), `full jitter, attempt ${attempt}`);
+    assert.ok(
+      equal.every((delay) => delay >= planned / 2 && delay <= planned),
+      `equal jitter, attempt ${attempt}: ${Math.min(...equal)}..${Math.max(...equal)}`,
+    );
+    assert.ok(
+      full.every((delay) => delay >= 0 && delay <= planned),
+      `full jitter, attempt ${attempt}`,
+    );
     // Jitter spreads: 200 draws are not all one value, and full jitter reaches below half.
     assert.ok(new Set(equal).size > 1 && full.some((delay) => delay < planned / 2));
   }

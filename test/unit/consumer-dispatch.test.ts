@@ -62,8 +62,14 @@ describe('batch dispatch', () => {
   test('with concurrency 1 messages are handled one at a time in batch order, each the end of the prefix', async () => {
     const batch = items(20, 3);
     const result = await run(batch, 1);
-    assert.deepEqual(result.handledOrder.map((item) => item.globalPosition), batch.map((item) => item.globalPosition));
-    assert.deepEqual(result.prefixes, batch.map((item) => item.globalPosition));
+    assert.deepEqual(
+      result.handledOrder.map((item) => item.globalPosition),
+      batch.map((item) => item.globalPosition),
+    );
+    assert.deepEqual(
+      result.prefixes,
+      batch.map((item) => item.globalPosition),
+    );
     assert.equal(result.maxInFlight, 1);
   });
 
@@ -74,7 +80,11 @@ describe('batch dispatch', () => {
     assert.equal(result.handledOrder.length, 200);
     assert.equal(result.maxInFlight, 4);
     for (const [key, positions] of perKeyOrder(result.handledOrder)) {
-      assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `${key} in order`);
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => a - b),
+        `${key} in order`,
+      );
     }
   });
 
@@ -83,7 +93,11 @@ describe('batch dispatch', () => {
     assert.deepEqual(result.prefixViolations, []);
     assert.equal(result.prefixes.at(-1), 300);
     const defined = result.prefixes.filter((prefix) => prefix !== undefined);
-    assert.deepEqual(defined, [...defined].sort((a, b) => a - b), 'the prefix only moves forward');
+    assert.deepEqual(
+      defined,
+      [...defined].sort((a, b) => a - b),
+      'the prefix only moves forward',
+    );
   });
 
   test('a failure stops new messages, lets those in flight finish, and rejects with the failure', async () => {
@@ -91,7 +105,10 @@ describe('batch dispatch', () => {
     assert.match(String(result.error), /failed at 30/);
     assert.ok(result.handledOrder.length < 100, 'messages after the failure were not started');
     assert.ok(!result.handledOrder.some((item) => item.key === 'k9' && item.globalPosition > 30), 'the failed key did not move on');
-    assert.ok(result.prefixes.every((prefix) => prefix === undefined || prefix < 30), 'the prefix stops before the failed message');
+    assert.ok(
+      result.prefixes.every((prefix) => prefix === undefined || prefix < 30),
+      'the prefix stops before the failed message',
+    );
   });
 
   test('an aborted signal lets the messages in flight finish and starts no others', async () => {

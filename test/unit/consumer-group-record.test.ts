@@ -38,8 +38,11 @@ describe('the group recorded with a position', () => {
       assert.throws(
         () => checkRecordedConsumerGroup('account:position-w-1', recorded, configured),
         (error: unknown) =>
-          error instanceof ConsumerGroupMismatchError && isConsumerGroupMismatchError(error) && isConsumerError(error) &&
-          error.positionStreamName === 'account:position-w-1' && error.configured === configured,
+          error instanceof ConsumerGroupMismatchError &&
+          isConsumerGroupMismatchError(error) &&
+          isConsumerError(error) &&
+          error.positionStreamName === 'account:position-w-1' &&
+          error.configured === configured,
       );
     }
   });

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ConnectionError, ExpectedVersionError, InvalidArgumentError, MessageDbError,
-  isConnectionError, isExpectedVersionError, isInvalidArgumentError, isMessageDbError,
+  ConnectionError,
+  ExpectedVersionError,
+  InvalidArgumentError,
+  MessageDbError,
+  isConnectionError,
+  isExpectedVersionError,
+  isInvalidArgumentError,
+  isMessageDbError,
 } from '../../src/index.ts';
 import { fromPostgresError, isConnectionFault, safeText } from '../../src/vocabulary/postgres-error.ts';
 

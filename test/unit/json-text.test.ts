@@ -36,7 +36,14 @@ const accepted: Array<[string, unknown]> = [
   ['a plain object from another realm', runInNewContext('({ a: [1, { b: 2 }] })')],
   ['one object referred to twice (not a cycle)', { first: shared, second: [shared] }],
   ['symbol keys and non-enumerable properties, which are not part of the value', Object.defineProperty({ a: 1, [Symbol('tag')]: 2 }, 'hidden', { value: 3 })],
-  ['a getter that returns a value', { get computed() { return 42; } }],
+  [
+    'a getter that returns a value',
+    {
+      get computed() {
+        return 42;
+      },
+    },
+  ],
   [`nesting ${MAX_JSON_DEPTH} levels deep`, nested(MAX_JSON_DEPTH)],
   ['an own property named __proto__', JSON.parse('{"__proto__": {"a": 1}, "b": 2}')],
   ['a string at the top level', 'text'],
@@ -94,7 +101,16 @@ const refused: Array<[string, unknown, string, RegExp]> = [
   ['a toJSON that returns undefined', { gone: { toJSON: () => undefined } }, 'data.gone', /toJSON method that returned undefined/],
   ['a toJSON that returns NaN', { n: { toJSON: () => NaN } }, 'data.n', /finite number/],
   ['a toJSON that returns a Map', { m: { toJSON: () => new Map() } }, 'data.m', /is a Map/],
-  ['a getter that throws', { get broken(): never { throw throwing; } }, 'data.broken', /reading it threw TypeError/],
+  [
+    'a getter that throws',
+    {
+      get broken(): never {
+        throw throwing;
+      },
+    },
+    'data.broken',
+    /reading it threw TypeError/,
+  ],
   ['a NUL character in a string', { text: 'a\u0000b' }, 'data.text', /must not contain a NUL character/],
   ['a NUL character in a key', { 'a\u0000': 1 }, 'data["a\\u0000"]', /NUL character in its key/],
   ['a lone surrogate in a string', ['ok', 'x\ud800'], 'data[1]', /well-formed Unicode \(it has a lone surrogate\)/],
@@ -121,7 +137,11 @@ for (const [what, value, path, problem] of refused) {
 test('a refusal caused by a throwing getter keeps the thrown error as its cause', () => {
   const error = (() => {
     try {
-      jsonText('data', { get broken(): never { throw throwing; } });
+      jsonText('data', {
+        get broken(): never {
+          throw throwing;
+        },
+      });
     } catch (caught) {
       return caught;
     }

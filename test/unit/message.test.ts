@@ -14,8 +14,14 @@ test('parseUtcTimestamp reads timestamp text as UTC with microseconds truncated 
 test('toMessage parses data and metadata, keeps NULL as null, and positions as numbers', () => {
   const message = toMessage(['id', 'a-1', 'T', '3', '17', '{"x": 1}', null, '2000-01-01 00:00:00']);
   assert.deepEqual(message, {
-    id: 'id', streamName: 'a-1', type: 'T', position: 3, globalPosition: 17,
-    data: { x: 1 }, metadata: null, time: new Date('2000-01-01T00:00:00.000Z'),
+    id: 'id',
+    streamName: 'a-1',
+    type: 'T',
+    position: 3,
+    globalPosition: 17,
+    data: { x: 1 },
+    metadata: null,
+    time: new Date('2000-01-01T00:00:00.000Z'),
   });
 });
 

@@ -116,19 +116,33 @@ describe('parse', () => {
     assert.equal(error.reason, 'unknown-version');
     assert.equal(error.code, 'UNREADABLE_MESSAGE');
     assert.deepEqual([error.streamName, error.position, error.globalPosition, error.messageType, error.schemaVersion], ['account-1', 3, 17, 'Deposited', '4']);
-    assert.match(error.message, /^Deposited \(Stream: account-1, Position: 3, Global Position: 17, schema version 4\) cannot be read: version 4 is newer than the definition's 3$/);
+    assert.match(
+      error.message,
+      /^Deposited \(Stream: account-1, Position: 3, Global Position: 17, schema version 4\) cannot be read: version 4 is newer than the definition's 3$/,
+    );
   });
 
   test('an older version without an upcast is unknown too', () => {
-    assert.throws(() => Deposited.parse(stored('Deposited', {}, { schemaVersion: '0' })), (error: unknown) =>
-      isUnreadableMessageError(error) && error.reason === 'unknown-version' && /no upcast from version 0/.test(error.message));
+    assert.throws(
+      () => Deposited.parse(stored('Deposited', {}, { schemaVersion: '0' })),
+      (error: unknown) => isUnreadableMessageError(error) && error.reason === 'unknown-version' && /no upcast from version 0/.test(error.message),
+    );
   });
 
   test('an upcast that throws is upcast-failed, with what it threw as the cause', () => {
     const thrown = new Error('boom');
-    const Broken = defineMessage('Broken', z.object({}), { schemaVersion: '2', upcast: { '1': () => { throw thrown; } } });
-    assert.throws(() => Broken.parse(stored('Broken', {})), (error: unknown) =>
-      isUnreadableMessageError(error) && error.reason === 'upcast-failed' && error.cause === thrown);
+    const Broken = defineMessage('Broken', z.object({}), {
+      schemaVersion: '2',
+      upcast: {
+        '1': () => {
+          throw thrown;
+        },
+      },
+    });
+    assert.throws(
+      () => Broken.parse(stored('Broken', {})),
+      (error: unknown) => isUnreadableMessageError(error) && error.reason === 'upcast-failed' && error.cause === thrown,
+    );
   });
 
   test('data failing the schema after upcasting is invalid-data with the issues, without the data', () => {
@@ -141,7 +155,10 @@ describe('parse', () => {
   });
 
   test('a message of another type is refused', () => {
-    assert.throws(() => Deposited.parse(stored('Withdrawn', {})), (error: unknown) => isUnreadableMessageError(error) && error.reason === 'unknown-type');
+    assert.throws(
+      () => Deposited.parse(stored('Withdrawn', {})),
+      (error: unknown) => isUnreadableMessageError(error) && error.reason === 'unknown-type',
+    );
   });
 
   test('read keeps the message and replaces its data; is tells the type', async () => {
@@ -218,7 +235,11 @@ describe('filters', () => {
       [{ type: ['A'] }, 'filter'],
       ['type = 1', 'filter'],
     ] as const) {
-      assert.throws(() => filterCondition(filter), (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument, JSON.stringify(filter));
+      assert.throws(
+        () => filterCondition(filter),
+        (error: unknown) => error instanceof InvalidArgumentError && error.argument === argument,
+        JSON.stringify(filter),
+      );
     }
   });
 

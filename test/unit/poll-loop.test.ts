@@ -66,10 +66,15 @@ describe('poll loop', () => {
 
   test('an empty batch waits pollIntervalMs before the next read: no busy loop', async () => {
     let reads = 0;
-    const loop = new PollLoop<Item>(loopConfig({ pollIntervalMs: 100, fetch: async () => {
-      reads++;
-      return [];
-    } }));
+    const loop = new PollLoop<Item>(
+      loopConfig({
+        pollIntervalMs: 100,
+        fetch: async () => {
+          reads++;
+          return [];
+        },
+      }),
+    );
     const running = loop.run();
     await new Promise((resolve) => setTimeout(resolve, 450));
     await loop.stop();
@@ -237,7 +242,11 @@ describe('poll loop', () => {
     const running = loop.run();
     await caughtUp.promise;
     assert.deepEqual(positions, [3, 3, 3, 3, 6]);
-    assert.deepEqual(retries, [[1, 5], [2, 10], [3, 15]]);
+    assert.deepEqual(retries, [
+      [1, 5],
+      [2, 10],
+      [3, 15],
+    ]);
     await loop.stop();
     await running;
   });

@@ -43,7 +43,10 @@ describe('replica settings', () => {
   test('each replica gets the primary pool settings, a password-free target and a host:port/database label', () => {
     const resolved = resolveReplicaConfig({ readReplicas: ['postgres://app:secret@replica-1/store', 'postgresql://replica-2:6432/store'] }, primary);
     assert.ok(resolved);
-    assert.deepEqual(resolved.replicas.map((replica) => replica.label), ['replica-1:5432/store', 'replica-2:6432/store']);
+    assert.deepEqual(
+      resolved.replicas.map((replica) => replica.label),
+      ['replica-1:5432/store', 'replica-2:6432/store'],
+    );
     assert.equal(resolved.replicas[0]?.target.includes('secret'), false);
     assert.equal(resolved.replicas[0]?.engine.maxPoolSize, primary.maxPoolSize);
     assert.equal(resolved.replicas[0]?.engine.connectionString, 'postgres://app:secret@replica-1/store');

@@ -38,8 +38,14 @@ test('a DateStyle whose output is not ISO is refused, naming where it was set; a
       text,
     );
   }
-  assert.equal(mergeStartupOptions({ text: '-c DateStyle=ISO,\\ DMY', argument: 'connectionString' }, false), '-c DateStyle=ISO,\\ DMY -c search_path=message_store,public -c DateStyle=ISO');
-  assert.equal(mergeStartupOptions({ text: '-c DateStyle=DMY', argument: 'connectionString' }, false), '-c DateStyle=DMY -c search_path=message_store,public -c DateStyle=ISO');
+  assert.equal(
+    mergeStartupOptions({ text: '-c DateStyle=ISO,\\ DMY', argument: 'connectionString' }, false),
+    '-c DateStyle=ISO,\\ DMY -c search_path=message_store,public -c DateStyle=ISO',
+  );
+  assert.equal(
+    mergeStartupOptions({ text: '-c DateStyle=DMY', argument: 'connectionString' }, false),
+    '-c DateStyle=DMY -c search_path=message_store,public -c DateStyle=ISO',
+  );
 });
 
 test("the connection string's options parameter is taken out of it, every other byte kept", () => {
@@ -57,5 +63,8 @@ test("the connection string's options win over PGOPTIONS, as in libpq; PGOPTIONS
   assert.equal(startupOptionsFor('postgres://h/db?options=-c%20a%3D1', false, env).options, '-c a=1 -c search_path=message_store,public -c DateStyle=ISO');
   assert.equal(startupOptionsFor('postgres://h/db', false, env).options, '-c lock_timeout=2s -c search_path=message_store,public -c DateStyle=ISO');
   assert.equal(startupOptionsFor(undefined, false, env).options, '-c lock_timeout=2s -c search_path=message_store,public -c DateStyle=ISO');
-  assert.throws(() => startupOptionsFor('postgres://h/db', false, { PGOPTIONS: '-c DateStyle=SQL' }), (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'PGOPTIONS');
+  assert.throws(
+    () => startupOptionsFor('postgres://h/db', false, { PGOPTIONS: '-c DateStyle=SQL' }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'PGOPTIONS',
+  );
 });

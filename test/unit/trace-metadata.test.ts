@@ -30,18 +30,22 @@ for (const [what, metadata, expected] of cases) {
 
 test('the text is what JSON.stringify writes for the metadata with the traceparent added', () => {
   fc.assert(
-    fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.option(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 1 }))), (metadata, properties) => {
-      const value: Record<string, unknown> = properties === null ? metadata : { ...metadata, properties };
-      const text = JSON.stringify(value);
-      const existing = value.properties;
-      const expected =
-        existing === undefined
-          ? { ...value, properties: { traceparent } }
-          : typeof existing === 'object' && existing !== null && !Array.isArray(existing) && !Object.hasOwn(existing, 'traceparent')
-            ? { ...value, properties: { ...existing, traceparent } }
-            : value;
-      assert.equal(withTraceparent(text, traceparent), JSON.stringify(expected));
-    }),
+    fc.property(
+      fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })),
+      fc.option(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 1 }))),
+      (metadata, properties) => {
+        const value: Record<string, unknown> = properties === null ? metadata : { ...metadata, properties };
+        const text = JSON.stringify(value);
+        const existing = value.properties;
+        const expected =
+          existing === undefined
+            ? { ...value, properties: { traceparent } }
+            : typeof existing === 'object' && existing !== null && !Array.isArray(existing) && !Object.hasOwn(existing, 'traceparent')
+              ? { ...value, properties: { ...existing, traceparent } }
+              : value;
+        assert.equal(withTraceparent(text, traceparent), JSON.stringify(expected));
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -37,7 +37,14 @@ test('parseUtcTimestamp agrees with Date.UTC on every day from 1600 to 2400 (lea
 });
 
 test('parseUtcTimestamp leaves out-of-range fields to Date.UTC, as before', () => {
-  for (const text of ['2026-02-30 00:00:00', '2026-13-01 00:00:00', '2026-00-10 00:00:00', '2026-11-27 24:00:00', '2026-11-27 00:60:00', '0099-01-01 00:00:00']) {
+  for (const text of [
+    '2026-02-30 00:00:00',
+    '2026-13-01 00:00:00',
+    '2026-00-10 00:00:00',
+    '2026-11-27 24:00:00',
+    '2026-11-27 00:60:00',
+    '0099-01-01 00:00:00',
+  ]) {
     const [date = '', time = ''] = text.split(' ');
     const [year, month, day] = date.split('-').map(Number);
     const [hour, minute, second] = time.split(':').map(Number);
@@ -51,8 +58,22 @@ test('parseUtcTimestamp reads a five-digit year through its fallback', () => {
 
 test('parseUtcTimestamp refuses text that is not an ISO timestamp without time zone, instead of giving an Invalid Date', () => {
   // The last three: what the server sends with DateStyle SQL, Postgres and German.
-  for (const text of ['', 'infinity', '2026-11-27 00:10:51.', '2026-11-27 00:10:51.12a', '2026-11-27 00:10:51+00', '2026-11-27 00:10:51.1234567', 'x026-11-27 00:10:51',
-    '11/27/2026 00:10:51.12', 'Fri Nov 27 00:10:51.12 2026', '27.11.2026 00:10:51.12']) {
-    assert.throws(() => parseUtcTimestamp(text), (error: unknown) => isUndecodableValueError(error) && error.column === 'time' && error.message.includes(JSON.stringify(text)), text);
+  for (const text of [
+    '',
+    'infinity',
+    '2026-11-27 00:10:51.',
+    '2026-11-27 00:10:51.12a',
+    '2026-11-27 00:10:51+00',
+    '2026-11-27 00:10:51.1234567',
+    'x026-11-27 00:10:51',
+    '11/27/2026 00:10:51.12',
+    'Fri Nov 27 00:10:51.12 2026',
+    '27.11.2026 00:10:51.12',
+  ]) {
+    assert.throws(
+      () => parseUtcTimestamp(text),
+      (error: unknown) => isUndecodableValueError(error) && error.column === 'time' && error.message.includes(JSON.stringify(text)),
+      text,
+    );
   }
 });

@@ -33,13 +33,15 @@ export const transactionWrite = (client: MessageDbClient, size: number): Workloa
   });
 
 export const streamRead = (client: MessageDbClient): Workload =>
-  loopWorkload('client.stream-read', async () =>
-    (await client.getStreamMessages(fixtures.readStreamName, { position: 0, batchSize: fixtures.readBatchSize })).length,
+  loopWorkload(
+    'client.stream-read',
+    async () => (await client.getStreamMessages(fixtures.readStreamName, { position: 0, batchSize: fixtures.readBatchSize })).length,
   );
 
 export const categoryRead = (client: MessageDbClient): Workload =>
-  loopWorkload('client.category-read', async () =>
-    (await client.getCategoryMessages(fixtures.readCategory, { position: 1, batchSize: fixtures.readBatchSize })).length,
+  loopWorkload(
+    'client.category-read',
+    async () => (await client.getCategoryMessages(fixtures.readCategory, { position: 1, batchSize: fixtures.readBatchSize })).length,
   );
 
 /** Write what the read workloads read: 1000 messages in `bench-1`, 1000 in category `batch`. */

@@ -156,7 +156,9 @@ export async function runConsumerLatency(
   }
   rows.push(row('Consumer, polling (pollIntervalMs 100, the default)', false, await latencies(client, false, pollingMessages, 5, signal)));
   for (const each of rows) {
-    log(`  ${each.label}: p50 ${each.p50Ms.toFixed(1)} ms, p99 ${each.p99Ms.toFixed(1)} ms (the write alone: p99 ${each.writeP99Ms.toFixed(1)} ms) over ${each.messages} messages`);
+    log(
+      `  ${each.label}: p50 ${each.p50Ms.toFixed(1)} ms, p99 ${each.p99Ms.toFixed(1)} ms (the write alone: p99 ${each.writeP99Ms.toFixed(1)} ms) over ${each.messages} messages`,
+    );
   }
   return rows;
 }

@@ -50,7 +50,9 @@ export const anchorScripts = {
     text: [
       pick,
       '\\startpipeline',
-      ...hundred((index) => `SELECT message_store.write_message(gen_random_uuid()::varchar, 'pipe-' || :s || '-${index}', 'Deposited', '{"amount": 100}'::jsonb);`),
+      ...hundred(
+        (index) => `SELECT message_store.write_message(gen_random_uuid()::varchar, 'pipe-' || :s || '-${index}', 'Deposited', '{"amount": 100}'::jsonb);`,
+      ),
       '\\endpipeline',
     ].join('\n'),
   },

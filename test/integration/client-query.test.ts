@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { MessageDbClient, isConnectionError } from '../../src/index.ts';
 import { createDatabase, engines, onFileEnd, postgresClient, randomStreamName, type TestDatabase } from '../support/databases.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { proxyFor, type TcpProxy } from '../support/tcp-proxy.ts';
 
 for (const engine of engines) {
   describe(`client.query readOnly on ${engine.name}`, () => {
@@ -37,13 +37,9 @@ describe('client.query on a lost connection', () => {
   before(async () => {
     database = await createDatabase();
     await postgresClient({}, database);
-    const target = new URL(database.url);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    onFileEnd(() => proxy.close());
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    client = await MessageDbClient.connect({ connectionString: viaProxy.toString(), retry: { initialDelayMs: 10 } });
+    const proxied = await proxyFor(database.url);
+    proxy = proxied.proxy;
+    client = await MessageDbClient.connect({ connectionString: proxied.url, retry: { initialDelayMs: 10 } });
     onFileEnd(() => client.close());
     await client.query('SELECT 1');
   });

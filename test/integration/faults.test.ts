@@ -11,7 +11,7 @@ import pg from 'pg';
 import { AbortError, ConnectionError, MessageDbClient, PoolTimeoutError, StatementTimeoutError, recordPosition } from '../../src/index.ts';
 import { createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
 import { holdCategoryLock } from '../support/category-lock.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { proxyFor, type TcpProxy } from '../support/tcp-proxy.ts';
 import { freePort } from '../support/test-server.ts';
 
 async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -30,13 +30,9 @@ describe('connection faults', () => {
   before(async () => {
     database = await createDatabase();
     await postgresClient({}, database);
-    const target = new URL(database.url);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    onFileEnd(() => proxy.close());
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    client = await MessageDbClient.connect({ connectionString: viaProxy.toString(), retry: { initialDelayMs: 10 } });
+    const proxied = await proxyFor(database.url);
+    proxy = proxied.proxy;
+    client = await MessageDbClient.connect({ connectionString: proxied.url, retry: { initialDelayMs: 10 } });
     onFileEnd(() => client.close());
   });
 

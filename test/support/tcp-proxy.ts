@@ -4,6 +4,7 @@
  * while its acknowledgement is lost (what a network failure at the worst moment looks like).
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { onFileEnd } from './databases.ts';
 
 export interface TcpProxy {
   port: number;
@@ -82,4 +83,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opti
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A proxy in front of the server of `url`, closed when the test file ends, and `url` with its host
+ * and port changed to go through it.
+ */
+export async function proxyFor(url: string, options: TcpProxyOptions = {}): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(url);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432), options);
+  onFileEnd(() => proxy.close());
+  const viaProxy = new URL(url);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.toString() };
 }

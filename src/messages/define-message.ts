@@ -57,12 +57,11 @@ export interface MessageReader<Type extends string = string, Data = unknown> {
   read(message: Message): TypedMessage<Type, Data> | Promise<TypedMessage<Type, Data>>;
 }
 
-/** A message definition; see `defineMessage`. */
-
 /** What a projection returns: the new entity, or nothing when it changed the entity in place. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a function declared on its own that changes the entity in place returns void, not undefined.
 export type ProjectionResult<Entity> = Entity | void;
 
+/** A message definition; see `defineMessage`. */
 export interface MessageDefinition<Type extends string = string, Input = unknown, Output = Input> extends MessageReader<Type, Output> {
   readonly type: Type;
   readonly schemaVersion: string;

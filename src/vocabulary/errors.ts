@@ -163,7 +163,7 @@ export class StatementTimeoutError extends MessageDbError {
 export class SchemaMissingError extends MessageDbError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(
-      `Message DB is not installed in this database (${detail}). ` + 'Install it with `await client.install()` or `npx messagedb install`.',
+      `Message DB is not installed in this database (${detail}). Install it with \`await client.install()\` or \`npx messagedb install\`.`,
       'SCHEMA_MISSING',
       options,
     );

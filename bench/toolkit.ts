@@ -5,17 +5,8 @@
  * measured into the report's markdown.
  */
 import { spawn } from 'node:child_process';
+import type { RowResult as EntityRow } from './entity.ts';
 import { formatRate as formatCount } from './report.ts';
-
-interface EntityRow {
-  name: string;
-  unit: string;
-  ours: number;
-  hand: number;
-  ratio: number;
-  ratioMin: number;
-  ratioMax: number;
-}
 
 interface TypedRow {
   name: string;

@@ -20,6 +20,7 @@ import {
   type MessageDbClient,
 } from '../../src/index.ts';
 import { engines, randomCategory } from '../support/databases.ts';
+import { sample as sampleValue } from '../support/metrics-text.ts';
 
 interface Account {
   balance: number;
@@ -43,24 +44,7 @@ async function deposit(client: MessageDbClient, streamName: string, amounts: num
 
 /** A metric's value for exactly these labels, from the registry's text (a scrape applies queued updates). */
 async function sample(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await registry.metrics();
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      (match[2] ?? '')
-        .split(',')
-        .filter(Boolean)
-        .map((pair) => {
-          const [key, value] = pair.split('=');
-          return [key, value?.replace(/^"|"$/g, '')];
-        }),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value) && Object.keys(found).length === Object.keys(labels).length) {
-      return Number(match[3]);
-    }
-  }
-  return 0;
+  return sampleValue(await registry.metrics(), name, labels) ?? 0;
 }
 
 /** The snapshot stream's last message as the server prints it: type, data and metadata text. */

@@ -11,28 +11,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Consumer, ExpectedVersionError, MessageDbClient, TRACEPARENT } from '../../src/index.ts';
 import { createDatabase, engines, onFileEnd, postgresClient, randomCategory, randomStreamName } from '../support/databases.ts';
+import { sample } from '../support/metrics-text.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
-
-/** The value of one sample line of the Prometheus text format, e.g. `name{a="b"} 3`. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      (match[2] ?? '')
-        .split(',')
-        .filter(Boolean)
-        .map((pair) => {
-          const [key, value] = pair.split('=');
-          return [key, value?.replace(/^"|"$/g, '')];
-        }),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value) && Object.keys(found).length === Object.keys(labels).length) {
-      return Number(match[3]);
-    }
-  }
-  return undefined;
-}
 
 for (const engine of engines) {
   describe(`metrics on ${engine.name}`, () => {

@@ -32,7 +32,8 @@ export type MessageDbErrorCode =
   | 'UNDECODABLE_VALUE'
   | 'PROJECTION'
   | 'INVALID_MESSAGE'
-  | 'UNREADABLE_MESSAGE';
+  | 'UNREADABLE_MESSAGE'
+  | 'PERMISSION_DENIED';
 
 /** Base class of every error raised by messagedb. `code` is stable across versions. */
 export class MessageDbError extends Error {
@@ -304,6 +305,21 @@ function hasCode(error: unknown, code?: MessageDbErrorCode): boolean {
 }
 
 /**
+ * The session's role lacks a privilege the call needs, found before it changed anything: for example
+ * `compactPositions` under a role that may not DELETE from message_store.messages, as Message DB's
+ * own `message_store` role may not. `privilege` names what is missing.
+ */
+export class PermissionDeniedError extends MessageDbError {
+  constructor(
+    readonly privilege: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, 'PERMISSION_DENIED', options);
+  }
+}
+
+/**
  * A consumer was used in a way it does not support (started twice, iterated while handlers are set,
  * ...), or its position stream is not as it expects (see consumer/consumer-errors.ts for the handler's errors).
  */
@@ -349,6 +365,8 @@ export const isDatabaseMissingError = (error: unknown): error is DatabaseMissing
 export const isWouldDeadlockError = (error: unknown): error is WouldDeadlockError => hasCode(error, 'WOULD_DEADLOCK');
 /** True when `error` is an `UndecodableValueError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isUndecodableValueError = (error: unknown): error is UndecodableValueError => hasCode(error, 'UNDECODABLE_VALUE');
+/** True when `error` is a `PermissionDeniedError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
+export const isPermissionDeniedError = (error: unknown): error is PermissionDeniedError => hasCode(error, 'PERMISSION_DENIED');
 /** True when `error` is a `ConsumerError` (by its `Symbol.for` brand, so across two installed copies of the package too). */
 export const isConsumerError = (error: unknown): error is ConsumerError => isMessageDbError(error) && error.code === 'CONSUMER';
 /** True when `error` is an `EntityConflictError` (by its `Symbol.for` brand, so across two installed copies of the package too). */

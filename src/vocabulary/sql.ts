@@ -262,3 +262,54 @@ export const replicaStatus = statement(
           pg_is_in_recovery(),
           extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8`,
 );
+
+// Position compaction
+
+/**
+ * The categories of the store whose types include one of `$1` (`{position}`, `{position,snapshot}`):
+ * a loose index scan over the messages_category index, each step the smallest category greater than
+ * the last, so the store's messages are never scanned.
+ */
+export const categoriesOfTypes = statement(
+  'categories_of_types',
+  `WITH RECURSIVE categories(category) AS (
+     SELECT min(message_store.category(stream_name)) FROM message_store.messages
+     UNION ALL
+     SELECT (SELECT min(message_store.category(m.stream_name)) FROM message_store.messages m
+              WHERE message_store.category(m.stream_name) > c.category)
+       FROM categories c WHERE c.category IS NOT NULL
+   )
+   SELECT category FROM categories
+    WHERE category IS NOT NULL AND string_to_array(split_part(category, ':', 2), '+') && $1::text[]`,
+);
+
+/** Whether the session's role may delete messages (the `message_store` role may not). */
+export const deletePrivilege = statement('delete_privilege', "SELECT has_table_privilege('message_store.messages', 'DELETE')");
+
+/**
+ * One bounded step of position compaction in category `$1`: the next `$4` records after global
+ * position `$2` up to `$3` (along the category index), and of them those more than `$5` behind
+ * their stream's last record. The statement's one snapshot sees each stream's version and its
+ * records alike: a record written meanwhile is neither seen nor counted, so the last record of a
+ * stream always stays and its version never changes. Returns how many were scanned, the last
+ * global position scanned, and how many are deleted (`deletes`) or would be.
+ */
+function compactionStep(deletes: boolean): string {
+  return `WITH scanned AS MATERIALIZED (
+     SELECT global_position, stream_name, position FROM message_store.messages
+      WHERE message_store.category(stream_name) = $1::varchar AND global_position > $2::bigint AND global_position <= $3::bigint
+      ORDER BY global_position LIMIT $4::bigint
+   ), versions AS MATERIALIZED (
+     SELECT s.stream_name, (SELECT max(v.position) FROM message_store.messages v WHERE v.stream_name = s.stream_name) AS stream_version
+       FROM (SELECT DISTINCT stream_name FROM scanned) s
+   ), doomed AS (
+     SELECT scanned.global_position FROM scanned JOIN versions USING (stream_name)
+      WHERE scanned.position <= versions.stream_version - $5::bigint
+   )${deletes ? ', deleted AS (DELETE FROM message_store.messages m USING doomed WHERE m.global_position = doomed.global_position RETURNING m.global_position)' : ''}
+   SELECT (SELECT count(*) FROM scanned), (SELECT max(global_position) FROM scanned), (SELECT count(*) FROM ${deletes ? 'deleted' : 'doomed'})`;
+}
+
+export const compactPositions = statement('compact_positions', compactionStep(true));
+
+/** `compactPositions` without the delete: what a dry run reports. */
+export const countCompactablePositions = statement('count_compactable_positions', compactionStep(false));

@@ -4,7 +4,7 @@
  * works for any consumer that records positions the Eventide way, Ruby ones included. Labels are
  * the position stream and its category: one series per consumer, never per message stream.
  */
-import { createServer, type Server } from 'node:http';
+import { serveEndpoint, type ServedEndpoint } from '../telemetry/http-endpoint.js';
 import { loadPromClient } from '../telemetry/optional-peer.js';
 
 /** One consumer as the endpoint reports it. */
@@ -17,12 +17,7 @@ export interface ConsumerFigureRow {
 }
 
 /** Serve `/metrics` on host:port until the signal fires; resolves with the bound port once listening. */
-export async function serveConsumerMetrics(
-  host: string,
-  port: number,
-  rows: () => Promise<ConsumerFigureRow[]>,
-  signal: AbortSignal,
-): Promise<{ port: number; closed: Promise<void> }> {
+export async function serveConsumerMetrics(host: string, port: number, rows: () => Promise<ConsumerFigureRow[]>, signal: AbortSignal): Promise<ServedEndpoint> {
   const prom = loadPromClient();
   const registry = new prom.Registry();
   const labelNames = ['position_stream', 'category'];
@@ -46,29 +41,5 @@ export async function serveConsumerMetrics(
     }
     return registry.metrics();
   };
-  const server: Server = createServer((request, response) => {
-    if (request.url !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics\n');
-      return;
-    }
-    scrape().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      // The database may be down for a moment: say so to the scraper, keep serving.
-      (error: unknown) => response.writeHead(503, { 'content-type': 'text/plain' }).end(`scrape failed: ${error instanceof Error ? error.name : 'error'}\n`),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const closed = new Promise<void>((resolve) => {
-    const close = (): void => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    };
-    if (signal.aborted) close();
-    else signal.addEventListener('abort', close, { once: true });
-  });
-  const address = server.address();
-  return { port: typeof address === 'object' && address !== null ? address.port : port, closed };
+  return serveEndpoint(host, port, { '/metrics': async () => ({ status: 200, contentType: registry.contentType, body: await scrape() }) }, signal);
 }

@@ -15,7 +15,8 @@ const layers = {
   consumer: ['vocabulary', 'engine', 'telemetry', 'store', 'messages'], // poll loop, dispatch, position store
   entity: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'messages', 'consumer'], // entity store, cache, snapshots, command handling
   'scale-out': ['vocabulary', 'store', 'messages', 'consumer'], // consumer groups over processes
-  cli: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'messages', 'consumer', 'entity', 'scale-out'], // the command (and `messagedb bench`'s workloads, cli/bench/)
+  doctor: ['vocabulary', 'store', 'consumer'], // diagnose(): read-only checks of a live store, through client.query
+  cli: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'messages', 'consumer', 'entity', 'scale-out', 'doctor'], // the command (and `messagedb bench`'s workloads, cli/bench/)
 };
 
 const layerRules = Object.entries(layers).map(([layer, below]) => ({

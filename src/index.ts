@@ -151,3 +151,7 @@ export type { MetricsRegistry } from './telemetry/metrics.js';
 export type { Context as TraceContext, Span, SpanOptions, Tracer } from './telemetry/tracing.js';
 export type { TelemetryConfig } from './telemetry/telemetry.js';
 export { TRACEPARENT } from './telemetry/tracing.js';
+
+// The doctor: read-only checks of a live store against docs/tuning.md
+export { diagnose } from './doctor/diagnose.js';
+export type { DiagnoseOptions, Finding, FindingCode, FindingSeverity } from './doctor/finding.js';

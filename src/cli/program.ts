@@ -7,6 +7,7 @@ import { registerBench } from './bench.js';
 import { ExitCode, toCliError } from './cli-error.js';
 import { registerConsumers } from './consumers.js';
 import { registerDemo } from './demo.js';
+import { registerDoctor } from './doctor.js';
 import { registerInstall } from './install.js';
 import { registerLast } from './last.js';
 import { examples } from './options.js';
@@ -59,6 +60,7 @@ function createProgram(context: CliContext): Command {
   registerLast(program, context);
   registerStats(program, context);
   registerConsumers(program, context);
+  registerDoctor(program, context);
   registerDemo(program, context);
   registerBench(program, context);
   return program;

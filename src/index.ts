@@ -115,6 +115,19 @@ export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError,
 export type { PositionRecordedData, RecordPositionOptions } from './consumer/position-record.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { hasNotifyTrigger, installNotifyTrigger, notifyChannel, uninstallNotifyTrigger } from './consumer/notify-trigger.js';
+export { compactPositions } from './consumer/compact-positions.js';
+export type { CompactedCategory, CompactPositionsOptions, CompactPositionsResult } from './consumer/compact-positions.js';
+export { ComponentHost, createHost } from './consumer/host.js';
+export type {
+  HostComponent,
+  HostConfig,
+  HostEndpointConfig,
+  HostFailurePolicy,
+  HostState,
+  HostedComponentState,
+  HostedComponentStatus,
+} from './consumer/host.js';
+export { PermissionDeniedError, isPermissionDeniedError } from './vocabulary/errors.js';
 
 // Entities: the entity store, snapshots, command handling, writer helpers
 export { EntityStore } from './entity/entity-store.js';

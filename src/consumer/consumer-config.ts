@@ -8,10 +8,15 @@ import type { Message } from '../vocabulary/message.js';
 import type { ConsumerGroup } from '../store/read.js';
 import * as validate from '../vocabulary/validate.js';
 import { checkConsumerGroup } from './consumer-group.js';
+import { resolveElasticConfig, type ElasticConfig, type ResolvedElasticConfig } from './elastic-config.js';
 import type { HandlerError } from './consumer-errors.js';
+import { policyHook, type HandlerErrorPolicy } from './dead-letter-policy.js';
 
-/** What to do about a message whose handler failed: try it again, pass over it, or stop the consumer. */
-export type HandlerErrorDecision = 'retry' | 'skip' | 'stop';
+/**
+ * What to do about a message whose handler failed: try it again, pass over it, stop the consumer,
+ * or park it in the consumer's dead-letter stream (`'dead-letter'`) and go on.
+ */
+export type HandlerErrorDecision = 'retry' | 'skip' | 'stop' | 'dead-letter';
 
 /**
  * Decides what happens after a handler failed on `message`; `attempt` counts the tries so far
@@ -76,9 +81,18 @@ export interface ConsumerConfig {
    * is aborted then; a handler that ignores it keeps running, unwatched.
    */
   handlerTimeoutMs?: number;
-  /** Decides about failed handlers; without it, a failed handler stops the consumer (Eventide's default). */
-  onError?: HandlerErrorHook;
+  /**
+   * Decides about failed handlers: a function, or a policy such as `{ retries: 3, then: 'dead-letter' }`.
+   * Without it, a failed handler stops the consumer (Eventide's default). Parking needs an `identifier`.
+   */
+  onError?: HandlerErrorHook | HandlerErrorPolicy;
   retry?: ConsumerRetryConfig;
+  /**
+   * Join the elastic group of every consumer with this category and identifier, in any process:
+   * the category's streams are spread over the live members and rebalanced as members come and go
+   * (docs/scale-out.md). Needs an `identifier`, a PostgreSQL server (not PGlite), and no `consumerGroup`.
+   */
+  elastic?: boolean | ElasticConfig;
 }
 
 /** A consumer configuration with defaults applied and every value checked. */
@@ -99,7 +113,10 @@ export interface ResolvedConsumerConfig {
   readFromReplicas: boolean;
   handlerTimeoutMs: number | undefined;
   onError: HandlerErrorHook | undefined;
+  /** True when `onError` may park messages (a function, or a policy that ends in `'dead-letter'`). */
+  deadLetters: boolean;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  elastic: ResolvedElasticConfig | undefined;
 }
 
 /** setTimeout's longest delay: a longer one would fire at once. */
@@ -122,6 +139,17 @@ function checkFilter(filter: MessageFilter | 'handled' | undefined, condition: u
   return filter;
 }
 
+/** `onError` as a function: a policy checked and turned into one; parking needs the identifier that names the stream. */
+function resolveOnError(onError: ConsumerConfig['onError'], identifier: string | undefined): HandlerErrorHook | undefined {
+  if (onError === undefined || typeof onError === 'function') return onError;
+  if (typeof onError !== 'object' || onError === null) throw new InvalidArgumentError('onError', 'must be a function or { retries, then }');
+  const hook = policyHook(onError);
+  if (onError.then === 'dead-letter' && identifier === undefined) {
+    throw new InvalidArgumentError('identifier', "is needed with onError's 'dead-letter': it names the dead-letter stream");
+  }
+  return hook as HandlerErrorHook;
+}
+
 /** Apply defaults and check every value, naming the first bad one. */
 export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerConfig {
   if (typeof config !== 'object' || config === null) throw new InvalidArgumentError('config', 'must be an object');
@@ -132,9 +160,8 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
   if (concurrencyKey !== 'streamName' && concurrencyKey !== 'cardinalId') {
     throw new InvalidArgumentError('concurrencyKey', `must be 'streamName' or 'cardinalId' (got ${String(concurrencyKey)})`);
   }
-  if (config.onError !== undefined && typeof config.onError !== 'function') {
-    throw new InvalidArgumentError('onError', 'must be a function');
-  }
+  const onError = resolveOnError(config.onError, identifier);
+  const elastic = resolveElasticConfig(config.elastic, identifier, consumerGroup);
   const initialDelayMs = optionalInteger('retry.initialDelayMs', config.retry?.initialDelayMs, 1, 100);
   return {
     category,
@@ -152,11 +179,13 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     listen: optionalBoolean('listen', config.listen),
     readFromReplicas: optionalBoolean('readFromReplicas', config.readFromReplicas),
     handlerTimeoutMs: config.handlerTimeoutMs === undefined ? undefined : validate.integer('handlerTimeoutMs', config.handlerTimeoutMs, 1, MAX_TIMER_MS),
-    onError: config.onError,
+    onError,
+    deadLetters: typeof config.onError === 'function' || (onError !== undefined && (config.onError as HandlerErrorPolicy).then === 'dead-letter'),
     retry: {
       maxAttempts: Number.MAX_SAFE_INTEGER,
       initialDelayMs,
       maxDelayMs: optionalInteger('retry.maxDelayMs', config.retry?.maxDelayMs, initialDelayMs, Math.max(initialDelayMs, 5000)),
     },
+    elastic,
   };
 }

@@ -12,9 +12,12 @@ import type { Message } from '../vocabulary/message.js';
 import { backoffDelay, sleep } from '../engine/runner.js';
 import { cardinalId } from '../vocabulary/stream-name.js';
 import * as validate from '../vocabulary/validate.js';
-import { MAX_TIMER_MS, resolveConsumerConfig, type ConsumerConfig, type ResolvedConsumerConfig } from './consumer-config.js';
+import { MAX_TIMER_MS, resolveConsumerConfig, type ConsumerConfig, type HandlerErrorDecision, type ResolvedConsumerConfig } from './consumer-config.js';
 import { ConsumerError, HandlerError, HandlerTimeoutError } from './consumer-errors.js';
 import { dispatchBatch } from './dispatch.js';
+import { DeadLetterParking, type DeadLetterCounts, type DeadLetterReplayResult } from './dead-letter-parking.js';
+import { checkDecision } from './dead-letter-policy.js';
+import { deadLetterStreamName } from './dead-letter-stream.js';
 import { callWithTimeout, isThenable } from './handler-timeout.js';
 import { offeredItems } from './message-iterator.js';
 import { hasNotifyTrigger, notifyChannel } from './notify-trigger.js';
@@ -85,6 +88,15 @@ export interface ConsumerStats {
   handled: number;
   /** Failures seen: handler errors, and lost connections that were retried. */
   errors: number;
+  /** The dead-letter stream's counts as last read (all 0 for a consumer that cannot park). */
+  deadLetters: DeadLetterCounts;
+}
+
+/** `replayDeadLetters()` options. */
+export interface ReplayDeadLettersOptions {
+  /** The originals' global positions to replay (default: every waiting one). */
+  globalPositions?: readonly number[];
+  signal?: AbortSignal;
 }
 
 /** Lost connections and pool waits are retried forever; anything else is the caller's to see. */
@@ -106,6 +118,9 @@ export class Consumer {
   readonly identifier: string | undefined;
   /** Where this consumer records its position (`account:position-worker-1`). */
   readonly positionStreamName: string;
+  /** Where this consumer parks messages (`account:deadLetter-worker-1`), when `onError` may park them. */
+  readonly deadLetterStreamName: string | undefined;
+  readonly #deadLetters: DeadLetterParking | undefined;
   readonly #client: MessageDbClient;
   readonly #config: ResolvedConsumerConfig;
   readonly #store: PositionStore;
@@ -134,9 +149,11 @@ export class Consumer {
     this.#telemetry =
       telemetry &&
       new ConsumerTelemetry(telemetry, this.category, this.identifier, async () => {
-        const { position, lag } = await this.stats();
-        return { position, lag };
+        const { position, lag, deadLetters } = await this.stats();
+        return { position, lag, deadLettersWaiting: this.#deadLetters === undefined ? null : deadLetters.waiting };
       });
+    this.deadLetterStreamName = this.identifier === undefined || !this.#config.deadLetters ? undefined : deadLetterStreamName(this.category, this.identifier);
+    this.#deadLetters = this.#deadLetterParking();
   }
 
   /**
@@ -245,7 +262,62 @@ export class Consumer {
       lag: head === null ? null : Math.max(0, head - (this.#position ?? 0)),
       handled: this.#handled,
       errors: this.#errors,
+      deadLetters: this.#deadLetters?.counts() ?? { parked: 0, replayed: 0, discarded: 0, waiting: 0 },
     };
+  }
+
+  /**
+   * Handle parked messages again through this consumer's handlers, oldest first: the given global
+   * positions, or every waiting one. Each handled one is marked `Replayed` in the dead-letter
+   * stream; one whose handler fails again is marked `ReplayFailed` and stays parked. Works whether
+   * the consumer runs or not; a replayed message arrives after newer messages of its stream.
+   */
+  async replayDeadLetters(options: ReplayDeadLettersOptions = {}): Promise<DeadLetterReplayResult> {
+    const parking = this.#deadLetters;
+    if (parking === undefined) {
+      throw new ConsumerError(`Consumer of ${this.category} has no dead-letter stream: it needs an identifier and an onError that may answer 'dead-letter'`);
+    }
+    const signal = validate.signal(options.signal);
+    const positions = options.globalPositions?.map((position, index) => validate.integer(`globalPositions[${index}]`, position, 0));
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    this.#loop?.signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await parking.replay(positions ?? 'all', controller.signal);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      this.#loop?.signal.removeEventListener('abort', abort);
+    }
+  }
+
+  /** The dead-letter stream's handling, when this consumer may park messages. */
+  #deadLetterParking(): DeadLetterParking | undefined {
+    const { deadLetterStreamName: streamName, identifier } = this;
+    if (streamName === undefined || identifier === undefined) return undefined;
+    return new DeadLetterParking({
+      client: this.#client,
+      streamName,
+      category: this.category,
+      identifier,
+      retry: this.#config.retry,
+      checkIntervalMs: Math.max(this.#config.pollIntervalMs, 1000),
+      replay: async (message, signal) => {
+        const handler = this.#handlers.get(message.type) ?? this.#catchAll;
+        if (handler === undefined) {
+          if (this.#config.strict) throw new HandlerError(message, 'No handler (strict mode)');
+          return;
+        }
+        await this.#call(handler, message, signal);
+      },
+      onParked: () => this.#telemetry?.deadLetter('parked'),
+      onReplayed: () => this.#telemetry?.deadLetter('replayed'),
+      onDiscarded: () => this.#telemetry?.deadLetter('discarded'),
+      onError: (kind, error) => {
+        this.#errors++;
+        this.#telemetry?.error(kind, error);
+      },
+    });
   }
 
   #run(handle: (message: Message, signal: AbortSignal) => Promise<void> | undefined, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
@@ -278,6 +350,7 @@ export class Consumer {
         const recorded = await this.#store.get(stopSignal);
         this.#position = this.#recordedPosition = recorded;
         this.#sinceRecord = 0;
+        await this.#deadLetters?.load(stopSignal);
         if (config.listen && unlisten === undefined) unlisten = await this.#listen(loop, stopSignal);
         // Eventide resumes at the recorded position itself: that message is delivered again.
         return recorded ?? 1;
@@ -308,8 +381,10 @@ export class Consumer {
         if (batch.length < config.batchSize && head >= position && head > (last?.globalPosition ?? 0)) batch.push({ scannedThrough: head });
         return batch;
       },
-      dispatch: (batch, stopSignal) =>
-        dispatchBatch(
+      dispatch: async (batch, stopSignal) => {
+        // Replays asked for by operators run between batches, never beside one.
+        await this.#deadLetters?.poll(stopSignal);
+        return dispatchBatch(
           batch,
           {
             concurrency,
@@ -319,13 +394,15 @@ export class Consumer {
             handled: (item, prefix) => (loop.abandoned ? undefined : this.#handledThrough(prefix, !isScannedThrough(item))),
           },
           stopSignal,
-        ),
+        );
+      },
       nextPosition: (item) => itemPosition(item) + 1,
       // Recording on idle runs in the background: a notification meanwhile must not wait for it.
       idle: async () => {
         this.#record().catch((error: unknown) => {
           this.#recordFailure ??= error;
         });
+        await this.#deadLetters?.poll(loop.signal);
       },
       finish: async (failure) => {
         this.#telemetry?.stopped();
@@ -434,8 +511,17 @@ export class Consumer {
       }
       this.#errors++;
       this.#telemetry?.error('handler', error);
-      const decision = this.#config.onError === undefined ? 'stop' : await this.#config.onError(error, message, attempt);
+      const decision = this.#config.onError === undefined ? 'stop' : await this.#decide(error, message, attempt);
       if (decision === 'skip') return;
+      if (decision === 'dead-letter') {
+        if (this.#deadLetters === undefined) {
+          throw new ConsumerError(`onError answered 'dead-letter', but the consumer of ${this.category} has no identifier to name its dead-letter stream`, {
+            cause: error,
+          });
+        }
+        // Awaited before the message counts as handled: a process that dies first handles it again.
+        return this.#deadLetters.park(message, error, attempt, signal);
+      }
       if (decision !== 'retry') throw error;
       // A stop request ends the wait (AbortError) and leaves the message unhandled.
       await sleep(backoffDelay(attempt, this.#config.retry), signal);
@@ -448,6 +534,12 @@ export class Consumer {
         cause = failure;
       }
     }
+  }
+
+  /** `onError`'s answer, checked: an answer it does not know stops the consumer with an InvalidArgumentError. */
+  async #decide(error: HandlerError, message: Message, attempt: number): Promise<HandlerErrorDecision> {
+    const answer: unknown = await this.#config.onError?.(error, message, attempt);
+    return checkDecision(answer, error);
   }
 
   /**

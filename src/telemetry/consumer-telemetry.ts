@@ -14,6 +14,8 @@ import { TRACEPARENT } from './tracing.js';
 export interface ConsumerFigures {
   position: number | null;
   lag: number | null;
+  /** Parked messages not yet replayed or discarded; null for a consumer that cannot park. */
+  deadLettersWaiting?: number | null;
 }
 
 interface LiveConsumer {
@@ -66,6 +68,15 @@ function consumerMetrics(registry: MetricsRegistry) {
     errors: counter('messagedb_consumer_errors_total', 'Consumer errors by kind (handler, connection)', [...labelNames, 'kind']),
     position: figureGauge('messagedb_consumer_position', 'Global position of the last handled message', (f) => f.position),
     lag: figureGauge('messagedb_consumer_lag', 'Category head minus the consumer position', (f) => f.lag),
+    deadLetters: counter('messagedb_consumer_dead_letters_total', 'Dead letters by what happened to them (parked, replayed, discarded)', [
+      ...labelNames,
+      'outcome',
+    ]),
+    deadLettersWaiting: figureGauge(
+      'messagedb_consumer_dead_letters_waiting',
+      'Parked messages not yet replayed or discarded',
+      (f) => f.deadLettersWaiting ?? null,
+    ),
   };
 }
 
@@ -114,6 +125,15 @@ export class ConsumerTelemetry {
   positionWritten(position: number): void {
     this.#metrics?.positionWrites.inc(this.#labels);
     log(this.#telemetry.logger, 'debug', () => [{ event: 'position_recorded', ...this.#labels, position }, 'consumer position recorded']);
+  }
+
+  /** A message was parked or replayed by this consumer, or it saw a discard recorded. */
+  deadLetter(outcome: 'parked' | 'replayed' | 'discarded'): void {
+    this.#metrics?.deadLetters.inc({ ...this.#labels, outcome });
+    log(this.#telemetry.logger, outcome === 'parked' ? 'warn' : 'info', () => [
+      { event: `dead_letter_${outcome}`, ...this.#labels },
+      `consumer dead letter ${outcome}`,
+    ]);
   }
 
   error(kind: 'handler' | 'connection', error: unknown): void {

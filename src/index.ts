@@ -115,6 +115,14 @@ export { POSITION_RECORDED_TYPE, PositionConflictError, isPositionConflictError,
 export type { PositionRecordedData, RecordPositionOptions } from './consumer/position-record.js';
 export { isConsumerGroupStream } from './consumer/consumer-group.js';
 export { hasNotifyTrigger, installNotifyTrigger, notifyChannel, uninstallNotifyTrigger } from './consumer/notify-trigger.js';
+// Dead letters: parked messages, their replay and discard
+export { DEAD_LETTER_RECORD_TYPES, deadLetterStreamName } from './consumer/dead-letter-stream.js';
+export type { DeadLetter, DeadLetterDecisionData, DeadLetterFailure, DeadLetterState } from './consumer/dead-letter-stream.js';
+export { discardDeadLetters, listDeadLetters, requestDeadLetterReplay } from './consumer/dead-letter-decisions.js';
+export type { DeadLetterOptions, DeadLetterSelection, DiscardDeadLettersOptions } from './consumer/dead-letter-decisions.js';
+export type { DeadLetterCounts, DeadLetterReplayResult } from './consumer/dead-letter-parking.js';
+export type { HandlerErrorPolicy } from './consumer/dead-letter-policy.js';
+export type { ReplayDeadLettersOptions } from './consumer/consumer.js';
 export { compactPositions } from './consumer/compact-positions.js';
 export type { CompactedCategory, CompactPositionsOptions, CompactPositionsResult } from './consumer/compact-positions.js';
 export { ComponentHost, createHost } from './consumer/host.js';

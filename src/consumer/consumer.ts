@@ -24,6 +24,7 @@ import { hasNotifyTrigger, notifyChannel } from './notify-trigger.js';
 import { PollLoop, type ConsumerState } from './poll-loop.js';
 import { PositionStore, positionStreamName } from './position-store.js';
 import { ConsumerTelemetry } from '../telemetry/consumer-telemetry.js';
+import { ElasticGroup, type ElasticStats } from './elastic-group.js';
 
 /** What a handler receives besides the message. */
 export interface HandlerContext {
@@ -88,6 +89,8 @@ export interface ConsumerStats {
   handled: number;
   /** Failures seen: handler errors, and lost connections that were retried. */
   errors: number;
+  /** An elastic consumer's group figures (its `position` is then the lowest of its partitions'). */
+  elastic?: ElasticStats;
   /** The dead-letter stream's counts as last read (all 0 for a consumer that cannot park). */
   deadLetters: DeadLetterCounts;
 }
@@ -135,6 +138,8 @@ export class Consumer {
   #sinceRecord = 0;
   #recording: Promise<void> = Promise.resolve();
   readonly #telemetry: ConsumerTelemetry | undefined;
+  /** The member side of an elastic group (`elastic`), which runs one consumer per partition it holds. */
+  readonly #elastic: ElasticGroup | undefined;
   /** A background position write that failed for a reason other than a lost connection. */
   #recordFailure: unknown;
 
@@ -154,6 +159,8 @@ export class Consumer {
       });
     this.deadLetterStreamName = this.identifier === undefined || !this.#config.deadLetters ? undefined : deadLetterStreamName(this.category, this.identifier);
     this.#deadLetters = this.#deadLetterParking();
+    const elastic = this.#config.elastic;
+    this.#elastic = elastic && new ElasticGroup(client, this.#config, elastic, (partitionConfig, partition) => this.#partition(partitionConfig, partition));
   }
 
   /**
@@ -191,7 +198,7 @@ export class Consumer {
   }
 
   get state(): ConsumerState {
-    return this.#loop?.state ?? 'stopped';
+    return this.#elastic?.state ?? this.#loop?.state ?? 'stopped';
   }
 
   /**
@@ -200,6 +207,7 @@ export class Consumer {
    * retried forever). Can be started again once it has ended.
    */
   start(options: ConsumerStartOptions = {}): Promise<void> {
+    if (this.#elastic !== undefined) return this.#elastic.run(options.signal);
     return this.#run((message, signal) => this.#handle(message, signal), this.#config.concurrency, options.signal);
   }
 
@@ -215,6 +223,7 @@ export class Consumer {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#elastic !== undefined) return this.#elastic.stop(timeoutMs === undefined ? {} : { timeoutMs });
     const loop = this.#loop;
     if (loop === undefined) return Promise.resolve();
     const ended = loop.stop();
@@ -235,6 +244,7 @@ export class Consumer {
       throw new ConsumerError('A consumer with handlers is run with start(); iterate over one without handlers');
     }
     if (this.#config.concurrency !== 1) throw new ConsumerError('Iterating handles one message at a time: concurrency must be 1');
+    if (this.#elastic !== undefined) throw new ConsumerError('An elastic consumer runs with handlers and start(): it handles its partitions side by side');
     return offeredItems<Message>(
       (offer) => this.#run(offer, 1, options.signal),
       () => this.stop(),
@@ -254,7 +264,7 @@ export class Consumer {
       // Stats are for monitoring: an unreachable database must not make them fail.
     }
     const head = this.#categoryHead;
-    return {
+    const stats: ConsumerStats = {
       state: this.state,
       position: this.#position,
       recordedPosition: this.#recordedPosition,
@@ -264,6 +274,29 @@ export class Consumer {
       errors: this.#errors,
       deadLetters: this.#deadLetters?.counts() ?? { parked: 0, replayed: 0, discarded: 0, waiting: 0 },
     };
+    return this.#elastic === undefined ? stats : this.#elasticStats(stats, this.#elastic);
+  }
+
+  /** An elastic consumer's figures: summed over its partitions' consumers, `position` the lowest of theirs. */
+  async #elasticStats(stats: ConsumerStats, elastic: ElasticGroup): Promise<ConsumerStats> {
+    const group = await elastic.stats();
+    const position = group.positions.length === 0 ? null : Math.min(...group.positions);
+    const head = stats.categoryHead;
+    const lag = head === null ? null : Math.max(0, head - (position ?? 0));
+    return { ...stats, position, recordedPosition: null, lag, handled: group.handled, errors: group.errors, elastic: group.elastic };
+  }
+
+  /** The consumer of one partition of this elastic consumer: its handlers, called only while the partition is held. */
+  #partition(config: ConsumerConfig, partition: number): Consumer {
+    const elastic = this.#elastic as ElasticGroup;
+    const member = new Consumer(this.#client, config);
+    const guard =
+      (handler: MessageHandler<never>): MessageHandler<never> =>
+      (message, context) =>
+        elastic.guard(partition, context.signal, () => handler(message, { ...context, consumer: this })) as void | Promise<void>;
+    for (const [type, handler] of this.#handlers) member.on(type, guard(handler));
+    if (this.#catchAll !== undefined) member.onAny(guard(this.#catchAll));
+    return member;
   }
 
   /**

@@ -29,7 +29,7 @@ export interface HostComponent {
 export type HostFailurePolicy = 'stop-all' | 'restart';
 
 /** Where a host is in its life. */
-export type HostState = 'created' | 'running' | 'paused' | 'stopping' | 'stopped' | 'failed';
+export type HostState = 'created' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'failed';
 
 /** Where one component is. */
 export type HostedComponentState = 'created' | 'running' | 'restarting' | 'paused' | 'stopped' | 'failed';
@@ -182,7 +182,7 @@ export class ComponentHost {
     }
     if (this.#state !== 'created') return Promise.reject(new ConsumerError(`A host starts once (it is ${this.#state})`));
     if (this.#hosted.length === 0) return Promise.reject(new ConsumerError('A host needs components: add() them before start()'));
-    this.#setState('running');
+    this.#setState('starting');
     const done = new Promise<void>((resolve, reject) => {
       this.#settle = () => (this.#state === 'failed' ? reject(this.#failure) : resolve());
     });
@@ -193,7 +193,8 @@ export class ComponentHost {
     void this.#open().then(
       () => {
         if (signal?.aborted) return void this.stop();
-        if (this.#state !== 'running') return;
+        if (this.#state !== 'starting') return;
+        this.#setState('running');
         for (const hosted of this.#hosted) this.#launch(hosted);
       },
       (error: unknown) => this.#fail(error),

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBench } from './bench.js';
 import { ExitCode, toCliError } from './cli-error.js';
+import { registerConsole } from './console.js';
 import { registerConsumers } from './consumers.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
@@ -60,6 +61,7 @@ function createProgram(context: CliContext): Command {
   registerLast(program, context);
   registerStats(program, context);
   registerConsumers(program, context);
+  registerConsole(program, context);
   registerDoctor(program, context);
   registerDemo(program, context);
   registerBench(program, context);

@@ -11,6 +11,7 @@ import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerInstall } from './install.js';
 import { registerLast } from './last.js';
+import { registerPositions } from './positions.js';
 import { examples } from './options.js';
 import { registerRead } from './read.js';
 import { registerStats } from './stats.js';
@@ -61,6 +62,7 @@ function createProgram(context: CliContext): Command {
   registerLast(program, context);
   registerStats(program, context);
   registerConsumers(program, context);
+  registerPositions(program, context);
   registerConsole(program, context);
   registerDoctor(program, context);
   registerDemo(program, context);

@@ -24,7 +24,7 @@ import { hasNotifyTrigger, notifyChannel } from './notify-trigger.js';
 import { PollLoop, type ConsumerState } from './poll-loop.js';
 import { PositionStore, positionStreamName } from './position-store.js';
 import { ConsumerTelemetry } from '../telemetry/consumer-telemetry.js';
-import { ElasticGroup, type ElasticStats } from './elastic-group.js';
+import { ElasticGroup, type ElasticStats, type PartitionConsumer } from './elastic-group.js';
 
 /** What a handler receives besides the message. */
 export interface HandlerContext {
@@ -278,8 +278,8 @@ export class Consumer {
   }
 
   /** An elastic consumer's figures: summed over its partitions' consumers, `position` the lowest of theirs. */
-  async #elasticStats(stats: ConsumerStats, elastic: ElasticGroup): Promise<ConsumerStats> {
-    const group = await elastic.stats();
+  #elasticStats(stats: ConsumerStats, elastic: ElasticGroup): ConsumerStats {
+    const group = elastic.stats();
     const position = group.positions.length === 0 ? null : Math.min(...group.positions);
     const head = stats.categoryHead;
     const lag = head === null ? null : Math.max(0, head - (position ?? 0));
@@ -287,7 +287,7 @@ export class Consumer {
   }
 
   /** The consumer of one partition of this elastic consumer: its handlers, called only while the partition is held. */
-  #partition(config: ConsumerConfig, partition: number): Consumer {
+  #partition(config: ConsumerConfig, partition: number): PartitionConsumer {
     const elastic = this.#elastic as ElasticGroup;
     const member = new Consumer(this.#client, config);
     const guard =
@@ -296,7 +296,11 @@ export class Consumer {
         elastic.guard(partition, context.signal, () => handler(message, { ...context, consumer: this })) as void | Promise<void>;
     for (const [type, handler] of this.#handlers) member.on(type, guard(handler));
     if (this.#catchAll !== undefined) member.onAny(guard(this.#catchAll));
-    return member;
+    return {
+      start: (options) => member.start(options),
+      stop: (options) => member.stop(options),
+      figures: () => ({ position: member.#position, handled: member.#handled, errors: member.#errors }),
+    };
   }
 
   /**

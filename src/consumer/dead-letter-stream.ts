@@ -160,7 +160,8 @@ function originalOf(record: Message, failure: DeadLetterFailure): Message {
     position: Number(record.metadata?.causationMessagePosition),
     globalPosition: Number(record.metadata?.causationMessageGlobalPosition),
     data: record.data,
-    metadata,
+    // Eventide writes empty metadata as NULL, and so it is read back.
+    metadata: Object.keys(metadata).length === 0 ? null : metadata,
     time: new Date(failure.messageTime),
   };
 }

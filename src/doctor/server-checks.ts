@@ -112,8 +112,16 @@ export const serverSettings: Check = async (context) => {
     );
   }
   const maxConnections = numberOf(settings.get('max_connections'));
-  if (!Number.isNaN(maxConnections)) {
-    const connections = await context.query(statements.connectionsInUse);
+  const connections = Number.isNaN(maxConnections) ? [] : await context.query(statements.connectionsInUse);
+  // The doctor's own session is a client backend on any server; none at all is PGlite, one session in-process.
+  const embedded = !Number.isNaN(maxConnections) && connections.length === 0;
+  if (embedded) {
+    info(
+      'max_connections',
+      'no client connections reported: an embedded server (PGlite), one session in this process',
+      'Pool sizes do not apply: statements take turns on the one session. Move to a PostgreSQL server for concurrent writers or several processes.',
+    );
+  } else if (!Number.isNaN(maxConnections)) {
     const total = connections.reduce((sum, row) => sum + numberOf(row.connections), 0);
     const top = connections
       .slice(0, 5)
@@ -121,7 +129,7 @@ export const serverSettings: Check = async (context) => {
       .join(', ');
     info(
       'max_connections',
-      `${count(total)} of max_connections ${count(maxConnections)} client connections in use${top === '' ? '' : ` (by application: ${top})`}`,
+      `${count(total)} of max_connections ${count(maxConnections)} client connections in use (by application: ${top})`,
       'Every client process keeps up to maxPoolSize connections: their sum must stay under max_connections. ' +
         'More connections do not make writes to one category faster: they wait on its lock.',
     );
@@ -134,9 +142,11 @@ export const serverSettings: Check = async (context) => {
     info(
       'autovacuum',
       `autovacuum = ${autovacuum ?? 'unknown'}${tableOff ? ', and turned off for message_store.messages' : ''}${tableOptions === '' ? '' : ` (table options: ${tableOptions})`}`,
-      autovacuum === 'off' || tableOff
-        ? 'Without autovacuum, the messages table is never analyzed on its own: run ANALYZE after loads, or turn it back on.'
-        : 'Autovacuum analyzes the messages table as it grows; an append-only table needs nothing more.',
+      embedded
+        ? 'An embedded server runs no autovacuum workers: run ANALYZE message_store.messages after loading many messages.'
+        : autovacuum === 'off' || tableOff
+          ? 'Without autovacuum, the messages table is never analyzed on its own: run ANALYZE after loads, or turn it back on.'
+          : 'Autovacuum analyzes the messages table as it grows; an append-only table needs nothing more.',
     );
   }
   return findings;

@@ -82,7 +82,7 @@ export interface ConsumerConfig {
    */
   handlerTimeoutMs?: number;
   /**
-   * Decides about failed handlers: a function, or a policy such as `{ retries: 3, then: 'dead-letter' }`.
+   * Decides about failed handlers: a function, or a policy such as `{ retries: 3, afterRetries: 'dead-letter' }`.
    * Without it, a failed handler stops the consumer (Eventide's default). Parking needs an `identifier`.
    */
   onError?: HandlerErrorHook | HandlerErrorPolicy;
@@ -142,9 +142,9 @@ function checkFilter(filter: MessageFilter | 'handled' | undefined, condition: u
 /** `onError` as a function: a policy checked and turned into one; parking needs the identifier that names the stream. */
 function resolveOnError(onError: ConsumerConfig['onError'], identifier: string | undefined): HandlerErrorHook | undefined {
   if (onError === undefined || typeof onError === 'function') return onError;
-  if (typeof onError !== 'object' || onError === null) throw new InvalidArgumentError('onError', 'must be a function or { retries, then }');
+  if (typeof onError !== 'object' || onError === null) throw new InvalidArgumentError('onError', 'must be a function or { retries, afterRetries }');
   const hook = policyHook(onError);
-  if (onError.then === 'dead-letter' && identifier === undefined) {
+  if (onError.afterRetries === 'dead-letter' && identifier === undefined) {
     throw new InvalidArgumentError('identifier', "is needed with onError's 'dead-letter': it names the dead-letter stream");
   }
   return hook as HandlerErrorHook;
@@ -180,7 +180,7 @@ export function resolveConsumerConfig(config: ConsumerConfig): ResolvedConsumerC
     readFromReplicas: optionalBoolean('readFromReplicas', config.readFromReplicas),
     handlerTimeoutMs: config.handlerTimeoutMs === undefined ? undefined : validate.integer('handlerTimeoutMs', config.handlerTimeoutMs, 1, MAX_TIMER_MS),
     onError,
-    deadLetters: typeof config.onError === 'function' || (onError !== undefined && (config.onError as HandlerErrorPolicy).then === 'dead-letter'),
+    deadLetters: typeof config.onError === 'function' || (onError !== undefined && (config.onError as HandlerErrorPolicy).afterRetries === 'dead-letter'),
     retry: {
       maxAttempts: Number.MAX_SAFE_INTEGER,
       initialDelayMs,

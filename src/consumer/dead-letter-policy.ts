@@ -1,5 +1,5 @@
 /**
- * `onError`'s declarative form (`{ retries: 3, then: 'dead-letter' }`) and the check of what an
+ * `onError`'s declarative form (`{ retries: 3, afterRetries: 'dead-letter' }`) and the check of what an
  * `onError` function answers: an answer the consumer does not know is a typed error, not a stop
  * in disguise.
  */
@@ -19,7 +19,8 @@ const FINAL_DECISIONS = ['dead-letter', 'skip', 'stop'] as const;
 export interface HandlerErrorPolicy {
   /** Retries after the first failure (0: none), so `retries + 1` tries in all. */
   retries: number;
-  then: 'dead-letter' | 'skip' | 'stop';
+  /** What to do once they are spent. (Not `then`: an object with a `then` passes for a promise.) */
+  afterRetries: 'dead-letter' | 'skip' | 'stop';
 }
 
 /** The decision function a policy stands for. */
@@ -27,14 +28,14 @@ export type PolicyHook = (error: unknown, message: unknown, attempt: number) => 
 
 /** Check a policy, naming the first bad value, and turn it into the decision function. */
 export function policyHook(policy: HandlerErrorPolicy): PolicyHook {
-  const unknown = Object.keys(policy).filter((key) => key !== 'retries' && key !== 'then');
-  if (unknown.length > 0) throw new InvalidArgumentError(`onError.${unknown[0]}`, 'is not an option: give { retries, then } or a function');
+  const unknown = Object.keys(policy).filter((key) => key !== 'retries' && key !== 'afterRetries');
+  if (unknown.length > 0) throw new InvalidArgumentError(`onError.${unknown[0]}`, 'is not an option: give { retries, afterRetries } or a function');
   const retries = validate.integer('onError.retries', policy.retries, 0, 1000);
-  const then = policy.then;
-  if (!(FINAL_DECISIONS as readonly unknown[]).includes(then)) {
-    throw new InvalidArgumentError('onError.then', `must be 'dead-letter', 'skip' or 'stop' (got ${JSON.stringify(then) ?? String(then)})`);
+  const final = policy.afterRetries;
+  if (!(FINAL_DECISIONS as readonly unknown[]).includes(final)) {
+    throw new InvalidArgumentError('onError.afterRetries', `must be 'dead-letter', 'skip' or 'stop' (got ${JSON.stringify(final) ?? String(final)})`);
   }
-  return (_error, _message, attempt) => (attempt <= retries ? 'retry' : then);
+  return (_error, _message, attempt) => (attempt <= retries ? 'retry' : final);
 }
 
 /** An `onError` answer checked: one of the four, or an InvalidArgumentError naming what it got. */

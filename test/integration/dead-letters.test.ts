@@ -33,7 +33,7 @@ function poisoned(client: MessageDbClient, category: string, poison: () => numbe
     identifier: 'worker1',
     pollIntervalMs,
     retry: fastRetries,
-    onError: { retries: 2, then: 'dead-letter' },
+    onError: { retries: 2, afterRetries: 'dead-letter' },
   }).onAny((message) => {
     if (message.globalPosition === poison()) {
       tries++;
@@ -212,13 +212,14 @@ for (const engine of engines) {
           new Consumer(client, { category, identifier: identifier ?? undefined, onError: onError as never });
       const refuses = (make: () => unknown, argument: string) =>
         assert.throws(make, (error: unknown) => isInvalidArgumentError(error) && error.argument === argument, `refuses ${argument}`);
-      refuses(config({ retries: -1, then: 'dead-letter' }), 'onError.retries');
-      refuses(config({ retries: 1.5, then: 'dead-letter' }), 'onError.retries');
-      refuses(config({ retries: '3', then: 'dead-letter' }), 'onError.retries');
-      refuses(config({ retries: 3, then: 'explode' }), 'onError.then');
-      refuses(config({ retries: 3, then: 'retry' }), 'onError.then');
-      refuses(config({ retries: 3, then: 'skip', retry: 1 }), 'onError.retry');
-      refuses(config({ retries: 3, then: 'dead-letter' }, null), 'identifier');
+      refuses(config({ retries: -1, afterRetries: 'dead-letter' }), 'onError.retries');
+      refuses(config({ retries: 1.5, afterRetries: 'dead-letter' }), 'onError.retries');
+      refuses(config({ retries: '3', afterRetries: 'dead-letter' }), 'onError.retries');
+      refuses(config({ retries: 3, afterRetries: 'explode' }), 'onError.afterRetries');
+      refuses(config({ retries: 3, afterRetries: 'retry' }), 'onError.afterRetries');
+      refuses(config({ retries: 3, afterRetries: 'skip', retry: 1 }), 'onError.retry');
+      refuses(config(JSON.parse('{ "retries": 3, "then": "skip" }')), 'onError.then');
+      refuses(config({ retries: 3, afterRetries: 'dead-letter' }, null), 'identifier');
       refuses(config('dead-letter'), 'onError');
       refuses(() => deadLetterStreamName('account-1', 'w'), 'category');
 

@@ -7,6 +7,7 @@ import { registerBench } from './bench.js';
 import { ExitCode, toCliError } from './cli-error.js';
 import { registerConsole } from './console.js';
 import { registerConsumers } from './consumers.js';
+import { registerDeadLetters } from './dead-letters.js';
 import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerInstall } from './install.js';
@@ -62,6 +63,7 @@ function createProgram(context: CliContext): Command {
   registerLast(program, context);
   registerStats(program, context);
   registerConsumers(program, context);
+  registerDeadLetters(program, context);
   registerPositions(program, context);
   registerConsole(program, context);
   registerDoctor(program, context);

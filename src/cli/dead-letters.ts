@@ -93,7 +93,7 @@ export function registerDeadLetters(program: Command, context: CliContext): void
     );
 
   addStreamOptions(command.command('list').description('list parked messages with their state'))
-    .option('--state <state>', `only these: ${states.join(', ')} (default: waiting, i.e. parked or replay requested)`, 'waiting')
+    .option('--state <state>', `only these: ${states.join(', ')} (waiting: parked or replay requested)`, 'waiting')
     .action(async (category: string, options: DeadLetterOptions & { state: string }) => {
       if (!(states as readonly string[]).includes(options.state)) throw usageError(`--state must be one of ${states.join(', ')} (got ${options.state})`);
       const streamName = streamOf(category, options);

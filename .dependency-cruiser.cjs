@@ -16,7 +16,8 @@ const layers = {
   entity: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'messages', 'consumer'], // entity store, cache, snapshots, command handling
   'scale-out': ['vocabulary', 'store', 'messages', 'consumer'], // consumer groups over processes
   doctor: ['vocabulary', 'store', 'consumer'], // diagnose(): read-only checks of a live store, through client.query
-  cli: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'messages', 'consumer', 'entity', 'scale-out', 'doctor'], // the command (and `messagedb bench`'s workloads, cli/bench/)
+  console: ['vocabulary', 'store', 'replica', 'consumer'], // the web console: server, SQL over the public client, browser files
+  cli: ['vocabulary', 'engine', 'replica', 'telemetry', 'store', 'messages', 'consumer', 'entity', 'scale-out', 'doctor', 'console'], // the command (and `messagedb bench`'s workloads, cli/bench/)
 };
 
 const layerRules = Object.entries(layers).map(([layer, below]) => ({
@@ -52,6 +53,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/cli/', pathNot: '^src/cli/bench/' },
       to: { path: '^src/(engine/|vocabulary/sql\\.ts$)' },
+    },
+    {
+      name: 'console-through-the-client',
+      comment:
+        'The console talks to the database through the public client (client.query with its own statements, its methods), ' +
+        "never through an engine or the library's SQL texts; the command loads it only when it runs (a dynamic import).",
+      severity: 'error',
+      from: { path: '^src/console/' },
+      to: { path: '^src/(engine/|vocabulary/sql\\.ts$|cli/)' },
     },
     {
       name: 'nothing-imports-the-public-face',

@@ -60,4 +60,7 @@ function App() {
     <main key=${path}><${View} path=${path} query=${query} info=${info.data} /></main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+// Preact keeps what the element already holds; the page's "Loading…" goes first.
+root.textContent = '';
+render(html`<${App} />`, root);

@@ -28,7 +28,7 @@ function WriteForm({ streamName, version, writeToken, onWritten }) {
   return html`<form class="write" onSubmit=${onSubmit}>
     <h2>Write a message</h2>
     <label>Type <input name="type" value=${type} required onInput=${(event) => setType(event.currentTarget.value)} /></label>
-    <label>Data (JSON) <textarea name="data" rows="3" onInput=${(event) => setData(event.currentTarget.value)}>${data}</textarea></label>
+    <label>Data (JSON) <textarea name="data" rows="3" value=${data} onInput=${(event) => setData(event.currentTarget.value)}></textarea></label>
     <button type="submit">Write at version ${version ?? 'none'}</button>
     ${result === null ? null : html`<p class="result">${result}</p>`}
   </form>`;

@@ -5,10 +5,12 @@
  * component that fails, and optionally an HTTP endpoint for probes and scrapers (host-endpoint.ts).
  */
 import { backoffDelay, sleep } from '../engine/runner.js';
-import type { MetricsRegistry } from '../telemetry/metrics.js';
 import { ConsumerError, InvalidArgumentError, isAbortError, isClosedError } from '../vocabulary/errors.js';
 import * as validate from '../vocabulary/validate.js';
 import { MAX_TIMER_MS } from './consumer-config.js';
+import type { HostEndpointConfig, HostedComponentState, HostedComponentStatus } from './host-endpoint.js';
+
+export type { HostEndpointConfig, HostedComponentState, HostedComponentStatus } from './host-endpoint.js';
 
 /**
  * What a host runs: a Consumer, or anything shaped like one. `start` runs until stopped (or its
@@ -31,9 +33,6 @@ export type HostFailurePolicy = 'stop-all' | 'restart';
 /** Where a host is in its life. */
 export type HostState = 'created' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'failed';
 
-/** Where one component is. */
-export type HostedComponentState = 'created' | 'running' | 'restarting' | 'paused' | 'stopped' | 'failed';
-
 /** `createHost` configuration. */
 export interface HostConfig {
   /** Default `stop-all`. A closed client is never restarted: it fails the host under either policy. */
@@ -53,26 +52,6 @@ export interface HostConfig {
   stopTimeoutMs?: number;
   /** Serve `/health`, `/ready` and `/metrics` while running (see HostEndpointConfig). */
   http?: HostEndpointConfig;
-}
-
-/** The host's HTTP endpoint. */
-export interface HostEndpointConfig {
-  /** 0 picks a free port (read it from `host.port`). */
-  port: number;
-  /** Default `0.0.0.0`, for probes from outside the container. */
-  host?: string;
-  /** A prom-client Registry to serve as `/metrics` (e.g. `client.metrics()`), with the host's own gauges added; without it, the host's gauges alone. */
-  metrics?: MetricsRegistry;
-}
-
-/** One component as the host reports it. */
-export interface HostedComponentStatus {
-  name: string;
-  state: HostedComponentState;
-  /** True when running and, for a consumer, catching up or live. */
-  ready: boolean;
-  /** Times it was started again after failing. */
-  restarts: number;
 }
 
 interface Hosted {

@@ -4,9 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 
-export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas';
-export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas'];
-/** What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`. */
+export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas' | 'console';
+export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas', 'console'];
+/**
+ * What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`, and
+ * console (seeding a million messages first) `--only console`.
+ */
 export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'replicas'];
 
 export interface BenchOptions {
@@ -24,7 +27,7 @@ export interface BenchOptions {
   memoryMessages: number;
 }
 
-const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas] [--memory-messages N] [--out FILE|-]`;
+const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console] [--memory-messages N] [--out FILE|-]`;
 
 export function parseOptions(argv: readonly string[], env = process.env): BenchOptions {
   const { values } = parseArgs({

@@ -25,6 +25,8 @@ export interface BenchResults {
   toolkit?: string;
   /** The markdown of bench/replicas.ts (reads with 0, 1 and 2 hot standbys), run as a child process. */
   replicas?: string;
+  /** The markdown of bench/console.ts (the console's views over a million messages), run as a child process. */
+  console?: string;
   notes: string[];
   elapsedSeconds?: number;
 }
@@ -213,6 +215,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     '',
     ...(results.toolkit === undefined ? [] : [results.toolkit.trim(), '']),
     ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
+    ...(results.console === undefined ? [] : [results.console.trim(), '']),
     ...(results.notes.length === 0 ? [] : ['## Notes from this run', '', ...results.notes.map((note) => `- ${note}`), '']),
     notes.trim(),
     '',

@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
@@ -106,6 +106,12 @@ try {
     results.replicas = await runReplicasBench(options.rounds, Math.max(options.seconds, 2), log);
   }
 
+  if (options.only.includes('console')) {
+    // A million messages of its own, in a database it creates beside the bench's on the same server.
+    log('console: the views over a million messages');
+    results.console = await runChildMarkdown('./console.ts', ['--url', database.url, '--rounds', String(Math.max(options.rounds * 3, 5))], log);
+  }
+
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
   results.environment.loadAtEnd = currentLoad();
   await writeReport(results, log);
@@ -131,5 +137,19 @@ async function runReplicasBench(rounds: number, seconds: number, log: (line: str
   });
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`bench/replicas.ts exited with ${code}`);
+  return markdown;
+}
+
+/** Run a bench script that prints its markdown on stdout (its progress goes to our log). */
+async function runChildMarkdown(script: string, args: readonly string[], log: (line: string) => void): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let markdown = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (markdown += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) if (line !== '') log(`  ${line}`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
   return markdown;
 }

@@ -158,7 +158,7 @@ describe('an elastic consumer group of processes', () => {
       await writer;
     }
     const head = await client.categoryHead(category);
-    const messages = [];
+    const messages: number[] = [];
     for await (const message of client.readCategory(category)) messages.push(message.globalPosition);
     assert.equal(messages.length, written);
     await waitFor('every message to be handled', () => {
@@ -177,7 +177,7 @@ describe('an elastic consumer group of processes', () => {
     const replayBound = cleanHandovers + lostPartitions * (size.positionUpdateInterval + concurrency);
     process.stderr.write(
       `elastic group: ${messages.length} messages (head ${head}), ${intervals.length} handler calls, replays ${verdict.replays} (bound ${replayBound}), ` +
-        `paused member's calls in flight overlapping the new holder: ${verdict.pausedOverlaps}, longest ${Math.round(verdict.pausedOverlapMs)} ms\n`,
+        `paused member's calls in flight at the pause that overlapped another member's: ${verdict.pausedOverlaps} (bound ${size.partitions * concurrency}), running on at most ${Math.round(verdict.pausedOverlapMs)} ms past the other's start\n`,
     );
     assert.deepEqual(verdict.problems, []);
     assert.ok(verdict.replays <= replayBound, `replays ${verdict.replays} > bound ${replayBound}`);

@@ -165,6 +165,8 @@ export {
 export { checkConsumerGroupPositions, startConsumerGroup } from './scale-out/consumer-group-processes.js';
 export type { ConsumerGroupProcesses, ConsumerGroupProcessesConfig, GroupMemberProcess } from './scale-out/consumer-group-processes.js';
 export { runConsumerGroupMember } from './scale-out/group-member.js';
+export type { ElasticConfig } from './consumer/elastic-config.js';
+export type { ElasticStats } from './consumer/elastic-group.js';
 export type { ConsumerGroupMemberInfo } from './scale-out/group-member.js';
 export type { NotificationHandler, Unlisten } from './engine/engine.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';

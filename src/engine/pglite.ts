@@ -18,6 +18,8 @@ import { WaitQueue } from './wait-queue.js';
 export interface PgliteEngineConfig {
   /** A directory to keep the database in; in memory when omitted. */
   dataDir: string | undefined;
+  /** A data directory dumped by `dumpDataDir()` to start from, instead of an empty database. */
+  loadDataDir?: Blob | undefined;
   allowCondition: boolean;
 }
 
@@ -106,7 +108,10 @@ export class PgliteEngine implements Engine {
     const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
     let db: PGlite | undefined;
     try {
-      db = await PGlite.create(config.dataDir === undefined ? {} : { dataDir: config.dataDir });
+      db = await PGlite.create({
+        ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
+        ...(config.loadDataDir === undefined ? {} : { loadDataDir: config.loadDataDir }),
+      });
       const settings = ['SET search_path TO message_store, public', 'SET DateStyle TO ISO'];
       if (config.allowCondition) settings.push('SET message_store.sql_condition TO on');
       await db.exec(settings.join('; '));
@@ -173,6 +178,14 @@ export class PgliteEngine implements Engine {
       }
       throw error;
     }
+  }
+
+  /**
+   * The whole data directory as an uncompressed tarball, for `loadDataDir`: loading one is several
+   * times faster than starting an empty database and installing Message DB in it.
+   */
+  async dumpDataDir(): Promise<Blob> {
+    return this.#track(() => this.#db.dumpDataDir('none'), undefined);
   }
 
   poolStats(): PoolStats {

@@ -64,6 +64,12 @@ export interface EntityStoreConfig<Entity> {
    * leaves the cache as it was. Default: `structuredClone`, keeping the entity's prototype.
    */
   copy?: (entity: Entity) => Entity;
+  /**
+   * The time a snapshot records as taken (its data's `time`), and the time of a projected entity
+   * (default: the system clock). Tests pass a controlled clock (`testClock()` of
+   * `messagedb/testing`) to write the same snapshots on every run.
+   */
+  clock?: () => Date;
 }
 
 /** A configuration checked, with defaults applied. */
@@ -75,6 +81,7 @@ export interface ResolvedEntityStoreConfig<Entity> {
   maxEntries: number;
   batchSize: number;
   copy: (entity: Entity) => Entity;
+  clock: () => Date;
 }
 
 function isFunction(value: unknown): value is (...args: never[]) => unknown {
@@ -86,6 +93,8 @@ function optionalFunction<F>(argument: string, value: unknown, fallback: F): F {
   if (!isFunction(value)) throw new InvalidArgumentError(argument, `must be a function (got ${typeof value})`);
   return value as F;
 }
+
+const systemClock = (): Date => new Date();
 
 /** `structuredClone`, with the top-level prototype kept (a class instance stays one). */
 export function cloneEntity<Entity>(entity: Entity): Entity {
@@ -147,5 +156,6 @@ export function resolveEntityStoreConfig<Entity>(config: EntityStoreConfig<Entit
     maxEntries,
     batchSize,
     copy: optionalFunction('copy', config.copy, cloneEntity),
+    clock: optionalFunction('clock', config.clock, systemClock),
   };
 }

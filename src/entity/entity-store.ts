@@ -245,7 +245,7 @@ export class EntityStore<Entity> {
     const record: EntityRecord<Entity> = {
       entity,
       version,
-      time: new Date(),
+      time: config.clock(),
       persistedVersion: start?.persistedVersion ?? null,
       persistedTime: start?.persistedTime ?? null,
     };
@@ -274,7 +274,7 @@ export class EntityStore<Entity> {
       return undefined;
     }
     this.#stats.snapshotsRead++;
-    return { entity, version: decoded.version, time: new Date(), persistedVersion: decoded.version, persistedTime: decoded.time };
+    return { entity, version: decoded.version, time: this.#config.clock(), persistedVersion: decoded.version, persistedTime: decoded.time };
   }
 
   /**
@@ -286,7 +286,7 @@ export class EntityStore<Entity> {
     const snapshot = this.#config.snapshot;
     if (snapshot === null || record.version - (record.persistedVersion ?? -1) < snapshot.interval) return;
     const stream = snapshotStreamName(snapshot.entity, id);
-    const time = new Date();
+    const time = this.#config.clock();
     try {
       await this.#telemetry.snapshotWrite(stream, record.version, () =>
         writeSnapshot(this.#client, stream, snapshot.toData(record.entity), record.version, time),

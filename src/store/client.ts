@@ -3,7 +3,16 @@
  * process), and offers the session methods, transactions, the installer and pool statistics.
  */
 import { inspect } from 'node:util';
-import { describeTarget, resolveConnectConfig, resolveRetry, type ConnectConfig, type EmbeddedConfig, type ResolvedRetry } from './config.js';
+import {
+  describeTarget,
+  resolveConnectConfig,
+  resolveLoadDataDir,
+  resolveMessageId,
+  resolveRetry,
+  type ConnectConfig,
+  type EmbeddedConfig,
+  type ResolvedRetry,
+} from './config.js';
 import type { Engine, NotificationHandler, PoolStats, Queryable, SqlRow, Unlisten } from '../engine/engine.js';
 import { PostgresEngine } from '../engine/postgres.js';
 import { ClosedError, MessageDbError, isConnectionError } from '../vocabulary/errors.js';
@@ -79,6 +88,7 @@ export class MessageDbClient extends MessageStoreSession {
   #closing: Promise<void> | undefined;
   /** Aborted by close(): ends retries waiting out their backoff. */
   readonly #closeController: AbortController;
+  readonly #messageId: (() => string) | undefined;
 
   private constructor(options: {
     engine: Engine;
@@ -87,6 +97,7 @@ export class MessageDbClient extends MessageStoreSession {
     allowCondition: boolean;
     telemetry: TelemetryConfig;
     replicas?: ResolvedReplicaConfig | undefined;
+    messageId?: (() => string) | undefined;
   }) {
     const { engine, retry, allowCondition } = options;
     const telemetry = Telemetry.create(options.telemetry);
@@ -103,7 +114,8 @@ export class MessageDbClient extends MessageStoreSession {
     const closing = new AbortController();
     const runner = createRunner(guarded, retry, () => closed(), onConnectionFault, closing.signal);
     const router = options.replicas === undefined ? undefined : new ReadRouter(runner, options.replicas);
-    super(runner, allowCondition, telemetry, router);
+    super(runner, allowCondition, telemetry, router, options.messageId);
+    this.#messageId = options.messageId;
     closed = () => this.#closed;
     this.#closeController = closing;
     this.#router = router;
@@ -135,9 +147,18 @@ export class MessageDbClient extends MessageStoreSession {
     const resolved = resolveConnectConfig(config);
     const retry = resolveRetry(typeof config === 'object' ? config.retry : undefined);
     const replicas = typeof config === 'object' ? resolveReplicaConfig(config, resolved) : undefined;
-    const engine = new PostgresEngine(resolved);
     const telemetry = typeof config === 'object' ? config : {};
-    const client = new MessageDbClient({ engine, target: describeTarget(resolved), retry, allowCondition: resolved.allowCondition, telemetry, replicas });
+    const messageId = typeof config === 'object' ? resolveMessageId(config.messageId) : undefined;
+    const engine = new PostgresEngine(resolved);
+    const client = new MessageDbClient({
+      engine,
+      target: describeTarget(resolved),
+      retry,
+      allowCondition: resolved.allowCondition,
+      telemetry,
+      replicas,
+      messageId,
+    });
     try {
       await engine.query({ name: 'messagedb_ping', text: 'SELECT 1' }, []);
     } catch (error) {
@@ -155,11 +176,13 @@ export class MessageDbClient extends MessageStoreSession {
    */
   static async embedded(config: EmbeddedConfig = {}): Promise<MessageDbClient> {
     const allowCondition = config.allowCondition === true;
+    const messageId = resolveMessageId(config.messageId);
+    const loadDataDir = resolveLoadDataDir(config);
     // Loaded here, not with the package: PGlite (tens of MB of WebAssembly) is for embedded() alone.
     const { PgliteEngine } = await import('../engine/pglite.js');
-    const engine = await PgliteEngine.create({ dataDir: config.dataDir, allowCondition });
+    const engine = await PgliteEngine.create({ dataDir: config.dataDir, loadDataDir, allowCondition });
     const target = config.dataDir === undefined ? 'pglite (in memory)' : `pglite (${config.dataDir})`;
-    const client = new MessageDbClient({ engine, target, retry: resolveRetry(config.retry), allowCondition, telemetry: config });
+    const client = new MessageDbClient({ engine, target, retry: resolveRetry(config.retry), allowCondition, telemetry: config, messageId });
     if (config.install !== false) {
       try {
         await client.install();
@@ -169,6 +192,17 @@ export class MessageDbClient extends MessageStoreSession {
       }
     }
     return client;
+  }
+
+  /**
+   * An embedded client's whole database as an uncompressed tarball, to open copies of with
+   * `embedded({ loadDataDir })`. Other calls wait while it is taken. Embedded (PGlite) clients only.
+   */
+  async dumpDataDir(): Promise<Blob> {
+    this.#assertOpen();
+    const engine = this.#engine as Engine & { dumpDataDir?: () => Promise<Blob> };
+    if (engine.dumpDataDir === undefined) throw new MessageDbError('dumpDataDir() is for embedded clients (MessageDbClient.embedded())', 'INVALID_ARGUMENT');
+    return engine.dumpDataDir();
   }
 
   /** `postgres` or `pglite`. */
@@ -269,6 +303,7 @@ export class MessageDbClient extends MessageStoreSession {
           this.#allowCondition,
           this.#telemetry,
           sql,
+          this.#messageId,
         );
         try {
           return await fn(tx);

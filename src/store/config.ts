@@ -32,6 +32,12 @@ export interface CommonConfig extends TelemetryConfig {
    */
   allowCondition?: boolean;
   retry?: RetryConfig;
+  /**
+   * The id of each message written without one (default: a random UUID). Must return a UUID not
+   * used before, or the write fails; tests pass a deterministic source (`sequentialIds()` of
+   * `messagedb/testing`) to get the same ids on every run.
+   */
+  messageId?: () => string;
 }
 
 /** `MessageDbClient.connect()` configuration (read replicas: `readReplicas` and the options next to it). */
@@ -81,10 +87,32 @@ export interface EmbeddedConfig extends CommonConfig {
   dataDir?: string;
   /** Install (or verify) Message DB when opening (default true). */
   install?: boolean;
+  /**
+   * Start from a copy of a database that `client.dumpDataDir()` dumped, instead of an empty one:
+   * several times faster than installing Message DB in a new database (the test kit's
+   * `createTestClient()` loads one per test). In memory only: not with `dataDir`.
+   */
+  loadDataDir?: Blob;
 }
 
 /** Retry settings with defaults applied (the runner's type). */
 export type { ResolvedRetry };
+
+/** The `messageId` option checked: a function, or undefined. */
+export function resolveMessageId(messageId: unknown): (() => string) | undefined {
+  if (messageId === undefined) return undefined;
+  if (typeof messageId !== 'function') throw new InvalidArgumentError('messageId', `must be a function that returns a UUID (got ${typeof messageId})`);
+  return messageId as () => string;
+}
+
+/** The `loadDataDir` option checked: a Blob, for an in-memory database. */
+export function resolveLoadDataDir(config: EmbeddedConfig): Blob | undefined {
+  const { loadDataDir } = config;
+  if (loadDataDir === undefined) return undefined;
+  if (!(loadDataDir instanceof Blob)) throw new InvalidArgumentError('loadDataDir', 'must be a Blob from client.dumpDataDir()');
+  if (config.dataDir !== undefined) throw new InvalidArgumentError('loadDataDir', 'is for an in-memory database: give it without dataDir');
+  return loadDataDir;
+}
 
 export function resolveRetry(retry: RetryConfig | undefined): ResolvedRetry {
   return {

@@ -19,12 +19,21 @@ export class MessageStoreSession {
   readonly #context: ReadContext;
   readonly #telemetry: Telemetry | undefined;
   readonly #router: ReadRouter | undefined;
+  readonly #messageId: (() => string) | undefined;
 
-  /** @internal `router`: the client's read replicas, when it has any. */
-  constructor(runner: Runner, allowCondition: boolean, telemetry?: Telemetry, router?: ReadRouter) {
+  /** @internal `router`: the client's read replicas, when it has any; `messageId`: the ids of messages written without one. */
+  constructor(runner: Runner, allowCondition: boolean, telemetry?: Telemetry, router?: ReadRouter, messageId?: () => string) {
     this.#context = { runner, allowCondition };
     this.#telemetry = telemetry;
     this.#router = router;
+    this.#messageId = messageId;
+  }
+
+  /** The message with an id from the client's `messageId` source when it has none (as given otherwise). */
+  #withId<M extends NewMessage>(message: M): M {
+    const messageId = this.#messageId;
+    if (messageId === undefined || typeof message !== 'object' || message === null || message.id !== undefined) return message;
+    return { ...message, id: messageId() };
   }
 
   /** Where a read with these options runs: the primary, or (with read replicas) wherever the router sends it. */
@@ -41,7 +50,8 @@ export class MessageStoreSession {
    *
    * @example const position = await client.writeMessage({ streamName: 'account-1', type: 'Deposited', data: { amount: 10 } })
    */
-  writeMessage<Data>(message: WriteMessageInput<Data>, options?: WriteOptions): Promise<number> {
+  writeMessage<Data>(given: WriteMessageInput<Data>, options?: WriteOptions): Promise<number> {
+    const message = this.#withId(given);
     const runner = this.#context.runner;
     const written =
       this.#telemetry === undefined
@@ -59,7 +69,8 @@ export class MessageStoreSession {
   }
 
   /** Write messages atomically in one round trip; returns their stream positions. */
-  writeMessages(messages: readonly NewMessage[], options?: WriteMessagesOptions): Promise<number[]> {
+  writeMessages(given: readonly NewMessage[], options?: WriteMessagesOptions): Promise<number[]> {
+    const messages = this.#messageId === undefined || !Array.isArray(given) ? given : given.map((message) => this.#withId(message));
     const runner = this.#context.runner;
     // Checked and serialised first, so that tracing adds its traceparent to the metadata as stored
     // and traced writes store and refuse exactly what untraced ones do. (Not an array: writeMessages
@@ -164,8 +175,8 @@ export class Transaction extends MessageStoreSession {
   readonly #sql: SqlRunner;
 
   /** @internal */
-  constructor(runner: Runner, allowCondition: boolean, telemetry: Telemetry | undefined, sql: SqlRunner) {
-    super(runner, allowCondition, telemetry);
+  constructor(runner: Runner, allowCondition: boolean, telemetry: Telemetry | undefined, sql: SqlRunner, messageId?: () => string) {
+    super(runner, allowCondition, telemetry, undefined, messageId);
     this.#sql = sql;
   }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import {
+  AbortError,
   Consumer,
   InvalidArgumentError,
   MessageDbClient,
@@ -18,7 +19,7 @@ import {
   type CompactPositionsResult,
 } from '../../src/index.ts';
 import * as sql from '../../src/vocabulary/sql.ts';
-import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
+import { adminQuery, createDatabase, onFileEnd, pgliteClient, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
 import { Handled, recordedPositions, writeSpread } from '../support/consumer-support.ts';
 
 /** Record `count` positions (1, 2, ...) in `streamName`, as a consumer would over time. */
@@ -130,7 +131,20 @@ describe('compactPositions (real server)', () => {
     for (const [options, message] of bad) {
       await assert.rejects(compactPositions(client, options), (error: unknown) => error instanceof InvalidArgumentError && message.test(error.message));
     }
+    await assert.rejects(compactPositions(client, { category, signal: AbortSignal.abort() }), AbortError);
     assert.equal(await messageCount(client, streamName), 3);
+  });
+
+  test('on the embedded engine (PGlite) it compacts the same way', async () => {
+    const embedded = await pgliteClient();
+    const category = randomCategory('compactPglite');
+    const streamName = positionStreamName(category, 'e');
+    await recordMany(embedded, streamName, 5);
+    assert.equal((await compactPositions(embedded, { dryRun: true })).deleted, 4);
+    const result = await compactPositions(embedded, { batchSize: 2 });
+    assert.deepEqual(result.categories, [{ category: `${category}:position`, scanned: 5, deleted: 4 }]);
+    assert.deepEqual(await recordedPositions(embedded, streamName), [5]);
+    assert.equal(await embedded.streamVersion(streamName), 4);
   });
 
   test("a role with the message_store role's grants gets a PermissionDeniedError that says what it needs, and deletes nothing; its dry run works", async () => {

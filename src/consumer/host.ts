@@ -224,7 +224,9 @@ export class ComponentHost {
     await this.#pausing;
     if (this.#state !== 'paused') return;
     this.#setState('running');
-    for (const hosted of this.#hosted) if (hosted.state === 'paused') this.#launch(hosted);
+    // Under `restart`, a component that failed while being paused starts again too.
+    const restarts = this.#config.onFailure === 'restart';
+    for (const hosted of this.#hosted) if (hosted.state === 'paused' || (restarts && hosted.state === 'failed')) this.#launch(hosted);
   }
 
   #setState(state: HostState): void {

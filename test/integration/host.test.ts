@@ -175,6 +175,19 @@ describe('component host (real server)', () => {
     await assert.rejects(never.start(), ConsumerError);
   });
 
+  test('a port already taken fails start() with the listen error, and no component is started', async () => {
+    const first = createHost({ signals: false, http: { port: 0, host: '127.0.0.1' } }).add(flakyComponent(0));
+    const running = first.start();
+    await eventually(async () => first.port !== undefined, 'the first endpoint listens');
+    const component = flakyComponent(0);
+    const second = createHost({ signals: false, http: { port: first.port as number, host: '127.0.0.1' } }).add(component);
+    await assert.rejects(second.start(), /EADDRINUSE/);
+    assert.equal(second.state, 'failed');
+    assert.equal(component.starts.length, 0);
+    await first.stop();
+    await running;
+  });
+
   test('bad input is refused with a typed error naming it, before anything runs', async () => {
     assert.throws(() => createHost({ onFailure: 'sometimes' as never }), InvalidArgumentError);
     assert.throws(() => createHost({ http: { port: 70_000 } }), /http\.port/);

@@ -9,10 +9,13 @@
  * idempotent per original global position: a message already waiting in the stream is not parked
  * again, and each copy's id is fixed, so a retried or repeated write of the same copy is refused.
  */
-import type { MessageDbClient } from '../store/client.js';
+import { clientInternals, type MessageDbClient } from '../store/client.js';
 import { backoffDelay, sleep } from '../engine/runner.js';
 import { isConnectionError, isDuplicateMessageIdError, isPoolTimeoutError } from '../vocabulary/errors.js';
-import type { Message } from '../vocabulary/message.js';
+import { toSafeInteger, type Message, type NewMessage } from '../vocabulary/message.js';
+import { fromPostgresError } from '../vocabulary/postgres-error.js';
+import * as sql from '../vocabulary/sql.js';
+import * as validate from '../vocabulary/validate.js';
 import { readDeadLetterRecords } from './dead-letter-decisions.js';
 import { DEAD_LETTER_RECORD_TYPES, DeadLetterFold, failureError, parkedCopy, type DeadLetter, type DeadLetterDecisionData } from './dead-letter-stream.js';
 
@@ -51,6 +54,27 @@ export interface DeadLetterParkingConfig {
 }
 
 const isTransient = (error: unknown): boolean => isConnectionError(error) || isPoolTimeoutError(error);
+/**
+ * Write a parked copy in one statement without waiting for the WAL flush, as position records are
+ * written: the consumer records a position past the message only after this commit, and WAL is
+ * flushed in order, so a server crash that lost the copy lost that position record too and the
+ * message is handled again. Returns the copy's stream position, or null when it was stored already.
+ */
+async function writeParkedCopy(client: MessageDbClient, copy: NewMessage & { id: string }, signal: AbortSignal): Promise<number | null> {
+  const { primary: runner, assertOpen } = clientInternals(client);
+  assertOpen();
+  const values = [copy.id, copy.streamName, copy.type, validate.json('data', copy.data), validate.metadata(copy.metadata), null];
+  try {
+    const rows = await runner.run(sql.recordPosition, values, signal);
+    return toSafeInteger(rows[0]?.[1], 'position');
+  } catch (error) {
+    const translated = fromPostgresError(error);
+    // The same copy is stored already: a retry whose first try committed, or another run's.
+    if (isDuplicateMessageIdError(translated)) return null;
+    throw translated;
+  }
+}
+
 const isWaiting = (letter: DeadLetter | undefined): letter is DeadLetter => letter?.state === 'parked' || letter?.state === 'replay requested';
 
 /** One consumer's dead-letter stream, as that consumer sees and changes it. */
@@ -86,22 +110,20 @@ export class DeadLetterParking {
    */
   park(message: Message, error: unknown, attempts: number, signal: AbortSignal): Promise<void> {
     return this.#serially(async () => {
-      await this.#persist(() => this.#refresh(signal), signal);
+      // The fold as last read (at start, each poll that found the stream moved, and each park): one
+      // round trip a parked message. A copy stored meanwhile by someone else is found by its id.
+      if (!this.#loaded) await this.#persist(() => this.load(signal), signal);
       const earlier = this.#fold.get(message.globalPosition);
       if (isWaiting(earlier)) return;
       const { category, identifier, streamName } = this.#config;
       const failure = { error: failureError(error), attempts, consumer: { category, identifier }, time: new Date().toISOString() };
       const copy = parkedCopy(streamName, message, failure, (earlier as DeadLetter | undefined)?.copies ?? 0);
-      await this.#persist(async () => {
-        try {
-          await this.#config.client.writeMessage(copy, { signal });
-        } catch (failed) {
-          // The same copy is stored already: a retry whose first try committed, or another run's.
-          if (!isDuplicateMessageIdError(failed)) throw failed;
-        }
-      }, signal);
+      const position = await this.#persist(() => writeParkedCopy(this.#config.client, copy, signal), signal);
       this.#config.onParked();
-      await this.#persist(() => this.#refresh(signal), signal).catch(() => {});
+      // Folded as written (the next look reads it if this one was stored by someone else).
+      if (position !== null && position === this.#fold.version + 1) {
+        this.#fold.add({ ...copy, data: copy.data ?? null, metadata: copy.metadata ?? null, position, globalPosition: 0, time: new Date() });
+      }
     });
   }
 

@@ -115,7 +115,7 @@ export function parkedCopy(
   message: Message,
   failure: Omit<DeadLetterFailure, 'messageId' | 'messageTime' | 'causation'>,
   copy: number,
-): NewMessage {
+): NewMessage & { id: string } {
   const original = message.metadata ?? {};
   const causation: DeadLetterFailure['causation'] = {};
   for (const key of CAUSATION_KEYS) if (original[key] !== undefined) (causation as Record<string, unknown>)[key] = original[key];

@@ -27,6 +27,8 @@ export interface BenchResults {
   replicas?: string;
   /** The markdown of bench/console.ts (the console's views over a million messages), run as a child process. */
   console?: string;
+  /** The markdown of bench/elastic.ts (elastic groups: rebalance times, throughput against a fixed group), run as a child process. */
+  elastic?: string;
   notes: string[];
   elapsedSeconds?: number;
 }
@@ -216,6 +218,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     ...(results.toolkit === undefined ? [] : [results.toolkit.trim(), '']),
     ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
     ...(results.console === undefined ? [] : [results.console.trim(), '']),
+    ...(results.elastic === undefined ? [] : [results.elastic.trim(), '']),
     ...(results.notes.length === 0 ? [] : ['## Notes from this run', '', ...results.notes.map((note) => `- ${note}`), '']),
     notes.trim(),
     '',

@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
@@ -110,6 +110,12 @@ try {
     // A million messages of its own, in a database it creates beside the bench's on the same server.
     log('console: the views over a million messages');
     results.console = await runChildMarkdown('./console.ts', ['--url', database.url, '--rounds', String(Math.max(options.rounds * 3, 5))], log);
+  }
+
+  if (options.only.includes('elastic')) {
+    // Member processes of their own, in a database it creates beside the bench's on the same server.
+    log('elastic: rebalance times, and a 4-member elastic group against a fixed group of 4');
+    results.elastic = await runChildMarkdown('./elastic.ts', ['--url', database.url, '--rounds', String(options.rounds)], log);
   }
 
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);

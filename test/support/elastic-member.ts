@@ -8,8 +8,9 @@
  * Environment: ELASTIC_URL, ELASTIC_CATEGORY, ELASTIC_IDENTIFIER, ELASTIC_PARTITIONS,
  * ELASTIC_LEASE_MS, ELASTIC_HEARTBEAT_MS, ELASTIC_POSITION_UPDATE_INTERVAL, ELASTIC_CONCURRENCY,
  * ELASTIC_HANDLER_MS (the longest a handler waits, at random; 0: no wait), ELASTIC_QUIET (print no
- * `s`/`e` lines, for the bench), ELASTIC_FIXED_MEMBER (run as member N of a fixed group of
- * ELASTIC_PARTITIONS instead, for the bench's comparison).
+ * `s`/`e` lines but `h <handled>` every 100 ms, for the bench), ELASTIC_FIXED_MEMBER (run as member
+ * N of a fixed group of ELASTIC_PARTITIONS instead, for the bench's comparison), ELASTIC_GO_SIGNAL=1
+ * (print `ready` once connected and start only on SIGUSR1, so a bench starts its members at once).
  */
 import { Consumer, MessageDbClient } from '../../src/index.ts';
 import { printLine } from './consumer-support.ts';
@@ -66,6 +67,11 @@ const watch = setInterval(() => {
   });
 }, 100);
 process.on('SIGTERM', () => void consumer.stop());
+if (env('ELASTIC_GO_SIGNAL', '') === '1') {
+  const go = new Promise((resolve) => process.once('SIGUSR1', resolve));
+  await printLine('ready\n');
+  await go;
+}
 await consumer.start();
 clearInterval(watch);
 await client.close();

@@ -10,8 +10,10 @@
  *
  *   node --import tsx bench/dead-letters.ts --url postgres://postgres@127.0.0.1:5432/postgres [--rounds 5] [--messages 10000] [--json]
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Consumer, MessageDbClient, type NewMessage } from '../src/index.ts';
 
@@ -19,14 +21,6 @@ function argument(name: string, fallback?: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? fallback : process.argv[index + 1];
 }
-
-const url = argument('url', process.env.MESSAGE_DB_URL);
-if (url === undefined) throw new Error('give --url postgres://... (or MESSAGE_DB_URL)');
-const rounds = Number(argument('rounds', '5'));
-const messages = Number(argument('messages', '10000'));
-const json = process.argv.includes('--json');
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${rounds})`);
-if (!Number.isInteger(messages) || messages < 1000) throw new Error(`--messages must be an integer of at least 1000 (got ${messages})`);
 
 /** The result of the one row, in the shape bench/run.ts renders. */
 export interface DeadLetterBenchResult {
@@ -49,7 +43,7 @@ const median = (values: number[]): number => {
 };
 
 /** One consumer run from the start of `category` to its last message; returns messages a second. */
-async function run(client: MessageDbClient, category: string, last: number, failing: boolean): Promise<number> {
+async function run(client: MessageDbClient, category: string, messages: number, last: number, failing: boolean): Promise<number> {
   let reachedEnd!: () => void;
   const end = new Promise<void>((resolve) => {
     reachedEnd = resolve;
@@ -73,6 +67,13 @@ async function run(client: MessageDbClient, category: string, last: number, fail
 }
 
 async function main(): Promise<void> {
+  const url = argument('url', process.env.MESSAGE_DB_URL);
+  if (url === undefined) throw new Error('give --url postgres://... (or MESSAGE_DB_URL)');
+  const rounds = Number(argument('rounds', '5'));
+  const messages = Number(argument('messages', '10000'));
+  const json = process.argv.includes('--json');
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${rounds})`);
+  if (!Number.isInteger(messages) || messages < 1000) throw new Error(`--messages must be an integer of at least 1000 (got ${messages})`);
   const database = `mdbbench_dead_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -94,13 +95,13 @@ async function main(): Promise<void> {
     const last = await client.categoryHead(category);
 
     // Warm-up: one of each.
-    await run(client, category, last, false);
-    await run(client, category, last, true);
+    await run(client, category, messages, last, false);
+    await run(client, category, messages, last, true);
     const parked: number[] = [];
     const clean: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? [true, false] : [false, true];
-      for (const failing of order) (failing ? parked : clean).push(await run(client, category, last, failing));
+      for (const failing of order) (failing ? parked : clean).push(await run(client, category, messages, last, failing));
       process.stderr.write(`round ${round + 1}: 1% parked ${parked.at(-1)?.toFixed(0)} msg/s, none ${clean.at(-1)?.toFixed(0)} msg/s\n`);
     }
     const ratios = parked.map((value, index) => value / (clean[index] as number));
@@ -138,4 +139,39 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/**
+ * `npm run bench`'s dead-letters section: this script as a child process with `--json` on the
+ * bench's server, rendered as markdown. Its progress goes to `log`.
+ */
+export async function runDeadLetterBench(url: string, rounds: number, log: (line: string) => void): Promise<string> {
+  log('dead letters: a consumer with 1% of its messages parked against none');
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--url', url, '--rounds', String(rounds), '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const line of chunk.split('\n')) if (line !== '') log(`  ${line}`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`bench/dead-letters.ts exited with ${code}`);
+  const { results } = JSON.parse(output.slice(output.indexOf('{'))) as { results: DeadLetterBenchResult[] };
+  const rate = (value: number): string => `${Math.round(value).toLocaleString('en-US')} msg/s`;
+  return [
+    '## Dead letters: what parked messages cost a consumer',
+    '',
+    `One consumer run over the same messages with a handler that fails on 1 in 100 (each parked at once) against one that fails on none, in ${rounds} interleaved rounds on this server; the ratio is the median of the per-round ratios of their rates (below 1 is the cost). Parking is one round trip per parked message.`,
+    '',
+    '| row | 1% parked | none parked | ratio | range |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...results.map(
+      (row) => `| ${row.name} | ${rate(row.a)} | ${rate(row.b)} | ${row.ratio.toFixed(2)}x | ${row.ratioMin.toFixed(2)}-${row.ratioMax.toFixed(2)} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+// Run as a script (not when bench/run.ts imports the section).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -4,13 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 
-export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas' | 'console' | 'elastic';
-export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas', 'console', 'elastic'];
+export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas' | 'console' | 'elastic' | 'dead-letters';
+export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas', 'console', 'elastic', 'dead-letters'];
 /**
  * What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`, and
  * console (seeding a million messages first) `--only console`.
  */
-export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'replicas', 'elastic'];
+export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'replicas', 'elastic', 'dead-letters'];
 
 export interface BenchOptions {
   /** An admin URL of a server to create the bench database on; else an embedded server is started. */
@@ -27,7 +27,7 @@ export interface BenchOptions {
   memoryMessages: number;
 }
 
-const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic] [--memory-messages N] [--out FILE|-]`;
+const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters] [--memory-messages N] [--out FILE|-]`;
 
 export function parseOptions(argv: readonly string[], env = process.env): BenchOptions {
   const { values } = parseArgs({

@@ -23,6 +23,8 @@ export interface BenchResults {
   memory?: MemoryRow[];
   /** The markdown of the entity store's and typed messages' rows (bench/toolkit.ts). */
   toolkit?: string;
+  /** The markdown of bench/dead-letters.ts (a consumer with 1% of its messages parked against none), run as a child process. */
+  deadLetters?: string;
   /** The markdown of bench/replicas.ts (reads with 0, 1 and 2 hot standbys), run as a child process. */
   replicas?: string;
   /** The markdown of bench/console.ts (the console's views over a million messages), run as a child process. */
@@ -216,6 +218,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     ...memorySection(results),
     '',
     ...(results.toolkit === undefined ? [] : [results.toolkit.trim(), '']),
+    ...(results.deadLetters === undefined ? [] : [results.deadLetters.trim(), '']),
     ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
     ...(results.console === undefined ? [] : [results.console.trim(), '']),
     ...(results.elastic === undefined ? [] : [results.elastic.trim(), '']),

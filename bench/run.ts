@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
@@ -21,6 +21,7 @@ import { analyze } from '../src/cli/bench/bench-database.ts';
 import { createBenchDatabase } from './server.ts';
 import { consumerAnchor } from './anchors.ts';
 import { runToolkitBench } from './toolkit.ts';
+import { runDeadLetterBench } from './dead-letters.ts';
 
 const options = parseOptions(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -98,6 +99,10 @@ try {
 
   if (options.only.includes('toolkit')) {
     results.toolkit = await runToolkitBench(database.url, options.rounds, log);
+  }
+
+  if (options.only.includes('dead-letters')) {
+    results.deadLetters = await runDeadLetterBench(database.url, options.rounds, log);
   }
 
   if (options.only.includes('replicas')) {

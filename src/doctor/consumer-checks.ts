@@ -36,15 +36,16 @@ function metadataOf(text: string | null): Metadata | null {
 /**
  * `consumer-lag`: a consumer whose last recorded position is `lagMessages` or more messages behind
  * its category's head (for a recorded group member, behind the newest message of its share), or any
- * message behind with a last record older than `lagSeconds`. Counting stops at ten times
- * `lagMessages`, so a far-behind consumer costs no more than that many index entries.
+ * message behind with a last record older than `lagSeconds`. Counting stops at `lagMessages`,
+ * so a far-behind consumer costs no more than that many index entries; the distance in global
+ * positions to the head is given beside it.
  */
 export const consumerLag: Check = async (context) => {
   const { lagMessages, lagSeconds } = context.settings;
   const { categories } = await context.survey();
   const heads = new Map(categories.map((facts) => [facts.category, facts.head]));
   const findings: Finding[] = [];
-  const cap = lagMessages * 10;
+  const cap = lagMessages;
   for (const positionCategory of await categoriesOfType(context, 'position')) {
     const category = consumedCategory(positionCategory);
     const head = heads.get(category) ?? 0;
@@ -61,7 +62,8 @@ export const consumerLag: Check = async (context) => {
         subject: stream.streamName,
         detail:
           `${behind >= cap ? `at least ${count(cap)}` : count(behind)} messages of ${category}${share} after its recorded position ` +
-          `${count(stream.recordedPosition)} (category head ${count(head)}); last position record ${duration(stream.ageSeconds)} ago`,
+          `${count(stream.recordedPosition)} (category head ${count(head)}, ${count(head - stream.recordedPosition)} global positions on); ` +
+          `last position record ${duration(stream.ageSeconds)} ago`,
         advice:
           stream.ageSeconds >= lagSeconds
             ? 'The consumer has recorded nothing for a while: check that it runs and that its handler does not fail or hang. ' +

@@ -116,11 +116,11 @@ describe('component host signals (child process, real server)', () => {
     await eventually(async () => (await readyStatus(port)) === 503, 'the paused host is not ready');
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200, 'a paused host is alive');
-    const body = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { components: Array<{ state: string }> };
-    assert.deepEqual(
-      body.components.map((component) => component.state),
-      ['paused', 'paused'],
-    );
+    // Pausing stops each consumer gracefully; once both are paused nothing can read the category.
+    await eventually(async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { components: Array<{ state: string }> };
+      return body.components.every((component) => component.state === 'paused');
+    }, 'both consumers are paused');
     await client.writeMessages([0, 1, 2, 3].map((id) => ({ streamName: `${category}-${id}`, type: 'Quick' })));
     // Many poll intervals (50 ms) pass while paused: none may handle a message.
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -289,13 +289,14 @@ export const deletePrivilege = statement('delete_privilege', "SELECT has_table_p
 /**
  * One bounded step of position compaction in category `$1`: the next `$4` records after global
  * position `$2` up to `$3` (along the category index), and of them those more than `$5` behind
- * their stream's last record. The statement's one snapshot sees each stream's version and its
- * records alike: a record written meanwhile is neither seen nor counted, so the last record of a
- * stream always stays and its version never changes. Returns how many were scanned, the last
- * global position scanned, and how many are deleted (`deletes`) or would be.
+ * their stream's last record, deleted. The statement's one snapshot sees each stream's version and
+ * its records alike: a record written meanwhile is neither seen nor counted, so the last record of a
+ * stream always stays and its version never changes. Returns how many were scanned, the last global
+ * position scanned, and how many were deleted.
  */
-function compactionStep(deletes: boolean): string {
-  return `WITH scanned AS MATERIALIZED (
+export const compactPositions = statement(
+  'compact_positions',
+  `WITH scanned AS MATERIALIZED (
      SELECT global_position, stream_name, position FROM message_store.messages
       WHERE message_store.category(stream_name) = $1::varchar AND global_position > $2::bigint AND global_position <= $3::bigint
       ORDER BY global_position LIMIT $4::bigint
@@ -305,11 +306,29 @@ function compactionStep(deletes: boolean): string {
    ), doomed AS (
      SELECT scanned.global_position FROM scanned JOIN versions USING (stream_name)
       WHERE scanned.position <= versions.stream_version - $5::bigint
-   )${deletes ? ', deleted AS (DELETE FROM message_store.messages m USING doomed WHERE m.global_position = doomed.global_position RETURNING m.global_position)' : ''}
-   SELECT (SELECT count(*) FROM scanned), (SELECT max(global_position) FROM scanned), (SELECT count(*) FROM ${deletes ? 'deleted' : 'doomed'})`;
-}
+   ), deleted AS (
+     DELETE FROM message_store.messages m USING doomed WHERE m.global_position = doomed.global_position RETURNING m.global_position
+   )
+   SELECT (SELECT count(*) FROM scanned), (SELECT max(global_position) FROM scanned), (SELECT count(*) FROM deleted)`,
+);
 
-export const compactPositions = statement('compact_positions', compactionStep(true));
-
-/** `compactPositions` without the delete: what a dry run reports. */
-export const countCompactablePositions = statement('count_compactable_positions', compactionStep(false));
+/**
+ * `compactPositions` without the delete, for a dry run: the same step, counting what it would
+ * delete. A statement of its own (not the same one with the delete switched off by a parameter),
+ * because a DELETE needs the privilege even when it deletes nothing, and a dry run must not.
+ */
+export const countCompactablePositions = statement(
+  'count_compactable_positions',
+  `WITH scanned AS MATERIALIZED (
+     SELECT global_position, stream_name, position FROM message_store.messages
+      WHERE message_store.category(stream_name) = $1::varchar AND global_position > $2::bigint AND global_position <= $3::bigint
+      ORDER BY global_position LIMIT $4::bigint
+   ), versions AS MATERIALIZED (
+     SELECT s.stream_name, (SELECT max(v.position) FROM message_store.messages v WHERE v.stream_name = s.stream_name) AS stream_version
+       FROM (SELECT DISTINCT stream_name FROM scanned) s
+   ), doomed AS (
+     SELECT scanned.global_position FROM scanned JOIN versions USING (stream_name)
+      WHERE scanned.position <= versions.stream_version - $5::bigint
+   )
+   SELECT (SELECT count(*) FROM scanned), (SELECT max(global_position) FROM scanned), (SELECT count(*) FROM doomed)`,
+);

@@ -137,8 +137,7 @@ function optionalBoolean(argument: string, value: unknown): boolean {
 function permissionDenied(cause?: unknown): PermissionDeniedError {
   return new PermissionDeniedError(
     'DELETE on message_store.messages',
-    "compactPositions needs a role that may DELETE on message_store.messages (Message DB's message_store role may not): " +
-      'run it as the database owner, or GRANT DELETE ON message_store.messages to a role kept for maintenance',
+    "compactPositions needs a role that may DELETE on message_store.messages (Message DB's message_store role may not): run it as the database owner, or as a maintenance role granted DELETE on that table",
     cause === undefined ? undefined : { cause },
   );
 }

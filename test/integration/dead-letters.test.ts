@@ -20,7 +20,8 @@ import {
   type MessageDbClient,
 } from '../../src/index.ts';
 import { Handled, eventually, recordedPositions, writeSpread } from '../support/consumer-support.ts';
-import { engines, randomCategory } from '../support/databases.ts';
+import { engines, postgresClient, randomCategory } from '../support/databases.ts';
+import { sample } from '../support/metrics-text.ts';
 
 const fastRetries = { initialDelayMs: 1, maxDelayMs: 5 };
 
@@ -204,6 +205,29 @@ for (const engine of engines) {
       assert.equal((await listDeadLetters(client, streamName))[0]?.copies, 1);
     });
 
+    test('a handler past handlerTimeoutMs counts as failed and is parked with its HandlerTimeoutError', async () => {
+      const category = randomCategory('dead');
+      await client.writeMessages([0, 1].map((step) => ({ streamName: `${category}-1`, type: step === 0 ? 'Hangs' : 'Fine' })));
+      const handled = new Handled();
+      const consumer = new Consumer(client, {
+        category,
+        identifier: 'w',
+        handlerTimeoutMs: 50,
+        pollIntervalMs: 20,
+        onError: { retries: 0, afterRetries: 'dead-letter' },
+      })
+        .on('Hangs', () => new Promise<void>(() => {}))
+        .on('Fine', (message) => handled.add(message));
+      const running = consumer.start();
+      await handled.count(1);
+      await consumer.stop();
+      await running;
+      const [letter] = await listDeadLetters(client, deadLetterStreamName(category, 'w'));
+      assert.equal(letter?.type, 'Hangs');
+      assert.equal(letter?.failure.error.name, 'HandlerTimeoutError');
+      assert.match(letter?.failure.error.message ?? '', /handlerTimeoutMs \(50 ms\)/);
+    });
+
     test('bad input is refused with typed errors before anything is written', async () => {
       const category = randomCategory('dead');
       const config =
@@ -246,3 +270,32 @@ for (const engine of engines) {
     });
   });
 }
+
+describe('dead-letter metrics', () => {
+  test('a consumer counts what it parked and replayed, and reports how many wait', async () => {
+    const client = await postgresClient({ metrics: true });
+    const category = randomCategory('deadMetrics');
+    await client.writeMessages([0, 1].map((step) => ({ streamName: `${category}-1`, type: 'Stepped', data: { step } })));
+    const [poison] = await client.getCategoryMessages(category);
+    let failing = true;
+    const { consumer, handled } = poisoned(
+      client,
+      category,
+      () => poison?.globalPosition ?? -1,
+      () => failing,
+    );
+    const running = consumer.start();
+    await handled.count(1);
+    const labels = { category, identifier: 'worker1' };
+    const text = async (): Promise<string> => client.metrics().metrics();
+    assert.equal(sample(await text(), 'messagedb_consumer_dead_letters_total', { ...labels, outcome: 'parked' }), 1);
+    assert.equal(sample(await text(), 'messagedb_consumer_dead_letters_waiting', labels), 1);
+    failing = false;
+    await consumer.replayDeadLetters();
+    const after = await text();
+    assert.equal(sample(after, 'messagedb_consumer_dead_letters_total', { ...labels, outcome: 'replayed' }), 1);
+    assert.equal(sample(after, 'messagedb_consumer_dead_letters_waiting', labels), 0);
+    await consumer.stop();
+    await running;
+  });
+});

@@ -4,11 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 
-export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas' | 'console' | 'elastic' | 'dead-letters';
-export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas', 'console', 'elastic', 'dead-letters'];
+export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas' | 'console' | 'elastic' | 'dead-letters' | 'doctor' | 'tuning';
+export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas', 'console', 'elastic', 'dead-letters', 'doctor', 'tuning'];
 /**
  * What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`, and
- * console (seeding a million messages first) `--only console`.
+ * console (seeding a million messages first) `--only console`; so are doctor (a million messages too) and tuning (docs/tuning.md's figures).
  */
 export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'replicas', 'elastic', 'dead-letters'];
 
@@ -27,7 +27,7 @@ export interface BenchOptions {
   memoryMessages: number;
 }
 
-const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters] [--memory-messages N] [--out FILE|-]`;
+const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters,doctor,tuning] [--memory-messages N] [--out FILE|-]`;
 
 export function parseOptions(argv: readonly string[], env = process.env): BenchOptions {
   const { values } = parseArgs({

@@ -31,6 +31,9 @@ export interface BenchResults {
   console?: string;
   /** The markdown of bench/elastic.ts (elastic groups: rebalance times, throughput against a fixed group), run as a child process. */
   elastic?: string;
+  /** The markdown of bench/doctor.ts (diagnose() over a million messages) and bench/tuning.ts (docs/tuning.md's figures), each run as a child process. */
+  doctor?: string;
+  tuning?: string;
   notes: string[];
   elapsedSeconds?: number;
 }
@@ -222,6 +225,8 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
     ...(results.console === undefined ? [] : [results.console.trim(), '']),
     ...(results.elastic === undefined ? [] : [results.elastic.trim(), '']),
+    ...(results.doctor === undefined ? [] : [results.doctor.trim(), '']),
+    ...(results.tuning === undefined ? [] : [results.tuning.trim(), '']),
     ...(results.notes.length === 0 ? [] : ['## Notes from this run', '', ...results.notes.map((note) => `- ${note}`), '']),
     notes.trim(),
     '',

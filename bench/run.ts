@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters,doctor,tuning] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
@@ -121,6 +121,17 @@ try {
     // Member processes of their own, in a database it creates beside the bench's on the same server.
     log('elastic: rebalance times, and a 4-member elastic group against a fixed group of 4');
     results.elastic = await runChildMarkdown('./elastic.ts', ['--url', database.url, '--rounds', String(options.rounds)], log);
+  }
+
+  if (options.only.includes('doctor')) {
+    // A million messages of its own, in a database it creates beside the bench's on the same server.
+    log('doctor: diagnose() over a million messages');
+    results.doctor = await runChildMarkdown('./doctor.ts', ['--url', database.url, '--rounds', String(Math.max(options.rounds, 5))], log);
+  }
+
+  if (options.only.includes('tuning')) {
+    log('tuning: read batch sizes, position update interval, cost per KiB');
+    results.tuning = await runChildMarkdown('./tuning.ts', ['--url', database.url, '--rounds', String(options.rounds), '--seconds', String(options.seconds)], log);
   }
 
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);

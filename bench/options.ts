@@ -4,8 +4,33 @@
  */
 import { parseArgs } from 'node:util';
 
-export type Section = 'core' | 'peers' | 'scaling' | 'consumer' | 'memory' | 'toolkit' | 'replicas' | 'console' | 'elastic' | 'dead-letters' | 'doctor' | 'tuning';
-export const sections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'memory', 'toolkit', 'replicas', 'console', 'elastic', 'dead-letters', 'doctor', 'tuning'];
+export type Section =
+  | 'core'
+  | 'peers'
+  | 'scaling'
+  | 'consumer'
+  | 'memory'
+  | 'toolkit'
+  | 'replicas'
+  | 'console'
+  | 'elastic'
+  | 'dead-letters'
+  | 'doctor'
+  | 'tuning';
+export const sections: readonly Section[] = [
+  'core',
+  'peers',
+  'scaling',
+  'consumer',
+  'memory',
+  'toolkit',
+  'replicas',
+  'console',
+  'elastic',
+  'dead-letters',
+  'doctor',
+  'tuning',
+];
 /**
  * What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`, and
  * console (seeding a million messages first) `--only console`; so are doctor (a million messages too) and tuning (docs/tuning.md's figures).

@@ -131,7 +131,11 @@ try {
 
   if (options.only.includes('tuning')) {
     log('tuning: read batch sizes, position update interval, cost per KiB');
-    results.tuning = await runChildMarkdown('./tuning.ts', ['--url', database.url, '--rounds', String(options.rounds), '--seconds', String(options.seconds)], log);
+    results.tuning = await runChildMarkdown(
+      './tuning.ts',
+      ['--url', database.url, '--rounds', String(options.rounds), '--seconds', String(options.seconds)],
+      log,
+    );
   }
 
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);

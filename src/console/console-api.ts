@@ -5,7 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { MessageDbClient } from '../store/client.js';
 import { InvalidArgumentError } from '../vocabulary/errors.js';
+import { diagnose } from '../doctor/diagnose.js';
 import { readConsumers } from './console-consumers.js';
+import { deadLetterStreams, deadLetters, decideDeadLetters } from './console-dead-letters.js';
 import { ConsoleReader, pageSize, positionParameter } from './console-reader.js';
 import { readJsonBody } from './json-body.js';
 
@@ -22,7 +24,6 @@ export interface ApiSettings {
   /** The database, as safe to show (no password). */
   target: string;
   writeToken: string;
-  features: { deadLetters: boolean; doctor: boolean };
 }
 
 const ok = (body: unknown): ApiResult => ({ status: 200, body });
@@ -77,6 +78,9 @@ export class ConsoleApi {
     if (first === 'search' && second === undefined) return ok(await reader.search(query.get('q') ?? '', signal));
     if (first === 'consumers' && second === undefined) return ok({ time: new Date().toISOString(), ...(await readConsumers(this.#settings.client, signal)) });
     if (first === 'replicas' && second === undefined) return ok(await this.#settings.client.replicaStats());
+    if (first === 'dead-letters' && second === undefined) return ok({ streams: await deadLetterStreams(this.#settings.client, signal) });
+    if (first === 'dead-letters' && second !== undefined && third === undefined) return ok({ streamName: second, deadLetters: await deadLetters(this.#settings.client, second, signal) });
+    if (first === 'doctor' && second === undefined) return ok({ time: new Date().toISOString(), findings: await diagnose(this.#settings.client, { signal }) });
     return null;
   }
 
@@ -93,12 +97,16 @@ export class ConsoleApi {
       );
       return ok({ streamName: second, position });
     }
+    if (first === 'dead-letters' && second !== undefined && (third === 'replay' || third === 'discard') && fourth === undefined) {
+      const body = await readJsonBody(request);
+      return ok({ decided: await decideDeadLetters(this.#settings.client, second, third, body.globalPositions, body.reason, signal) });
+    }
     return null;
   }
 
   #info() {
-    const { allowWrites, target, writeToken, features } = this.#settings;
+    const { allowWrites, target, writeToken } = this.#settings;
     // The write token goes only to a page that may write; a page from another origin cannot read this answer.
-    return { readOnly: !allowWrites, target, features, ...(allowWrites ? { writeToken } : {}) };
+    return { readOnly: !allowWrites, target, ...(allowWrites ? { writeToken } : {}) };
   }
 }

@@ -29,7 +29,6 @@ export interface ConsoleConfig {
   allowWrites?: boolean;
   /** The database as it may be shown (no password). */
   target: string;
-  features?: { deadLetters: boolean; doctor: boolean };
 }
 
 /** A running console. */
@@ -44,7 +43,7 @@ export interface RunningConsole {
 }
 
 /** The page's paths (each view's deep link); anything else is a file, the API, or 404. */
-const pagePattern = /^\/(|categories\/[^/]+|streams\/[^/]+(\/\d+)?|messages\/[^/]+|consumers|replicas|search|dead-letters(\/.*)?|doctor)$/;
+const pagePattern = /^\/(|categories\/[^/]+|streams\/[^/]+(\/\d+)?|messages\/[^/]+|consumers|replicas|search|dead-letters(\/[^/]+)?|doctor)$/;
 
 function securityHeaders(nonce: string): Record<string, string> {
   return {
@@ -79,7 +78,6 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
     allowWrites,
     target: config.target,
     writeToken: access.token,
-    features: config.features ?? { deadLetters: false, doctor: false },
   });
   const closing = new AbortController();
 

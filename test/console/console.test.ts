@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { type MessageDbClient, recordPosition } from '../../src/index.ts';
+import { Consumer, type MessageDbClient, deadLetterStreamName, listDeadLetters, recordPosition } from '../../src/index.ts';
 import { createDatabase, postgresClient, randomCategory } from '../support/databases.ts';
 import { type ConsoleProcess, openBrowser, screenshot, startConsoleProcess } from './console-support.ts';
 
@@ -24,6 +24,7 @@ describe('messagedb console in Chromium', () => {
   const commandCategory = `${category}:command`;
   let causePosition: number;
   let markupGlobalPosition: number;
+  const deadLetters = deadLetterStreamName(`${category}:command`, 'worker');
 
   before(async () => {
     const database = await createDatabase();
@@ -46,6 +47,15 @@ describe('messagedb console in Chromium', () => {
     await recordPosition(client, `${category}:position-worker`, 10);
     await recordPosition(client, `${category}:position-balances-0`, 20, { consumerGroup: { member: 0, size: 2 } });
     await recordPosition(client, `${category}:position-balances-1`, 20, { consumerGroup: { member: 1, size: 2 } });
+    // A consumer whose handler fails parks the message in its dead-letter stream.
+    const failing = new Consumer(client, { category: commandCategory, identifier: 'worker', pollIntervalMs: 20, onError: { retries: 0, afterRetries: 'dead-letter' } });
+    failing.on('Deposit', () => {
+      throw new Error('<b>refused</b>');
+    });
+    const running = failing.start();
+    await until(async () => (await listDeadLetters(client, deadLetters)).length === 1, 'a parked message', 30_000);
+    await failing.stop();
+    await running;
     [readOnly, writable, browser] = await Promise.all([
       startConsoleProcess(['--url', url]),
       startConsoleProcess(['--url', url, '--allow-writes']),
@@ -106,14 +116,14 @@ describe('messagedb console in Chromium', () => {
     assert.deepEqual(await positions(), range(44, 25));
     await page.getByText('Older →').click();
     await page.waitForURL(/position=24/);
-    await page.waitForFunction(() => document.querySelector('table.messages tbody td:nth-child(2)')?.textContent === '24');
+    await firstPosition(page, 24);
     assert.deepEqual(await positions(), range(24, 5));
     await page.getByText('Oldest').click();
-    await page.waitForFunction(() => document.querySelector('table.messages tbody td:nth-child(2)')?.textContent === '0');
+    await firstPosition(page, 0);
     assert.deepEqual(await positions(), range(0, 19));
     await page.getByText('Older →').waitFor({ state: 'detached' });
     await page.getByText('← Newer').click();
-    await page.waitForFunction(() => document.querySelector('table.messages tbody td:nth-child(2)')?.textContent === '20');
+    await firstPosition(page, 20);
     assert.deepEqual(await positions(), range(20, 39));
     await page.close();
   });
@@ -137,13 +147,13 @@ describe('messagedb console in Chromium', () => {
     await page.locator(`tr[data-position-stream="${worker}"]`).first().waitFor();
     const head = await client.categoryHead(category);
     const lagOf = async () => JSON.parse((await page.locator('.lag-chart').getAttribute('data-lags')) ?? '{}')[worker];
-    await page.waitForFunction((name) => JSON.parse(document.querySelector('.lag-chart')?.getAttribute('data-lags') ?? '{}')[name] > 0, worker);
+    await until(async () => (await lagOf()) > 0, 'a lag above 0');
     assert.ok((await lagOf()) >= head - 10 - 1, 'lag from position 10');
     assert.match(await page.locator('[data-group="balances"] h3').innerText(), /2 members/);
     await screenshot(page, 'consumers');
     const samples = Number(await page.locator('.lag-chart').getAttribute('data-samples'));
     await recordPosition(client, worker, await client.categoryHead(category));
-    await page.waitForFunction((name) => JSON.parse(document.querySelector('.lag-chart')?.getAttribute('data-lags') ?? '{}')[name] === 0, worker, { timeout: 15_000 });
+    await until(async () => (await lagOf()) === 0, 'the lag back to 0');
     assert.ok(Number(await page.locator('.lag-chart').getAttribute('data-samples')) > samples);
     assert.equal((await page.locator(`tr[data-position-stream="${worker}"] td.lag`).first().innerText()).trim(), '0');
     await screenshot(page, 'consumers-caught-up');
@@ -158,8 +168,8 @@ describe('messagedb console in Chromium', () => {
     const category_ = await open(`/categories/${encodeURIComponent(category)}`);
     await category_.locator(`.tail tr[data-global-position="${markupGlobalPosition}"]`).waitFor();
     assert.match(await category_.locator(`.tail tr[data-global-position="${markupGlobalPosition}"] .preview`).innerText(), /<img src=x/);
-    assert.equal(await page.evaluate(() => (window as { __injected?: number }).__injected), undefined);
-    assert.equal(await category_.evaluate(() => (window as { __injected?: number }).__injected), undefined);
+    assert.equal(await page.evaluate('typeof window.__injected'), 'undefined');
+    assert.equal(await category_.evaluate('typeof window.__injected'), 'undefined');
     await page.close();
     await category_.close();
   });
@@ -216,6 +226,37 @@ describe('messagedb console in Chromium', () => {
     await page.close();
   });
 
+  test('the dead letters view lists parked messages; replay and discard need --allow-writes', async () => {
+    const list = await open('/dead-letters');
+    await list.locator(`tr[data-dead-letter-stream="${deadLetters}"]`).waitFor();
+    assert.deepEqual((await list.locator(`tr[data-dead-letter-stream="${deadLetters}"] td`).allInnerTexts()).slice(1), ['1', '0', '0', '0']);
+    await list.locator(`tr[data-dead-letter-stream="${deadLetters}"] a`).click();
+    await list.locator('[data-view="dead-letter-stream"] tr[data-state="parked"]').waitFor();
+    assert.match(await list.locator('[data-view="dead-letter-stream"] tbody').innerText(), /Error: <b>refused<\/b>/);
+    assert.equal(await list.locator('button.replay').count(), 0, 'read-only: no decisions');
+    await screenshot(list, 'dead-letters');
+    await list.close();
+    const [parked] = await listDeadLetters(client, deadLetters);
+    const refused = await fetch(new URL(`/api/dead-letters/${encodeURIComponent(deadLetters)}/discard`, readOnly.url), {
+      method: 'POST',
+      body: JSON.stringify({ globalPositions: [parked?.globalPosition] }),
+      headers: { origin: readOnly.origin },
+    });
+    assert.equal(refused.status, 403);
+    const page = await open(`/dead-letters/${encodeURIComponent(deadLetters)}`, writable);
+    await page.locator('button.discard').click();
+    await page.locator('tr[data-state="discarded"]').waitFor();
+    assert.equal((await listDeadLetters(client, deadLetters))[0]?.state, 'discarded');
+    await page.close();
+  });
+
+  test('the doctor view shows the findings of diagnose()', async () => {
+    const page = await open('/doctor');
+    await page.locator('[data-view="doctor"] tr[data-code="server-settings"]').first().waitFor();
+    await screenshot(page, 'doctor');
+    await page.close();
+  });
+
   test('a console off loopback refuses every request without its token', async () => {
     const open_ = await startConsoleProcess(['--url', url, '--host', '0.0.0.0']);
     const printed = new URL(open_.url);
@@ -238,6 +279,22 @@ describe('messagedb console in Chromium', () => {
     await open_.stop();
   });
 });
+
+/** Wait until the first row of the page's message table is at `position`. */
+async function firstPosition(page: Page, position: number): Promise<void> {
+  const cell = page.locator('table.messages tbody tr').first().locator('td').nth(1);
+  await until(async () => (await cell.innerText()).trim() === String(position), `position ${position} first`);
+}
+
+/** Poll `condition` until it holds; fail after `timeoutMs`. */
+// Hoisted: the seeding in before() uses it too.
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** The integers from `from` to `to`, either way. */
 function range(from: number, to: number): number[] {

@@ -9,6 +9,8 @@ import { html } from './html.js';
 import { Link, navigate, useLocation } from './router.js';
 import { CategoryView } from './views/category.js';
 import { ConsumersView } from './views/consumers.js';
+import { DeadLetterStreamsView, DeadLettersView } from './views/dead-letters.js';
+import { DoctorView } from './views/doctor.js';
 import { MessageView } from './views/message.js';
 import { OverviewView } from './views/overview.js';
 import { ReplicasView } from './views/replicas.js';
@@ -37,6 +39,9 @@ function View({ path, query, info }) {
   if (first === 'messages' && second !== undefined) return html`<${MessageView} id=${second} />`;
   if (first === 'consumers') return html`<${ConsumersView} />`;
   if (first === 'replicas') return html`<${ReplicasView} />`;
+  if (first === 'dead-letters' && second !== undefined) return html`<${DeadLettersView} streamName=${second} info=${info} />`;
+  if (first === 'dead-letters') return html`<${DeadLetterStreamsView} />`;
+  if (first === 'doctor') return html`<${DoctorView} />`;
   if (first === 'search') return html`<${SearchView} q=${query.get('q') ?? ''} />`;
   return html`<p class="error">No such page.</p>`;
 }
@@ -51,7 +56,9 @@ function App() {
         <strong class="brand">messagedb console</strong>
         <${Link} href="/">Overview<//>
         <${Link} href="/consumers">Consumers<//>
+        <${Link} href="/dead-letters">Dead letters<//>
         <${Link} href="/replicas">Replicas<//>
+        <${Link} href="/doctor">Doctor<//>
       </nav>
       <${SearchBox} />
       <span class="target" title="the database">${info.data.target}</span>

@@ -307,7 +307,8 @@ export class Consumer {
    * Handle parked messages again through this consumer's handlers, oldest first: the given global
    * positions, or every waiting one. Each handled one is marked `Replayed` in the dead-letter
    * stream; one whose handler fails again is marked `ReplayFailed` and stays parked. Works whether
-   * the consumer runs or not; a replayed message arrives after newer messages of its stream.
+   * the consumer runs or not (while it runs, beside the batch in flight); a replayed message arrives
+   * after newer messages of its stream.
    */
   async replayDeadLetters(options: ReplayDeadLettersOptions = {}): Promise<DeadLetterReplayResult> {
     const parking = this.#deadLetters;
@@ -557,7 +558,10 @@ export class Consumer {
           });
         }
         // Awaited before the message counts as handled: a process that dies first handles it again.
-        return this.#deadLetters.park(message, error, attempt, signal);
+        // A stop meanwhile leaves it unhandled, like a handler that gives up then.
+        return this.#deadLetters.park(message, error, attempt, signal).catch((failure: unknown) => {
+          throw signal.aborted ? new AbortError({ cause: failure }) : failure;
+        });
       }
       if (decision !== 'retry') throw error;
       // A stop request ends the wait (AbortError) and leaves the message unhandled.

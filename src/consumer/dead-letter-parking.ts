@@ -141,7 +141,8 @@ export class DeadLetterParking {
       if (this.#loaded && version === this.#fold.version) return;
       await this.replay('requested', signal);
     } catch (error) {
-      if (signal.aborted) throw error;
+      // Stopping: a replay cut short stays requested, for the next start.
+      if (signal.aborted) return;
       if (!isTransient(error)) throw error;
       this.#config.onError('connection', error);
     }

@@ -8,7 +8,7 @@
  * Environment: ELASTIC_URL, ELASTIC_CATEGORY, ELASTIC_IDENTIFIER, ELASTIC_PARTITIONS,
  * ELASTIC_LEASE_MS, ELASTIC_HEARTBEAT_MS, ELASTIC_POSITION_UPDATE_INTERVAL, ELASTIC_CONCURRENCY,
  * ELASTIC_HANDLER_MS (the longest a handler waits, at random; 0: no wait), ELASTIC_QUIET (print no
- * `s`/`e` lines but `h <handled>` every 100 ms, for the bench), ELASTIC_FIXED_MEMBER (run as member
+ * `s`/`e` lines but `h <handled> <time of the last>` every 100 ms, for the bench), ELASTIC_FIXED_MEMBER (run as member
  * N of a fixed group of ELASTIC_PARTITIONS instead, for the bench's comparison), ELASTIC_GO_SIGNAL=1
  * (print `ready` once connected and start only on SIGUSR1, so a bench starts its members at once).
  */
@@ -47,10 +47,12 @@ const consumer = new Consumer(client, {
     : { consumerGroup: { member: Number(fixedMember), size: partitions } }),
 });
 let handled = 0;
+let lastHandledAt = 0;
 consumer.onAny(async (message) => {
   if (!quiet) await printLine(`s ${message.globalPosition} ${message.streamName} ${message.position} ${now()}\n`);
   if (handlerMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * handlerMs));
   handled++;
+  lastHandledAt = now();
   if (!quiet) await printLine(`e ${message.globalPosition} ${now()}\n`);
 });
 
@@ -63,7 +65,7 @@ const watch = setInterval(() => {
       shown = held;
       void printLine(`p ${held} ${now()}\n`);
     }
-    if (quiet) void printLine(`h ${handled}\n`);
+    if (quiet) void printLine(`h ${handled} ${lastHandledAt}\n`);
   });
 }, 100);
 process.on('SIGTERM', () => void consumer.stop());

@@ -2,7 +2,8 @@
  * The figures docs/tuning.md rests on that the other sections do not measure: the read batch size
  * (10, 100, 1000 messages a call, against pgbench's `r_cat_full` anchor), the consumer's
  * `positionUpdateInterval` (10, 100, 1000: throughput against the replay bound), and what a
- * kilobyte of message costs to write and to read (messages of 0.1, 1, 10 and 50 KiB). All on one
+ * kilobyte of message costs to write and to read (messages of 0.1, 1, 10 and 50 KiB), and a
+ * consumer's `concurrency` (1 and 8) with a handler that waits a millisecond a message. All on one
  * fresh database, in interleaved rounds (src/cli/bench/measure.ts: compared workloads take turns in
  * short slices, the order rotated and reversed from round to round), so each ratio is the median of
  * per-round ratios, with its range.
@@ -13,14 +14,20 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
-import { consumerWorkload } from '../src/cli/bench/consumer.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { consumerWorkload, seededCategory } from '../src/cli/bench/consumer.ts';
+import { countdown, seededType } from '../src/cli/bench/seed.ts';
 import { randomId } from '../src/cli/bench/fixtures.ts';
 import { closedLoop, interleave, median, rate, warmUp, type Rounds, type Workload } from '../src/cli/bench/measure.ts';
 import { anchorScripts, Pgbench, pgbenchVersion } from '../src/cli/bench/pgbench.ts';
-import { MessageDbClient } from '../src/index.ts';
+import { Consumer, MessageDbClient } from '../src/index.ts';
 import { currentLoad } from './environment.ts';
 import { createBenchDatabase } from './server.ts';
 
+export const concurrencies = [1, 8];
+/** Messages a concurrency run handles, and how long its handler waits on each (standing in for a call to another service). */
+const concurrencyMessages = 2000;
+const handlerWaitMs = 1;
 export const readBatchSizes = [10, 100, 1000];
 export const positionUpdateIntervals = [10, 100, 1000];
 /** Message sizes in bytes of data (as JSON text, about). */
@@ -82,6 +89,29 @@ function sizedWriter(client: MessageDbClient, bytes: number): Workload {
   return { key: `write-${bytes}`, run: async (durationMs) => rate(await closedLoop(durationMs, write)) };
 }
 
+/** A consumer whose handler waits `handlerWaitMs` per message, at `concurrency`: messages per second over a fresh seeded category. */
+function concurrentConsumer(client: MessageDbClient, url: string, concurrency: number): Workload {
+  return {
+    key: `concurrency-${concurrency}`,
+    whole: true,
+    run: async () => {
+      const category = await seededCategory(url, 'concurrent', concurrencyMessages);
+      const { tick, finished } = countdown(concurrencyMessages);
+      const consumer = new Consumer(client, { category, identifier: 'bench', concurrency }).on(seededType, async () => {
+        await sleep(handlerWaitMs);
+        tick();
+      });
+      const started = performance.now();
+      const running = consumer.start();
+      await Promise.race([finished, running]);
+      const elapsedMs = performance.now() - started;
+      await consumer.stop();
+      await running;
+      return (concurrencyMessages * 1000) / elapsedMs;
+    },
+  };
+}
+
 export async function runTuningBench(url: string | undefined, rounds: number, seconds: number, log: (line: string) => void): Promise<TuningResult> {
   const database = await createBenchDatabase(url);
   const loadAtStart = currentLoad();
@@ -95,11 +125,18 @@ export async function runTuningBench(url: string | undefined, rounds: number, se
       ...consumerWorkload(client, database.url, { positionUpdateInterval: interval }),
       key: `consumer-${interval}`,
     }));
+    const concurrent = concurrencies.map((concurrency) => concurrentConsumer(client, database.url, concurrency));
     const writes = messageSizes.map((bytes) => sizedWriter(client, bytes));
     const sizedReads: Workload[] = [];
     for (const bytes of messageSizes)
       sizedReads.push(categoryReader(client, `read-sized-${bytes}`, await seedSized(database.url, bytes, sizedMessages), readBatch));
-    const groups: Workload[][] = [[...reads, ...(pgbench === undefined ? [] : [pgbench.workload(anchorScripts.r_cat_full)])], consumers, writes, sizedReads];
+    const groups: Workload[][] = [
+      [...reads, ...(pgbench === undefined ? [] : [pgbench.workload(anchorScripts.r_cat_full)])],
+      consumers,
+      concurrent,
+      writes,
+      sizedReads,
+    ];
     await warmUp(groups.flat());
     const measured: Rounds = await interleave(groups, rounds, seconds * 1000, (key, round, value) =>
       log(`  round ${round + 1} ${key.padEnd(22)} ${Math.round(value).toLocaleString('en-US').padStart(10)} msg/s`),
@@ -156,6 +193,11 @@ export function tuningMarkdown(result: TuningResult): string {
   for (const interval of positionUpdateIntervals) {
     lines.push(
       `| consumer, positionUpdateInterval ${interval} (replays at most ${interval} after a crash) | ${rateOf(result, `consumer-${interval}`)} | the default, 100 | ${summary(perRound(result, (r) => r(`consumer-${interval}`) / r('consumer-100')))} |`,
+    );
+  }
+  for (const concurrency of concurrencies) {
+    lines.push(
+      `| consumer, concurrency ${concurrency}, a handler that waits ${handlerWaitMs} ms a message | ${rateOf(result, `concurrency-${concurrency}`)} | concurrency 1 | ${summary(perRound(result, (r) => r(`concurrency-${concurrency}`) / r('concurrency-1')))} |`,
     );
   }
   for (const bytes of messageSizes) {

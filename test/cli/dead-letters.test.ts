@@ -95,9 +95,8 @@ describe('messagedb dead-letters', () => {
     const last = await client.getLastStreamMessage(streamName);
     assert.equal(last?.type, DEAD_LETTER_RECORD_TYPES.discarded);
     assert.deepEqual(last?.data, { globalPosition: junk.globalPosition, reason: 'test data' });
-    const all = records<{ globalPosition: number; state: string }>(await cli('list', category, '--state', 'all', '--json'));
     assert.deepEqual(
-      all.map((row) => row.state),
+      (await listDeadLetters(client, streamName)).map((letter) => letter.state),
       ['replayed', 'discarded'],
     );
     assert.equal(handled.messages.filter((message) => message.id === junk.id).length, 0, 'a discarded message is not handled');
@@ -106,8 +105,6 @@ describe('messagedb dead-letters', () => {
   test('bad input is refused with exit 2, an unknown message with exit 3', async () => {
     assertFails(await runCli(['dead-letters', 'list', category, '--url', url]), 2, /--identifier/);
     assertFails(await cli('replay', category), 2, /global positions of the parked messages, or --all/);
-    assertFails(await cli('replay', category, 'abc'), 2, /global position must be an integer/);
-    assertFails(await cli('list', `${category}-1`), 2, /category/);
     assertFails(await cli('discard', category, '999999999'), 3, /No message at global position 999999999 is parked/);
   });
 });

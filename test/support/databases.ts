@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { after } from 'node:test';
 import { MessageDbClient, type ConnectConfig, type EmbeddedConfig } from '../../src/index.ts';
+import { createTestClient } from '../../src/testing/index.ts';
 
 // Cleanups run once, when the test file ends (an `after` registered inside a hook would run as
 // soon as that hook finished).
@@ -83,9 +84,15 @@ export async function postgresClient(config: ConnectConfig = {}, database?: Test
   return client;
 }
 
-/** An embedded (PGlite) client, in memory, installed; closed when the test file ends. */
+/**
+ * An embedded (PGlite) client, in memory, installed; closed when the test file ends. In memory and
+ * installed, it is a copy of the process's template (messagedb/testing's createTestClient), which
+ * skips PGlite's start-up and the install; a data directory, or no install, opens one as asked.
+ */
 export async function pgliteClient(config: EmbeddedConfig = {}): Promise<MessageDbClient> {
-  const client = await MessageDbClient.embedded(config);
+  const { dataDir, install, loadDataDir, ...rest } = config;
+  const client =
+    dataDir === undefined && install === undefined && loadDataDir === undefined ? await createTestClient(rest) : await MessageDbClient.embedded(config);
   onFileEnd(() => client.close());
   return client;
 }

@@ -3,7 +3,8 @@
  * (10, 100, 1000 messages a call, against pgbench's `r_cat_full` anchor), the consumer's
  * `positionUpdateInterval` (10, 100, 1000: throughput against the replay bound), and what a
  * kilobyte of message costs to write and to read (messages of 0.1, 1, 10 and 50 KiB), and a
- * consumer's `concurrency` (1 and 8) with a handler that waits a millisecond a message. All on one
+ * consumer's `concurrency` (1 and 8) with a handler that waits a millisecond a message, and reads at a
+ * category's head on statistics older than the writes since (in a database of their own). All on one
  * fresh database, in interleaved rounds (src/cli/bench/measure.ts: compared workloads take turns in
  * short slices, the order rotated and reversed from round to round), so each ratio is the median of
  * per-round ratios, with its range.
@@ -67,16 +68,59 @@ async function seedSized(url: string, bytes: number, count: number): Promise<str
   return category;
 }
 
-/** Read `category` from its start in batches of `batchSize`, going round when it ends. */
+/**
+ * Read `category` from its start in batches of `batchSize`, going round at its head: never a read past
+ * the head, which on statistics older than the category's writes is a plan of its own (see staleHeadReads).
+ */
 function categoryReader(client: MessageDbClient, key: string, category: string, batchSize: number): Workload {
   let position = 0;
+  let head: number | undefined;
   const read = async (): Promise<number> => {
+    head ??= await client.categoryHead(category);
     const messages = await client.getCategoryMessages(category, { position, batchSize });
     const last = messages.at(-1);
-    position = last === undefined || messages.length < batchSize ? 0 : last.globalPosition + 1;
+    position = last === undefined || last.globalPosition >= (head ?? 0) ? 0 : last.globalPosition + 1;
     return messages.length;
   };
   return { key, run: async (durationMs) => rate(await closedLoop(durationMs, read)) };
+}
+
+/** Messages of other categories written between the analyze and the stale reads. */
+const staleMessages = 100_000;
+
+/**
+ * Reads at a category's head (what a caught-up consumer's poll is: nothing there yet) per second, on
+ * a fresh database: analyzed while the category was the whole table, then after `staleMessages`
+ * messages of other categories, then analyzed again. Each state is measured `rounds` times for
+ * `seconds`; the states cannot alternate, since writing and analyzing change them.
+ */
+async function staleHeadReads(url: string | undefined, rounds: number, seconds: number, log: (line: string) => void): Promise<Record<string, number[]>> {
+  const database = await createBenchDatabase(url);
+  const client = await MessageDbClient.connect({ connectionString: database.url, applicationName: 'messagedb-bench' });
+  try {
+    await seedReads(client);
+    await client.query('ANALYZE message_store.messages');
+    const head = await client.categoryHead('batch');
+    const poll = async (): Promise<number> => {
+      await client.getCategoryMessages('batch', { position: head + 1, batchSize: 1000 });
+      return 1;
+    };
+    const measure = async (key: string): Promise<number[]> => {
+      const values: number[] = [];
+      for (let round = 0; round < rounds; round++) values.push(rate(await closedLoop(seconds * 1000, poll)));
+      log(`  ${key.padEnd(22)} ${values.map((value) => Math.round(value).toLocaleString('en-US')).join(', ')} reads/s`);
+      return values;
+    };
+    const analyzed = await measure('head-analyzed');
+    for (let from = 0; from < staleMessages; from += 10_000) await seededCategory(database.url, 'other', 10_000);
+    const stale = await measure('head-stale');
+    await client.query('ANALYZE message_store.messages');
+    const reanalyzed = await measure('head-reanalyzed');
+    return { 'head-analyzed': analyzed, 'head-stale': stale, 'head-reanalyzed': reanalyzed };
+  } finally {
+    await client.close();
+    await database.drop();
+  }
 }
 
 function sizedWriter(client: MessageDbClient, bytes: number): Workload {
@@ -141,7 +185,9 @@ export async function runTuningBench(url: string | undefined, rounds: number, se
     const measured: Rounds = await interleave(groups, rounds, seconds * 1000, (key, round, value) =>
       log(`  round ${round + 1} ${key.padEnd(22)} ${Math.round(value).toLocaleString('en-US').padStart(10)} msg/s`),
     );
-    return { server: database.server, rounds, seconds, loadAtStart, loadAtEnd: currentLoad(), rates: Object.fromEntries(measured) };
+    log('tuning: reads at a category head on stale statistics');
+    const stale = await staleHeadReads(url, rounds, seconds, log);
+    return { server: database.server, rounds, seconds, loadAtStart, loadAtEnd: currentLoad(), rates: { ...Object.fromEntries(measured), ...stale } };
   } finally {
     pgbench?.close();
     await client.close();
@@ -210,7 +256,13 @@ export function tuningMarkdown(result: TuningResult): string {
       `| category read, batches of ${readBatch}, ${sizeLabel(bytes)} of data | ${rateOf(result, `read-sized-${bytes}`)} | ${sizeLabel(messageSizes[0] as number)} messages | ${summary(perRound(result, (r) => r(`read-sized-${bytes}`) / r(`read-sized-${messageSizes[0]}`)))} |`,
     );
   }
+  const head = (key: string): string =>
+    `${rateOf(result, key)} (${Math.round(Math.min(...(result.rates[key] ?? []))).toLocaleString('en-US')}-${Math.round(Math.max(...(result.rates[key] ?? []))).toLocaleString('en-US')})`;
   lines.push(
+    '',
+    `Reads at a category's head (a caught-up consumer's poll), a second, in a database of their own: analyzed while the category was the table ${head('head-analyzed')}; ` +
+      `after ${staleMessages.toLocaleString('en-US')} messages of other categories, not analyzed ${head('head-stale')}; analyzed again ${head('head-reanalyzed')} ` +
+      `(medians of ${result.rounds} runs of ${result.seconds} s, with their range; the states cannot alternate).`,
     '',
     `Cost of one more KiB of data (least-squares slope of µs a message against size, per round): written ${summary(
       perRound(result, (r) => microsecondsPerKiB(r, 'write-')),

@@ -91,8 +91,9 @@ export const positionStreamGrowth: Check = async (context) => {
           detail: `${count(stream.records)} records in this ${type} stream; only the last one is read`,
           advice:
             type === 'position'
-              ? '`messagedb positions compact` deletes all but the newest records of position streams; a larger positionUpdateInterval writes fewer.'
-              : '`messagedb positions compact` also compacts snapshot streams; a larger snapshot interval writes fewer.',
+              ? `\`messagedb positions compact --category ${consumedCategory(category)}\` deletes all but the newest record of each of its consumers' position streams ` +
+                '(safe while they run); a larger positionUpdateInterval writes fewer records.'
+              : '`messagedb positions compact --snapshots` deletes all but the newest record of snapshot streams too; snapshotting less often writes fewer.',
           link: tuningLink('position-stream-growth'),
         });
       }

@@ -45,8 +45,9 @@ export const staleStatistics: Check = async (context) => {
         `${count(changed)} rows changed since ${since}; the planner assumes ${count(assumed)} rows ` +
         `(about ${count(numberOf(row.n_live_tup))} live). Plans made on these figures may scan and sort instead of walking an index.`,
       advice:
-        "Run `ANALYZE message_store.messages`, and check that autovacuum runs on the table. This client's reads turn enable_sort off " +
-        "so they walk the index anyway; other clients, Message DB's functions called directly and ad-hoc SQL do not.",
+        'Run `ANALYZE message_store.messages`, and check that autovacuum runs on the table. Until then, a read at the head of a category that was a larger ' +
+        "share of the table when it was analyzed (every poll of a caught-up consumer) may walk every message written since, this client's reads included; " +
+        "reads further back stay on the category index for this client's reads (enable_sort off), not for other clients or ad-hoc SQL.",
       link: tuningLink('stale-statistics'),
     },
   ];

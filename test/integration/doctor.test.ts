@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { diagnose, isInvalidArgumentError, MessageDbClient, type Finding } from '../../src/index.ts';
+import { diagnose, isAbortError, isInvalidArgumentError, MessageDbClient, type Finding } from '../../src/index.ts';
 import { analyzeMessages } from '../support/analyze-messages.ts';
 import { holdCategoryLock } from '../support/category-lock.ts';
 import { adminQuery, createDatabase, onFileEnd, postgresClient, randomCategory, type TestDatabase } from '../support/databases.ts';
@@ -70,6 +70,10 @@ describe('diagnose() on a healthy store', () => {
       assert.equal(finding.link, `docs/tuning.md#${finding.code}`);
       assert.ok(finding.detail.length > 0 && finding.advice.length > 0);
     }
+  });
+
+  test('an aborted signal ends it with AbortError', async () => {
+    await assert.rejects(diagnose(client, { signal: AbortSignal.abort() }), (error) => isAbortError(error));
   });
 
   test('a bad threshold is refused with InvalidArgumentError naming it', async () => {

@@ -20,20 +20,12 @@ import { LeaseSession } from './elastic-lease.js';
 import { groupView, planShare } from './elastic-share.js';
 import { elasticGroupKey } from './elastic-sql.js';
 import { fencePartition, partitionIdentifier } from './elastic-takeover.js';
+import { HeldPartitions, type PartitionConsumerFactory } from './elastic-partitions.js';
 import { isPositionConflictError } from './position-record.js';
 import type { ConsumerState } from './poll-loop.js';
 import { ElasticTelemetry } from '../telemetry/elastic-telemetry.js';
 
-/** What the group needs of a partition's consumer (a Consumer, typed here without importing it). */
-export interface PartitionConsumer {
-  start(options?: { signal?: AbortSignal }): Promise<void>;
-  stop(options?: { timeoutMs?: number }): Promise<void>;
-  /** Its figures as they are, without reading anything. */
-  figures(): { position: number | null; handled: number; errors: number };
-}
-
-/** Makes the consumer of one partition from its configuration. */
-export type PartitionConsumerFactory = (config: ConsumerConfig, partition: number) => PartitionConsumer;
+export type { PartitionConsumer, PartitionConsumerFactory } from './elastic-partitions.js';
 
 /** An elastic consumer's group figures (`stats().elastic`). */
 export interface ElasticStats {
@@ -51,14 +43,6 @@ export interface ElasticStats {
   membersEnded: number;
 }
 
-interface Held {
-  consumer: PartitionConsumer;
-  running: Promise<void>;
-  dropping: boolean;
-  /** Settles once the partition's consumer stopped and it was given up. */
-  dropped: Promise<void> | undefined;
-}
-
 /** A renewal older than this share of the lease timeout makes a handler confirm the lease first. */
 const LEASE_MARGIN = 0.8;
 
@@ -72,7 +56,7 @@ export class ElasticGroup {
   readonly #identifier: string;
   readonly #groupKey: number;
   readonly #create: PartitionConsumerFactory;
-  readonly #held = new Map<number, Held>();
+  readonly #held: HeldPartitions;
   readonly #telemetry: ElasticTelemetry | undefined;
   #session: LeaseSession | undefined;
   #state: ConsumerState = 'stopped';
@@ -86,8 +70,6 @@ export class ElasticGroup {
   #lastRebalanceMs: number | null = null;
   #offShareSince: number | undefined;
   #membersEnded = 0;
-  /** Handled and errors of partition consumers that have ended. */
-  #ended = { handled: 0, errors: 0 };
   #stopTimeoutMs: number | undefined;
   #running: Promise<void> = Promise.resolve();
 
@@ -101,6 +83,7 @@ export class ElasticGroup {
     this.#identifier = config.identifier as string;
     this.#groupKey = elasticGroupKey(config.category, this.#identifier);
     this.#create = create;
+    this.#held = new HeldPartitions((partition, error) => this.#ended(partition, error));
     const telemetry = client.telemetry;
     this.#telemetry = telemetry && new ElasticTelemetry(telemetry, config.category, this.#identifier, () => this.#held.size);
   }
@@ -169,20 +152,10 @@ export class ElasticGroup {
 
   /** Figures of the group and of this member's partition consumers. */
   stats(): { handled: number; errors: number; positions: number[]; elastic: ElasticStats } {
-    let { handled, errors } = this.#ended;
-    const positions: number[] = [];
-    for (const held of this.#held.values()) {
-      const figures = held.consumer.figures();
-      handled += figures.handled;
-      errors += figures.errors;
-      if (figures.position !== null) positions.push(figures.position);
-    }
     return {
-      handled,
-      errors,
-      positions,
+      ...this.#held.figures(),
       elastic: {
-        partitions: [...this.#held.keys()].sort((a, b) => a - b),
+        partitions: this.#held.list(),
         partitionCount: this.#elastic.partitions,
         members: this.#members,
         rebalances: this.#rebalances,
@@ -267,7 +240,7 @@ export class ElasticGroup {
       this.#membersEnded += ended.length;
       if (ended.length > 0) this.#telemetry?.membersEnded(ended.length);
     }
-    const owned = new Set([...this.#held].filter(([, held]) => !held.dropping).map(([partition]) => partition));
+    const owned = this.#held.owned();
     const plan = planShare(view, this.#elastic.partitions, session.memberKey, session.pid, owned);
     const balanced = plan.release.length === 0 && owned.size === plan.target;
     if (!balanced) this.#offShareSince ??= performance.now();
@@ -292,7 +265,7 @@ export class ElasticGroup {
   async #apply(session: LeaseSession, release: number[], acquire: number[]): Promise<void> {
     for (const partition of release) {
       if (this.#stop.signal.aborted) return;
-      await this.#drop(partition, undefined, true);
+      await this.#held.drop(partition, undefined, () => session.unlock(partition));
     }
     for (const partition of acquire) {
       if (this.#stop.signal.aborted) return;
@@ -307,24 +280,20 @@ export class ElasticGroup {
         await session.unlock(partition);
         return;
       }
-      this.#startPartition(partition);
+      this.#held.start(partition, this.#create(this.#partitionConfig(partition), partition));
     }
   }
 
-  #startPartition(partition: number): void {
-    const consumer = this.#create(this.#partitionConfig(partition), partition);
-    const held: Held = { consumer, running: Promise.resolve(), dropping: false, dropped: undefined };
-    held.running = consumer.start().catch(async (error: unknown) => {
-      if (held.dropping) return;
-      // A record refused at the stream's version: another member fenced this partition, so this
-      // member lost it (it was silent past its lease). Give it up; the next look may take it again.
-      if (isPositionConflictError(error) || (error instanceof AbortError && !this.#stop.signal.aborted)) {
-        void this.#drop(partition, 0, true).catch(() => {});
-        return;
-      }
-      this.#fail(error);
-    });
-    this.#held.set(partition, held);
+  /** A partition's consumer ended by itself: a partition fenced by another member is given up, anything else fails the member. */
+  #ended(partition: number, error: unknown): void {
+    // A record refused at the stream's version: another member fenced this partition, so this
+    // member lost it (it was silent past its lease). Give it up; the next look may take it again.
+    if (isPositionConflictError(error) || (error instanceof AbortError && !this.#stop.signal.aborted)) {
+      const session = this.#session;
+      void this.#held.drop(partition, 0, session && (() => session.unlock(partition))).catch(() => {});
+      return;
+    }
+    this.#fail(error);
   }
 
   #partitionConfig(partition: number): ConsumerConfig {
@@ -332,46 +301,24 @@ export class ElasticGroup {
     return { ...rest, identifier: partitionIdentifier(this.#identifier, partition), consumerGroup: { member: partition, size: this.#elastic.partitions } };
   }
 
-  /** Stop a partition's consumer (within `timeoutMs` when given), then give up its lock when `unlock`. */
-  #drop(partition: number, timeoutMs: number | undefined, unlock: boolean): Promise<void> {
-    const held = this.#held.get(partition);
-    if (held === undefined) return Promise.resolve();
-    if (held.dropped !== undefined) return held.dropped;
-    held.dropping = true;
-    held.dropped = (async () => {
-      try {
-        await held.consumer.stop(timeoutMs === undefined ? {} : { timeoutMs });
-        await held.running;
-        const figures = held.consumer.figures();
-        this.#ended.handled += figures.handled;
-        this.#ended.errors += figures.errors;
-      } finally {
-        this.#held.delete(partition);
-      }
-      if (unlock) await this.#session?.unlock(partition);
-    })();
-    return held.dropped;
-  }
-
-  /** Stop every partition consumer, keeping the locks (the session's end releases them). */
+  /** Stop every partition's consumer once the rebalancing step under way is done, keeping the locks. */
   async #dropAll(timeoutMs: number | undefined): Promise<void> {
     await this.#applying;
-    await Promise.all([...this.#held.keys()].map((partition) => this.#drop(partition, timeoutMs, false).catch(() => {})));
+    await this.#held.dropAll(timeoutMs);
   }
 
   /** Renew now (one renewal at a time) and tell whether `partition` is still this member's. */
   async #confirm(partition: number, signal: AbortSignal): Promise<void> {
     const session = this.#session;
-    const held = this.#held.get(partition);
-    if (session !== undefined && held !== undefined && !held.dropping && !signal.aborted) {
+    if (session !== undefined && this.#held.holds(partition) && !signal.aborted) {
       const alive = await this.#renew(session).then(
         () => true,
         () => false,
       );
-      if (alive && this.#session === session && !held.dropping) return;
+      if (alive && this.#session === session && this.#held.holds(partition)) return;
     }
     // The consumer is told to stop before the call fails, so its failure reads as a stop, not a handler error.
-    void this.#drop(partition, 0, false).catch(() => {});
+    void this.#held.drop(partition, 0).catch(() => {});
     this.#wake?.();
     throw new AbortError();
   }

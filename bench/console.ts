@@ -10,7 +10,9 @@
  * Seeding calls `message_store.write_message` over `generate_series`, in chunks of 20,000 a
  * statement: about a minute per million messages on a small machine.
  *
- * Usage: node --import tsx bench/console.ts --url postgres://postgres@127.0.0.1:5432/postgres [--messages N] [--categories N] [--rounds N] [--keep]
+ * `--keep` leaves the database for another run, which `--reuse` then measures without seeding again.
+ *
+ * Usage: node --import tsx bench/console.ts --url postgres://postgres@127.0.0.1:5432/postgres [--messages N] [--categories N] [--rounds N] [--keep] [--reuse]
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -29,10 +31,12 @@ const { values } = parseArgs({
     categories: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false },
   },
 });
 const adminUrl = values.url ?? process.env.MESSAGE_DB_BENCH_URL;
-if (adminUrl === undefined) throw new Error('usage: node --import tsx bench/console.ts --url postgres://admin@host/db [--messages N] [--categories N] [--rounds N]');
+if (adminUrl === undefined)
+  throw new Error('usage: node --import tsx bench/console.ts --url postgres://admin@host/db [--messages N] [--categories N] [--rounds N]');
 const messageCount = Number(values.messages);
 const categoryCount = Number(values.categories);
 const rounds = Number(values.rounds);
@@ -69,7 +73,8 @@ async function seed(client: MessageDbClient): Promise<void> {
   for (let from = 0; from < messageCount; from += CHUNK) {
     const to = Math.min(messageCount, from + CHUNK) - 1;
     await client.query(seedStatement(), [from, to, categoryCount]);
-    if ((to + 1) % 100_000 === 0 || to + 1 === messageCount) log(`  seeded ${(to + 1).toLocaleString('en-US')} messages (${Math.round((Date.now() - started) / 1000)} s)`);
+    if ((to + 1) % 100_000 === 0 || to + 1 === messageCount)
+      log(`  seeded ${(to + 1).toLocaleString('en-US')} messages (${Math.round((Date.now() - started) / 1000)} s)`);
   }
   // Consumers for the consumers view: three alone, and a group of two.
   for (let index = 0; index < 3; index++) await recordPosition(client, `${categoryName(index)}:position-worker`, 1000 * (index + 1));
@@ -109,20 +114,28 @@ SELECT message_store.category(stream_name) AS category, count(*) AS messages, co
   FROM message_store.messages GROUP BY 1 ORDER BY 1 LIMIT 50`;
 
 async function main(): Promise<void> {
-  log(`console bench: ${messageCount.toLocaleString('en-US')} messages in ${categoryCount} categories, database ${DATABASE} on ${redactConnectionString(adminUrl as string)}`);
-  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${DATABASE}`);
+  log(
+    `console bench: ${messageCount.toLocaleString('en-US')} messages in ${categoryCount} categories, database ${DATABASE} on ${redactConnectionString(adminUrl as string)}`,
+  );
+  if (!values.reuse) {
+    await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await admin(`CREATE DATABASE ${DATABASE}`);
+  }
   const client = await MessageDbClient.connect({ connectionString: databaseUrl.toString(), applicationName: 'messagedb-console-bench' });
   try {
-    await client.install();
     const seedStarted = Date.now();
-    await seed(client);
-    const seedSeconds = Math.round((Date.now() - seedStarted) / 1000);
+    if (!values.reuse) {
+      await client.install();
+      await seed(client);
+    }
+    const seedSeconds = values.reuse ? 'earlier' : `in ${Math.round((Date.now() - seedStarted) / 1000)} s`;
     const running = await startConsole({ client, target: redactConnectionString(databaseUrl.toString()) });
     const base = running.url.replace(/\/$/, '');
     const middle = categoryName(Math.floor(categoryCount / 2));
     const stream = `${middle}-7`;
-    const [sample] = await client.query('SELECT id::text AS id FROM message_store.messages WHERE stream_name = $1 AND position = 1', [stream], { readOnly: true });
+    const [sample] = await client.query('SELECT id::text AS id FROM message_store.messages WHERE stream_name = $1 AND position = 1', [stream], {
+      readOnly: true,
+    });
     const id = String(sample?.id);
     const views: ViewTiming[] = [
       ['overview (first page)', '/api/overview'],
@@ -168,7 +181,7 @@ async function main(): Promise<void> {
     const lines = [
       `## The console's views over ${messageCount.toLocaleString('en-US')} messages`,
       '',
-      `${messageCount.toLocaleString('en-US')} messages in ${categoryCount.toLocaleString('en-US')} categories of 100 streams, seeded in ${seedSeconds} s, then VACUUM ANALYZE; ` +
+      `${messageCount.toLocaleString('en-US')} messages in ${categoryCount.toLocaleString('en-US')} categories of 100 streams, seeded ${seedSeconds}, then VACUUM ANALYZE; ` +
         `${rounds} rounds of every view in turn; server time from the console's Server-Timing header (the view's SQL and JSON), ` +
         `load ${currentLoad().toFixed(1)} at the end. Target: under ${TARGET_MS} ms each.`,
       '',

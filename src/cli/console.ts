@@ -53,7 +53,11 @@ export function registerConsole(program: Command, context: CliContext): void {
     .option('--replica <url>', 'a read replica to show the lag of (repeatable; with --url)', collect)
     .addHelpText(
       'after',
-      examples('messagedb console', 'messagedb console --data-dir .messagedb --port 8080', 'messagedb console --url postgres://reader@db/message_store --host 0.0.0.0'),
+      examples(
+        'messagedb console',
+        'messagedb console --data-dir .messagedb --port 8080',
+        'messagedb console --url postgres://reader@db/message_store --host 0.0.0.0',
+      ),
     );
   addTargetOptions(command).action(async (options: ConsoleOptions) => {
     if (options.port > 65535) throw usageError(`--port takes a port from 0 to 65535 (got ${options.port})`);

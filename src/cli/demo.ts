@@ -199,8 +199,17 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
       ? `Balance check PASSED: all ${check.accounts} balances match the written events and the store (total ${formatCents(check.totalCents)})`
       : `Balance check FAILED: ${check.mismatches.length} mismatches`,
     `Look around: messagedb stats, messagedb consumers, messagedb read ${category} --limit 10`,
+    `Open the web console on this data: ${consoleCommand(target)}`,
   ]);
   return check;
+}
+
+/** A word for a POSIX shell, quoted when it needs it. */
+const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+
+/** The command that opens `messagedb console` on the demo's database (a server's URL without its password). */
+function consoleCommand(target: OpenClient['target']): string {
+  return `messagedb console ${target.kind === 'pglite' ? '--data-dir' : '--url'} ${shellWord(target.description)}`;
 }
 
 /** What the withdrawal commands did, for the table output. */

@@ -79,7 +79,8 @@ export class ConsoleApi {
     if (first === 'consumers' && second === undefined) return ok({ time: new Date().toISOString(), ...(await readConsumers(this.#settings.client, signal)) });
     if (first === 'replicas' && second === undefined) return ok(await this.#settings.client.replicaStats());
     if (first === 'dead-letters' && second === undefined) return ok({ streams: await deadLetterStreams(this.#settings.client, signal) });
-    if (first === 'dead-letters' && second !== undefined && third === undefined) return ok({ streamName: second, deadLetters: await deadLetters(this.#settings.client, second, signal) });
+    if (first === 'dead-letters' && second !== undefined && third === undefined)
+      return ok({ streamName: second, deadLetters: await deadLetters(this.#settings.client, second, signal) });
     if (first === 'doctor' && second === undefined) return ok({ time: new Date().toISOString(), findings: await diagnose(this.#settings.client, { signal }) });
     return null;
   }

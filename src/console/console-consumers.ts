@@ -75,9 +75,14 @@ export async function readConsumers(client: MessageDbClient, signal?: AbortSigna
   const heads = new Map<string, number>();
   const consumers: ConsoleConsumer[] = [];
   for (const positionCategory of positionCategories) {
-    const walked = await query(statements.categoryStreams(), [positionCategory, positionCategory, POSITION_STREAMS_PER_CATEGORY, POSITION_STREAMS_PER_CATEGORY * 4]);
+    const walked = await query(statements.categoryStreams(), [
+      positionCategory,
+      positionCategory,
+      POSITION_STREAMS_PER_CATEGORY,
+      POSITION_STREAMS_PER_CATEGORY * 4,
+    ]);
     for (const walkedRow of walked) {
-      if (!(isTrue(walkedRow.member))) continue;
+      if (!isTrue(walkedRow.member)) continue;
       const positionStream = String(walkedRow.stream_name);
       const category = consumerCategory(positionStream);
       if (!heads.has(category)) heads.set(category, await client.categoryHead(category, signal === undefined ? {} : { signal }));

@@ -6,6 +6,7 @@
 import type { MessageDbClient } from '../store/client.js';
 import { InvalidArgumentError } from '../vocabulary/errors.js';
 import { category as categoryOf } from '../vocabulary/stream-name.js';
+import { type CategoryEstimator, categoryEstimator } from './category-estimate.js';
 import * as statements from './console-statements.js';
 
 /** A message as the browser gets it: `data` and `metadata` are the JSON text stored. */
@@ -21,14 +22,18 @@ export interface ConsoleMessage {
   time: string;
 }
 
-/** A count over a window of the newest messages: exact unless `atLeast` (the window was full). */
+/**
+ * A count over a window of the newest messages: exact unless `atLeast` (the window was full); then
+ * `estimate` is the planner's estimate of the whole, when the index has statistics.
+ */
 export interface WindowCount {
   count: number;
   atLeast: boolean;
+  estimate?: number;
 }
 
 /** How many newest messages of a category the overview looks at. */
-export const OVERVIEW_WINDOW = 1000;
+export const OVERVIEW_WINDOW = 200;
 /** How many newest messages of a category its type counts look at. */
 export const TYPES_WINDOW = 10_000;
 /** Categories counted at most. */
@@ -46,6 +51,12 @@ const integer = (value: unknown): number => Number(value);
 /** A boolean column's text (`t`/`f` on the wire). */
 export const isTrue = (value: unknown): boolean => value === true || value === 't' || value === 'true';
 const optionalText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+function windowCount(category: string, count: number, window: number, estimate: CategoryEstimator): WindowCount {
+  if (count < window) return { count, atLeast: false };
+  const estimated = estimate(category);
+  return estimated === null || estimated < count ? { count, atLeast: true } : { count, atLeast: true, estimate: estimated };
+}
 
 /** A row of the console's message columns as a ConsoleMessage. */
 export function toConsoleMessage(row: Row): ConsoleMessage {
@@ -65,7 +76,8 @@ export function toConsoleMessage(row: Row): ConsoleMessage {
 export function pageSize(text: string | null, fallback = MESSAGES_PAGE): number {
   if (text === null) return fallback;
   const size = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_PAGE) throw new InvalidArgumentError('limit', `must be a whole number from 1 to ${MAX_PAGE} (got ${text})`);
+  if (!Number.isSafeInteger(size) || size < 1 || size > MAX_PAGE)
+    throw new InvalidArgumentError('limit', `must be a whole number from 1 to ${MAX_PAGE} (got ${text})`);
   return size;
 }
 
@@ -101,13 +113,14 @@ export class ConsoleReader {
     const windows = page.length === 0 ? [] : await this.#query(statements.categoryWindows(), [JSON.stringify(page), OVERVIEW_WINDOW], signal);
     const [head = {}] = await this.#query(statements.storeHead(), [], signal);
     const [counted = {}] = await this.#query(statements.countCategories(), ['', CATEGORY_COUNT_LIMIT + 1], signal);
+    const estimate = await categoryEstimator(this.#client, signal);
     const categoryCount = integer(counted.categories);
-    const estimate = head.estimate === null || head.estimate === undefined ? -1 : integer(head.estimate);
+    const rows = head.estimate === null || head.estimate === undefined ? -1 : integer(head.estimate);
     return {
       totals: {
         headGlobalPosition: head.head === null ? 0 : integer(head.head),
         // reltuples is -1 (or 0) until the table is first vacuumed or analyzed.
-        estimatedMessages: estimate > 0 ? estimate : null,
+        estimatedMessages: rows > 0 ? rows : null,
         categories: { count: Math.min(categoryCount, CATEGORY_COUNT_LIMIT), atLeast: categoryCount > CATEGORY_COUNT_LIMIT },
       },
       window: OVERVIEW_WINDOW,
@@ -116,7 +129,7 @@ export class ConsoleReader {
         const perMinute = row.per_minute === null ? {} : (JSON.parse(String(row.per_minute)) as Record<string, number>);
         return {
           category: String(row.category),
-          messages: { count: messages, atLeast: messages >= OVERVIEW_WINDOW } satisfies WindowCount,
+          messages: windowCount(String(row.category), messages, OVERVIEW_WINDOW, estimate),
           streams: { count: integer(row.streams), atLeast: messages >= OVERVIEW_WINDOW } satisfies WindowCount,
           newestTime: optionalText(row.newest_time),
           headGlobalPosition: integer(row.head),
@@ -135,7 +148,7 @@ export class ConsoleReader {
     const messages = integer(window.messages ?? 0);
     return {
       category,
-      messages: { count: messages, atLeast: messages >= TYPES_WINDOW } satisfies WindowCount,
+      messages: windowCount(category, messages, TYPES_WINDOW, messages >= TYPES_WINDOW ? await categoryEstimator(this.#client, signal) : () => null),
       streams: { count: integer(window.streams ?? 0), atLeast: messages >= TYPES_WINDOW } satisfies WindowCount,
       newestTime: optionalText(window.newest_time),
       headGlobalPosition: window.head === null || window.head === undefined ? 0 : integer(window.head),
@@ -149,9 +162,10 @@ export class ConsoleReader {
     const rows = await this.#query(statements.categoryStreams(), [category, from ?? category, STREAMS_PAGE + 1, STREAMS_WALK], signal);
     const members = rows.filter((row) => isTrue(row.member));
     const last = rows.at(-1);
-    const walkedOn = last !== undefined && (isTrue(last.in_range));
+    const walkedOn = last !== undefined && isTrue(last.in_range);
     // The walk stops at a full page (plus one, the next page's first), after STREAMS_WALK names, or past the category's names.
-    const next = members.length > STREAMS_PAGE ? String(members[STREAMS_PAGE]?.stream_name) : walkedOn && rows.length >= STREAMS_WALK ? String(last.stream_name) : null;
+    const next =
+      members.length > STREAMS_PAGE ? String(members[STREAMS_PAGE]?.stream_name) : walkedOn && rows.length >= STREAMS_WALK ? String(last.stream_name) : null;
     return {
       category,
       streams: members.slice(0, STREAMS_PAGE).map((row) => ({

@@ -61,6 +61,19 @@ SELECT (SELECT max(global_position) FROM message_store.messages) AS head,
        (SELECT reltuples::bigint FROM pg_class WHERE oid = 'message_store.messages'::regclass) AS estimate`;
 }
 
+/**
+ * The planner's statistics of the category index's expression (gathered by ANALYZE): its most
+ * common categories with their shares, and its number of distinct categories (negative: a share of
+ * the rows), with the table's row estimate. No row, or nulls, before the first ANALYZE.
+ */
+export function categoryStatistics(): string {
+  return `
+SELECT array_to_json(s.most_common_vals::text::text[])::text AS categories, array_to_json(s.most_common_freqs)::text AS shares, s.n_distinct,
+       (SELECT reltuples FROM pg_class WHERE oid = 'message_store.messages'::regclass) AS rows
+  FROM pg_stats s
+ WHERE s.schemaname = 'message_store' AND s.tablename = 'messages_category' AND s.attname = 'category'`;
+}
+
 /** How many categories there are after `$1` (`''`: all), counting up to `$2` with the loose index scan of `categoriesAfter`. */
 export function countCategories(): string {
   return `SELECT count(*) AS categories FROM (${categoriesAfter()}) c`;

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { Consumer, type MessageDbClient, deadLetterStreamName, listDeadLetters, recordPosition } from '../../src/index.ts';
 import { createDatabase, postgresClient, randomCategory } from '../support/databases.ts';
 import { type ConsoleProcess, openBrowser, screenshot, startConsoleProcess } from './console-support.ts';
@@ -32,7 +32,11 @@ describe('messagedb console in Chromium', () => {
     client = await postgresClient({}, database);
     for (let account = 1; account <= 3; account++) {
       await client.writeMessages(
-        Array.from({ length: 15 * account }, (_, index) => ({ streamName: `${category}-${account}`, type: index % 2 === 0 ? 'Deposited' : 'Withdrawn', data: { index } })),
+        Array.from({ length: 15 * account }, (_, index) => ({
+          streamName: `${category}-${account}`,
+          type: index % 2 === 0 ? 'Deposited' : 'Withdrawn',
+          data: { index },
+        })),
       );
     }
     causePosition = await client.writeMessage({ streamName: `${commandCategory}-1`, type: 'Deposit', data: { amount: 5 } });
@@ -48,7 +52,12 @@ describe('messagedb console in Chromium', () => {
     await recordPosition(client, `${category}:position-balances-0`, 20, { consumerGroup: { member: 0, size: 2 } });
     await recordPosition(client, `${category}:position-balances-1`, 20, { consumerGroup: { member: 1, size: 2 } });
     // A consumer whose handler fails parks the message in its dead-letter stream.
-    const failing = new Consumer(client, { category: commandCategory, identifier: 'worker', pollIntervalMs: 20, onError: { retries: 0, afterRetries: 'dead-letter' } });
+    const failing = new Consumer(client, {
+      category: commandCategory,
+      identifier: 'worker',
+      pollIntervalMs: 20,
+      onError: { retries: 0, afterRetries: 'dead-letter' },
+    });
     failing.on('Deposit', () => {
       throw new Error('<b>refused</b>');
     });
@@ -77,7 +86,7 @@ describe('messagedb console in Chromium', () => {
     assert.equal(cells[0], category);
     assert.equal(cells[1], '92', 'messages: 15 + 30 + 45 + 1 caused + 1 with markup');
     assert.equal(cells[2], '4', 'streams');
-    assert.match(await page.locator('.totals').innerText(), /categories/);
+    assert.match(await shown(page.locator('.totals')), /categories/);
     await screenshot(page, 'overview');
     await page.close();
   });
@@ -86,24 +95,24 @@ describe('messagedb console in Chromium', () => {
     const page = await open('/');
     await page.locator(`tr[data-category="${category}"] a`).click();
     await page.locator('[data-view="category"] tr[data-type="Deposited"]').waitFor();
-    assert.match(await page.locator('[data-view="category"] .types').innerText(), /Withdrawn/);
+    assert.match(await shown(page.locator('[data-view="category"] .types')), /Withdrawn/);
     await page.locator('[data-view="category"] .tail[data-live="live"]').waitFor();
     await screenshot(page, 'category');
     await page.locator(`tr[data-stream="${category}-1"] a`).click();
     await page.locator(`[data-view="stream"][data-stream="${category}-1"]`).waitFor();
-    assert.match(await page.locator('.totals').innerText(), /version 15/);
+    assert.match(await shown(page.locator('.totals')), /version 15/);
     await screenshot(page, 'stream');
     // The newest message of account 1 is the caused one, at position 15.
     await page.locator('table.messages tr').nth(1).locator('td').nth(1).locator('a').click();
     await page.locator('[data-view="message"]').waitFor();
     assert.equal(new URL(page.url()).pathname, `/streams/${encodeURIComponent(`${category}-1`)}/15`);
-    assert.match(await page.locator('.time').innerText(), /UTC/);
-    assert.match(await page.locator('.data').innerText(), /amount: 5/);
+    assert.match(await shown(page.locator('.time')), /UTC/);
+    assert.match(await shown(page.locator('.data')), /amount: 5/);
     await screenshot(page, 'message');
     await page.locator('a.cause').click();
     await page.locator(`[data-view="message"]`).waitFor();
     await page.waitForURL((location) => location.pathname === `/streams/${encodeURIComponent(`${commandCategory}-1`)}/${causePosition}`);
-    assert.match(await page.locator('h1').innerText(), /Deposit$/);
+    assert.match(await shown(page.locator('h1')), /Deposit$/);
     await page.goBack();
     await page.locator('a.cause').waitFor();
     await page.close();
@@ -149,13 +158,13 @@ describe('messagedb console in Chromium', () => {
     const lagOf = async () => JSON.parse((await page.locator('.lag-chart').getAttribute('data-lags')) ?? '{}')[worker];
     await until(async () => (await lagOf()) > 0, 'a lag above 0');
     assert.ok((await lagOf()) >= head - 10 - 1, 'lag from position 10');
-    assert.match(await page.locator('[data-group="balances"] h3').innerText(), /2 members/);
+    assert.match(await shown(page.locator('[data-group="balances"] h3')), /2 members/);
     await screenshot(page, 'consumers');
     const samples = Number(await page.locator('.lag-chart').getAttribute('data-samples'));
     await recordPosition(client, worker, await client.categoryHead(category));
     await until(async () => (await lagOf()) === 0, 'the lag back to 0');
     assert.ok(Number(await page.locator('.lag-chart').getAttribute('data-samples')) > samples);
-    assert.equal((await page.locator(`tr[data-position-stream="${worker}"] td.lag`).first().innerText()).trim(), '0');
+    assert.equal((await shown(page.locator(`tr[data-position-stream="${worker}"] td.lag`).first())).trim(), '0');
     await screenshot(page, 'consumers-caught-up');
     await page.close();
   });
@@ -163,11 +172,11 @@ describe('messagedb console in Chromium', () => {
   test('a message with HTML in its data shows those characters as text', async () => {
     const page = await open(`/streams/${encodeURIComponent(`${category}-markup`)}/0`);
     await page.locator('[data-view="message"]').waitFor();
-    assert.match(await page.locator('.data').innerText(), /<img src=x onerror=window.__injected=1>/);
+    assert.match(await shown(page.locator('.data')), /<img src=x onerror=window.__injected=1>/);
     assert.equal(await page.locator('main img').count(), 0);
     const category_ = await open(`/categories/${encodeURIComponent(category)}`);
     await category_.locator(`.tail tr[data-global-position="${markupGlobalPosition}"]`).waitFor();
-    assert.match(await category_.locator(`.tail tr[data-global-position="${markupGlobalPosition}"] .preview`).innerText(), /<img src=x/);
+    assert.match(await shown(category_.locator(`.tail tr[data-global-position="${markupGlobalPosition}"] .preview`)), /<img src=x/);
     assert.equal(await page.evaluate('typeof window.__injected'), 'undefined');
     assert.equal(await category_.evaluate('typeof window.__injected'), 'undefined');
     await page.close();
@@ -182,9 +191,9 @@ describe('messagedb console in Chromium', () => {
     await page.locator('[data-view="search"] .results').waitFor();
     await page.locator('[data-view="search"] a').first().click();
     await page.locator('[data-view="message"]').waitFor();
-    assert.match(await page.locator('dl.facts').innerText(), new RegExp(message?.id ?? 'none'));
+    assert.match(await shown(page.locator('dl.facts')), new RegExp(message?.id ?? 'none'));
     const byName = await open(`/search?q=${encodeURIComponent(`${category}-2`)}`);
-    assert.match(await byName.locator('[data-view="search"] .results').innerText(), /Stream .* at version 29/);
+    assert.match(await shown(byName.locator('[data-view="search"] .results')), /Stream .* at version 29/);
     await screenshot(byName, 'search');
     await page.close();
     await byName.close();
@@ -192,14 +201,18 @@ describe('messagedb console in Chromium', () => {
 
   test('the replicas view says when none are configured', async () => {
     const page = await open('/replicas');
-    assert.match(await page.locator('[data-view="replicas"]').innerText(), /No read replicas configured/);
+    assert.match(await shown(page.locator('[data-view="replicas"]')), /No read replicas configured/);
     await page.close();
   });
 
   test('read-only mode refuses writes; with --allow-writes the page writes with its token from its own origin', async () => {
     const body = JSON.stringify({ type: 'Forced', data: {} });
     const path = `/api/streams/${encodeURIComponent(`${category}-written`)}/messages`;
-    const refused = await fetch(new URL(path, readOnly.url), { method: 'POST', body, headers: { origin: readOnly.origin, 'content-type': 'application/json' } });
+    const refused = await fetch(new URL(path, readOnly.url), {
+      method: 'POST',
+      body,
+      headers: { origin: readOnly.origin, 'content-type': 'application/json' },
+    });
     assert.equal(refused.status, 403);
     assert.match(((await refused.json()) as { error: string }).error, /read-only/);
     const readOnlyPage = await open(`/streams/${encodeURIComponent(`${category}-1`)}`);
@@ -212,14 +225,18 @@ describe('messagedb console in Chromium', () => {
     const page = await open(`/streams/${encodeURIComponent(`${category}-written`)}`, writable);
     await page.locator('form.write').waitFor();
     const token = await page.evaluate(async () => ((await (await fetch('/api/info')).json()) as { writeToken: string }).writeToken);
-    const crossOrigin = await fetch(new URL(path, writable.url), { method: 'POST', body, headers: { origin: 'http://evil.example', 'x-messagedb-console-token': token } });
+    const crossOrigin = await fetch(new URL(path, writable.url), {
+      method: 'POST',
+      body,
+      headers: { origin: 'http://evil.example', 'x-messagedb-console-token': token },
+    });
     assert.equal(crossOrigin.status, 403);
     assert.equal(await client.getLastStreamMessage(`${category}-written`), null);
     await page.locator('input[name="type"]').fill('Written');
     await page.locator('textarea[name="data"]').fill(`{"note": ${JSON.stringify(markup)}}`);
     await page.locator('form.write button').click();
     await page.locator('form.write .result').waitFor();
-    assert.match(await page.locator('form.write .result').innerText(), /written at position 0/);
+    assert.match(await shown(page.locator('form.write .result')), /written at position 0/);
     const written = await client.getLastStreamMessage<{ note: string }>(`${category}-written`);
     assert.equal(written?.type, 'Written');
     assert.equal(written?.data.note, markup);
@@ -232,7 +249,7 @@ describe('messagedb console in Chromium', () => {
     assert.deepEqual((await list.locator(`tr[data-dead-letter-stream="${deadLetters}"] td`).allInnerTexts()).slice(1), ['1', '0', '0', '0']);
     await list.locator(`tr[data-dead-letter-stream="${deadLetters}"] a`).click();
     await list.locator('[data-view="dead-letter-stream"] tr[data-state="parked"]').waitFor();
-    assert.match(await list.locator('[data-view="dead-letter-stream"] tbody').innerText(), /Error: <b>refused<\/b>/);
+    assert.match(await shown(list.locator('[data-view="dead-letter-stream"] tbody')), /Error: <b>refused<\/b>/);
     assert.equal(await list.locator('button.replay').count(), 0, 'read-only: no decisions');
     await screenshot(list, 'dead-letters');
     await list.close();
@@ -280,10 +297,16 @@ describe('messagedb console in Chromium', () => {
   });
 });
 
+/** The text a locator's element renders (Playwright's innerText: cells apart, as a user reads them). */
+function shown(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the rendered text, is what is asserted
+  return locator.innerText();
+}
+
 /** Wait until the first row of the page's message table is at `position`. */
 async function firstPosition(page: Page, position: number): Promise<void> {
   const cell = page.locator('table.messages tbody tr').first().locator('td').nth(1);
-  await until(async () => (await cell.innerText()).trim() === String(position), `position ${position} first`);
+  await until(async () => (await shown(cell)).trim() === String(position), `position ${position} first`);
 }
 
 /** Poll `condition` until it holds; fail after `timeoutMs`. */

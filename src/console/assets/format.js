@@ -9,6 +9,9 @@ export const formatNumber = (value) => (value === null || value === undefined ? 
 /** A windowed count: exact, or "1,000+" with a title saying why. */
 export function WindowCount({ value, window }) {
   if (!value.atLeast) return html`<span>${formatNumber(value.count)}</span>`;
+  if (value.estimate !== undefined) {
+    return html`<span class="estimate" title=${`an estimate from the planner's statistics of the category index (more than the newest ${formatNumber(window)} messages)`}>≈ ${formatNumber(value.estimate)}</span>`;
+  }
   return html`<span class="estimate" title=${`at least: only the newest ${formatNumber(window)} messages are counted`}>${formatNumber(value.count)}+</span>`;
 }
 

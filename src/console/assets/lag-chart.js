@@ -21,7 +21,13 @@ export function LagChart({ history, revision }) {
     const series = [{}, ...names.map((name, index) => ({ label: name, stroke: colors[index % colors.length], width: 2, spanGaps: true }))];
     const width = Math.max(320, element.current.clientWidth || 800);
     chart.current = new uPlot(
-      { width, height: 240, series, scales: { x: { time: true }, y: { range: (_, min, max) => [0, Math.max(1, max)] } }, axes: [{}, { label: 'lag (messages)' }] },
+      {
+        width,
+        height: 240,
+        series,
+        scales: { x: { time: true }, y: { range: (_chart, _min, max) => [0, Math.max(1, max)] } },
+        axes: [{}, { label: 'lag (messages)' }],
+      },
       chartData(history, names),
       element.current,
     );

@@ -8,7 +8,9 @@ export function MessageTable({ messages, showStream = true, fresh = new Set() })
     <thead><tr><th class="number">Global</th>${showStream ? html`<th>Stream</th>` : null}<th class="number">Position</th><th>Type</th><th>Time (UTC)</th><th>Data</th></tr></thead>
     <tbody>
       ${messages.map(
-        (message) => html`<tr key=${message.globalPosition} class=${fresh.has(message.globalPosition) ? 'fresh' : ''} data-global-position=${message.globalPosition}>
+        (
+          message,
+        ) => html`<tr key=${message.globalPosition} class=${fresh.has(message.globalPosition) ? 'fresh' : ''} data-global-position=${message.globalPosition}>
           <td class="number">${message.globalPosition}</td>
           ${showStream ? html`<td><${Link} href=${paths.stream(message.streamName)}>${message.streamName}<//></td>` : null}
           <td class="number"><${Link} href=${paths.message(message.streamName, message.position)}>${message.position}<//></td>

@@ -38,6 +38,6 @@ export function OverviewView({ after }) {
       ${after !== '' ? html`<${Link} href="/">First page<//>` : null}
       ${data.next !== null ? html`<${Link} href=${`/?after=${encodeURIComponent(data.next)}`}>Next categories →<//>` : null}
     </p>
-    <p class="muted note">Counts over each category's newest ${formatNumber(data.window)} messages; "+" means at least.</p>
+    <p class="muted note">Counts over each category's newest ${formatNumber(data.window)} messages: "+" means at least that many, "≈" is the planner's estimate for a bigger category.</p>
   </section>`;
 }

@@ -18,7 +18,11 @@ function WriteForm({ streamName, version, writeToken, onWritten }) {
   const onSubmit = async (event) => {
     event.preventDefault();
     try {
-      const written = await postJson(`streams/${encodeURIComponent(streamName)}/messages`, { type, data: JSON.parse(data), expectedVersion: version ?? -1 }, writeToken);
+      const written = await postJson(
+        `streams/${encodeURIComponent(streamName)}/messages`,
+        { type, data: JSON.parse(data), expectedVersion: version ?? -1 },
+        writeToken,
+      );
       setResult(`written at position ${written.position}`);
       onWritten();
     } catch (error) {

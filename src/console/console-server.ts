@@ -59,12 +59,28 @@ function sendJson(response: ServerResponse, status: number, body: unknown, extra
   response.end(JSON.stringify(body));
 }
 
+/** A PostgreSQL error the library passed through as it came: its SQLSTATE and message (which name no parameter). */
+function serverError(error: unknown): { sqlState: string; message: string } | null {
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) ? { sqlState, message: error.message } : null;
+}
+
 function errorStatus(error: unknown): number {
+  // read_only_sql_transaction, insufficient_privilege: a read-only role refused a write.
+  const server = serverError(error);
+  if (server !== null) return server.sqlState === '25006' || server.sqlState === '42501' ? 403 : 500;
   if (!isMessageDbError(error)) return 500;
   if (error.code === 'INVALID_ARGUMENT') return 400;
   if (error.code === 'EXPECTED_VERSION' || error.code === 'DUPLICATE_MESSAGE_ID') return 409;
   if (error.code === 'PERMISSION_DENIED') return 403;
   return 500;
+}
+
+/** What a failed request says: the library's or the server's message; nothing else leaves the process. */
+function errorMessage(error: unknown): string {
+  if (isMessageDbError(error)) return error.message;
+  if (error instanceof URIError) return 'a path segment is not valid percent-encoding';
+  return serverError(error)?.message ?? 'internal error';
 }
 
 /** Start the console's server; resolves when it listens. */
@@ -123,9 +139,7 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.end();
-      // The library's messages name the problem without parameters or credentials; anything else stays on the server.
-      const message = isMessageDbError(error) ? error.message : error instanceof URIError ? 'a path segment is not valid percent-encoding' : 'internal error';
-      sendJson(response, error instanceof URIError ? 400 : errorStatus(error), { error: message });
+      sendJson(response, error instanceof URIError ? 400 : errorStatus(error), { error: errorMessage(error) });
     });
   });
   await new Promise<void>((resolve, reject) => {

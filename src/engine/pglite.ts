@@ -109,6 +109,10 @@ export class PgliteEngine implements Engine {
     let db: PGlite | undefined;
     try {
       db = await PGlite.create({
+        // A database that starts by recovering (a dumped copy, a directory left by a crash) arms
+        // PostgreSQL's startup-progress timer, and the WebAssembly build keeps its timer armed:
+        // the process would never exit by itself. The timer only logs, so it is switched off.
+        startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0'],
         ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
         ...(config.loadDataDir === undefined ? {} : { loadDataDir: config.loadDataDir }),
       });

@@ -114,7 +114,7 @@ function summary(message: Message): { position: number; type: string; data: unkn
 }
 
 function describeExpected(expected: ExpectedMessage): string {
-  let text = `a ${expected.type} message`;
+  let text = `${/^[aeiou]/i.test(expected.type) ? 'an' : 'a'} ${expected.type} message`;
   if ('data' in expected) text += ` with data ${JSON.stringify(expected.data)}`;
   if (expected.metadata !== undefined) text += ` with metadata ${JSON.stringify(expected.metadata)}`;
   return text;

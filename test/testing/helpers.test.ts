@@ -203,7 +203,11 @@ describe('running the code under test', () => {
     const accounts = new EntityStore<Account>(client, {
       category,
       entity: () => ({ balance: 0 }),
-      projection: { Deposited: (account, data: { amount: number }) => void (account.balance += data.amount) },
+      projection: {
+        Deposited: (account, data: { amount: number }) => {
+          account.balance += data.amount;
+        },
+      },
       snapshot: { interval: 1 },
       clock,
     });

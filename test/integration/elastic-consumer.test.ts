@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import {
   Consumer,
   HandlerError,
+  installNotifyTrigger,
   InvalidArgumentError,
   isPositionConflictError,
   MessageDbClient,
@@ -156,6 +157,22 @@ describe('elastic consumers', () => {
       recordPosition(admin, positionStreamName(category, 'worker-0'), 5, { expectedVersion: -1, consumerGroup: { member: 0, size: 1 } }),
       (error: unknown) => isPositionConflictError(error),
     );
+    await consumer.stop();
+    await running;
+  });
+
+  test('with listen: true each partition wakes on the NOTIFY trigger, long before its next poll', async () => {
+    const category = randomCategory('elastic');
+    await installNotifyTrigger(admin);
+    const handled = new Handled();
+    const consumer = new Consumer(await connect(), { category, identifier: 'worker', elastic, listen: true, pollIntervalMs: 600_000 }).onAny((message) =>
+      handled.add(message),
+    );
+    const running = consumer.start();
+    // Live: its partitions started a heartbeat ago, read the empty category, and wait out a ten-minute poll interval.
+    await eventually(async () => consumer.state === 'live', 'the member holds all 8');
+    await writeSpread(admin, category, 40, 20);
+    await handledAll(handled, category);
     await consumer.stop();
     await running;
   });

@@ -54,7 +54,7 @@ export class ConsoleApi {
       if (third === 'streams' && fourth === undefined) return ok(await reader.categoryStreams(second, query.get('from'), signal));
       if (third === 'messages' && fourth === undefined) {
         const before = positionParameter('before', query.get('before'), Number.MAX_SAFE_INTEGER);
-        return ok({ messages: await reader.categoryMessages(second, before, pageSize(query.get('limit')), signal) });
+        return ok(await reader.categoryMessages(second, before, pageSize(query.get('limit')), query.get('correlation'), signal));
       }
       return null;
     }

@@ -179,15 +179,25 @@ export class ConsoleReader {
     };
   }
 
-  /** A category's newest messages before global position `before`, newest first. */
-  async categoryMessages(category: string, before: number, limit: number, signal?: AbortSignal): Promise<ConsoleMessage[]> {
-    const rows = await this.#query(statements.categoryMessagesBefore(), [category, before, limit], signal);
-    return rows.map(toConsoleMessage);
+  /**
+   * A category's newest messages before global position `before`, newest first (with `correlation`,
+   * only those correlated with that category, among its newest TYPES_WINDOW), and the category's head.
+   */
+  async categoryMessages(category: string, before: number, limit: number, correlation: string | null, signal?: AbortSignal) {
+    const rows =
+      correlation === null
+        ? await this.#query(statements.categoryMessagesBefore(), [category, before, limit], signal)
+        : await this.#query(statements.correlatedMessagesBefore(), [category, before, correlation, TYPES_WINDOW, limit], signal);
+    const [head = {}] = await this.#query(statements.categoryHead(), [category], signal);
+    return { messages: rows.map(toConsoleMessage), headGlobalPosition: head.head === null || head.head === undefined ? 0 : integer(head.head) };
   }
 
-  /** A category's messages after global position `after`, oldest first (what the live tail sends). */
-  async categoryMessagesAfter(category: string, after: number, limit: number, signal?: AbortSignal): Promise<ConsoleMessage[]> {
-    const rows = await this.#query(statements.categoryMessagesAfter(), [category, after, limit], signal);
+  /** A category's messages after global position `after`, oldest first (what the live tail sends); with `correlation`, only those correlated with it. */
+  async categoryMessagesAfter(category: string, after: number, limit: number, correlation: string | null, signal?: AbortSignal): Promise<ConsoleMessage[]> {
+    const rows =
+      correlation === null
+        ? await this.#query(statements.categoryMessagesAfter(), [category, after, limit], signal)
+        : await this.#query(statements.correlatedMessagesAfter(), [category, after, correlation, limit], signal);
     return rows.map(toConsoleMessage);
   }
 

@@ -121,7 +121,7 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
     const apiSegments = segments.slice(1);
     if (request.method === 'GET' && apiSegments[0] === 'categories' && apiSegments[2] === 'tail' && apiSegments[1] !== undefined) {
       const after = positionParameter('after', url.searchParams.get('after'), 0);
-      return serveLiveTail(api.reader, apiSegments[1], after, response, signal);
+      return serveLiveTail(api.reader, apiSegments[1], url.searchParams.get('correlation'), after, response, signal);
     }
     const started = performance.now();
     let result: Awaited<ReturnType<ConsoleApi['get']>>;

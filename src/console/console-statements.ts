@@ -106,6 +106,35 @@ SELECT ${messageColumns} FROM message_store.messages
 }
 
 /**
+ * Category `$1`'s messages whose `correlationStreamName` is of category `$3` (what
+ * `get_category_messages` filters with its `correlation`), among its newest `$4` before global
+ * position `$2`: at most `$5`, newest first.
+ */
+export function correlatedMessagesBefore(): string {
+  return `
+SELECT ${messageColumns} FROM (
+  SELECT * FROM message_store.messages
+   WHERE message_store.category(stream_name) = $1::text AND global_position < $2::bigint
+   ORDER BY global_position DESC LIMIT $4::int) w
+ WHERE message_store.category(w.metadata->>'correlationStreamName') = $3::text
+ ORDER BY global_position DESC LIMIT $5::int`;
+}
+
+/** Category `$1`'s first `$4` messages after global position `$2` whose `correlationStreamName` is of category `$3`, oldest first. */
+export function correlatedMessagesAfter(): string {
+  return `
+SELECT ${messageColumns} FROM message_store.messages
+ WHERE message_store.category(stream_name) = $1::text AND global_position > $2::bigint
+   AND message_store.category(metadata->>'correlationStreamName') = $3::text
+ ORDER BY global_position LIMIT $4::int`;
+}
+
+/** Category `$1`'s newest global position, or null: the category index's last entry for it. */
+export function categoryHead(): string {
+  return 'SELECT max(global_position) AS head FROM message_store.messages WHERE message_store.category(stream_name) = $1::text';
+}
+
+/**
  * The streams of category `$1` from stream name `$2` on, in name order: a loose index scan over
  * `messages_stream` that jumps from one stream name to the next while names start with the category,
  * until `$3` streams of the category are found or `$4` names are walked. Each stream of the category

@@ -12,15 +12,22 @@ export const TAIL_POLL_MS = 200;
 const KEEP_ALIVE_MS = 15_000;
 const BATCH_SIZE = 100;
 
-/** Stream category's messages after `after` to `response` until `signal` fires. */
-export async function serveLiveTail(reader: ConsoleReader, category: string, after: number, response: ServerResponse, signal: AbortSignal): Promise<void> {
+/** Send the category's messages after `after` (correlated with `correlation`, when given) to `response` until `signal` fires. */
+export async function serveLiveTail(
+  reader: ConsoleReader,
+  category: string,
+  correlation: string | null,
+  after: number,
+  response: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
   response.write(`retry: 1000\n: tail of ${JSON.stringify(category)}\n\n`);
   let position = after;
   let quietSince = Date.now();
   try {
     while (!signal.aborted) {
-      const messages = await reader.categoryMessagesAfter(category, position, BATCH_SIZE, signal);
+      const messages = await reader.categoryMessagesAfter(category, position, BATCH_SIZE, correlation, signal);
       if (messages.length > 0) {
         position = messages.at(-1)?.globalPosition ?? position;
         response.write(`event: messages\nid: ${position}\ndata: ${JSON.stringify(messages)}\n\n`);

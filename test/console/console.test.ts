@@ -23,6 +23,7 @@ describe('messagedb console in Chromium', () => {
   const category = randomCategory('consoleTest');
   const commandCategory = `${category}:command`;
   let causePosition: number;
+  let causedGlobalPosition: number;
   let markupGlobalPosition: number;
   const deadLetters = deadLetterStreamName(`${category}:command`, 'worker');
 
@@ -46,6 +47,7 @@ describe('messagedb console in Chromium', () => {
       data: { amount: 5 },
       metadata: { causationMessageStreamName: `${commandCategory}-1`, causationMessagePosition: causePosition, correlationStreamName: `${commandCategory}-1` },
     });
+    causedGlobalPosition = (await client.getLastStreamMessage(`${category}-1`))?.globalPosition ?? 0;
     await client.writeMessage({ streamName: `${category}-markup`, type: 'Noted', data: { note: markup } });
     markupGlobalPosition = (await client.getLastStreamMessage(`${category}-markup`))?.globalPosition ?? 0;
     await recordPosition(client, `${category}:position-worker`, 10);
@@ -115,6 +117,12 @@ describe('messagedb console in Chromium', () => {
     assert.match(await shown(page.locator('h1')), /Deposit$/);
     await page.goBack();
     await page.locator('a.cause').waitFor();
+    // The correlated messages: those of the category whose correlationStreamName is of the command category.
+    await page.locator('a.correlated').click();
+    await page.locator('.tail[data-live="live"]').waitFor();
+    assert.deepEqual(await page.locator('.tail tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-global-position'))), [
+      String(causedGlobalPosition),
+    ]);
     await page.close();
   });
 

@@ -33,7 +33,8 @@ function View({ path, query, info }) {
   const parts = path.split('/').slice(1).map(decodeURIComponent);
   const [first, second, third] = parts;
   if (path === '/') return html`<${OverviewView} after=${query.get('after') ?? ''} />`;
-  if (first === 'categories' && second !== undefined) return html`<${CategoryView} category=${second} from=${query.get('from')} />`;
+  if (first === 'categories' && second !== undefined)
+    return html`<${CategoryView} category=${second} from=${query.get('from')} correlation=${query.get('correlation')} />`;
   if (first === 'streams' && second !== undefined && third !== undefined) return html`<${MessageView} streamName=${second} position=${third} />`;
   if (first === 'streams' && second !== undefined) return html`<${StreamView} streamName=${second} query=${query} info=${info} />`;
   if (first === 'messages' && second !== undefined) return html`<${MessageView} id=${second} />`;

@@ -32,9 +32,12 @@ export function useLocation() {
 /** A path segment for a stream or category name. */
 export const segment = (name) => encodeURIComponent(name);
 
+/** Message DB's category of a stream name: everything before the first `-`. */
+export const categoryOf = (streamName) => streamName.split('-')[0];
+
 /** The views' paths. */
 export const paths = {
-  category: (category) => `/categories/${segment(category)}`,
+  category: (category, correlation) => `/categories/${segment(category)}${correlation ? `?correlation=${encodeURIComponent(correlation)}` : ''}`,
   stream: (streamName, query = '') => `/streams/${segment(streamName)}${query}`,
   message: (streamName, position) => `/streams/${segment(streamName)}/${position}`,
   messageById: (id) => `/messages/${segment(id)}`,

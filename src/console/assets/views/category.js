@@ -11,19 +11,21 @@ import { Link, paths } from '../router.js';
 
 const TAIL_SHOWN = 50;
 
-function LiveTail({ category }) {
+function LiveTail({ category, correlation }) {
   const [messages, setMessages] = useState([]);
   const [fresh, setFresh] = useState(new Set());
   const [state, setState] = useState('loading');
   useEffect(() => {
     let source;
     let closed = false;
-    getJson(`categories/${encodeURIComponent(category)}/messages?limit=20`).then(
-      ({ messages: newest }) => {
+    const filter = correlation ? `&correlation=${encodeURIComponent(correlation)}` : '';
+    getJson(`categories/${encodeURIComponent(category)}/messages?limit=20${filter}`).then(
+      ({ messages: newest, headGlobalPosition }) => {
         if (closed) return;
         setMessages(newest);
-        const after = newest[0]?.globalPosition ?? 0;
-        source = new EventSource(`/api/categories/${encodeURIComponent(category)}/tail?after=${after}`);
+        // From the category's head: a filtered tail must not walk back over what it did not show.
+        const after = Math.max(newest[0]?.globalPosition ?? 0, headGlobalPosition);
+        source = new EventSource(`/api/categories/${encodeURIComponent(category)}/tail?after=${after}${filter}`);
         source.addEventListener('open', () => setState('live'));
         source.addEventListener('error', () => setState('reconnecting'));
         source.addEventListener('messages', (event) => {
@@ -38,9 +40,12 @@ function LiveTail({ category }) {
       closed = true;
       source?.close();
     };
-  }, [category]);
+  }, [category, correlation]);
   return html`<section class="tail" data-live=${state}>
-    <h2>Newest messages <span class=${`live ${state}`}>${state === 'live' ? '● live' : state}</span></h2>
+    <h2>
+      ${correlation ? `Newest messages correlated with ${correlation}` : 'Newest messages'} <span class=${`live ${state}`}>${state === 'live' ? '● live' : state}</span>
+    </h2>
+    ${correlation ? html`<p><${Link} href=${paths.category(category)}>All of ${category}<//></p>` : null}
     <${MessageTable} messages=${messages} fresh=${fresh} />
     ${messages.length === 0 ? html`<p class="muted">No messages yet: new ones appear here as they are written.</p>` : null}
   </section>`;
@@ -73,7 +78,7 @@ function Streams({ category, from }) {
   </section>`;
 }
 
-export function CategoryView({ category, from }) {
+export function CategoryView({ category, from, correlation }) {
   const { data, error } = useApi(`categories/${encodeURIComponent(category)}`);
   return html`<section data-view="category" data-category=${category}>
     <h1><span class="muted">category</span> ${category}</h1>
@@ -98,7 +103,7 @@ export function CategoryView({ category, from }) {
     }
     <div class="columns">
       <${Streams} category=${category} from=${from} />
-      <${LiveTail} category=${category} />
+      <${LiveTail} category=${category} correlation=${correlation} />
     </div>
     <p><${Link} href="/">← Overview<//></p>
   </section>`;

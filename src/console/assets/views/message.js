@@ -7,9 +7,9 @@ import { useApi } from '../api.js';
 import { Time, parseJson } from '../format.js';
 import { html } from '../html.js';
 import { JsonTree } from '../json-tree.js';
-import { Link, paths } from '../router.js';
+import { Link, categoryOf, paths } from '../router.js';
 
-function Links({ metadata }) {
+function Links({ metadata, streamName }) {
   if (metadata === null || typeof metadata !== 'object') return null;
   const links = [];
   const causeStream = metadata.causationMessageStreamName;
@@ -19,7 +19,11 @@ function Links({ metadata }) {
   }
   if (typeof metadata.correlationStreamName === 'string') {
     const correlation = metadata.correlationStreamName;
-    links.push(html`<li>Correlated with <${Link} class="correlation" href=${paths.stream(correlation)}>${correlation}<//></li>`);
+    const own = categoryOf(streamName);
+    links.push(
+      html`<li>Correlated with <${Link} class="correlation" href=${paths.stream(correlation)}>${correlation}<//>: the
+        <${Link} class="correlated" href=${paths.category(own, categoryOf(correlation))}>messages of ${own} correlated with ${categoryOf(correlation)}<//></li>`,
+    );
   }
   if (typeof metadata.replyStreamName === 'string') {
     links.push(html`<li>Replies go to <${Link} class="reply" href=${paths.stream(metadata.replyStreamName)}>${metadata.replyStreamName}<//></li>`);
@@ -43,7 +47,7 @@ export function MessageView({ streamName, position, id }) {
       <dt>Id</dt><dd><${Link} href=${paths.messageById(message.id)}>${message.id}<//></dd>
       <dt>Time</dt><dd><${Time} iso=${message.time} /></dd>
     </dl>
-    <${Links} metadata=${metadata} />
+    <${Links} metadata=${metadata} streamName=${message.streamName} />
     <h2>Data</h2>
     <div class="data"><${JsonTree} value=${parseJson(message.data)} /></div>
     <h2>Metadata</h2>

@@ -68,7 +68,8 @@ export const largeMessages: Check = async (context) => {
         `its newest ${count(facts.sampled)} messages average ${bytes(size)} ` +
         `(data ${bytes(facts.dataBytes)}, metadata ${bytes(facts.metadataBytes)}, as JSON text)`,
       advice:
-        'Every byte is written, read and decoded again by each reader and each consumer, and a batch of 1000 such messages is held in memory at once. ' +
+        'Every byte is written, read and decoded again by each reader and each consumer (each KiB of data added 26-45 µs to a write and 8-14 µs to a read ' +
+        "in the guide's measurements), and a batch of 1000 such messages is held in memory at once. " +
         'Keep large payloads elsewhere (object storage) and write a reference, or read such categories with a smaller batchSize.',
       link: tuningLink('large-messages'),
     });

@@ -1,6 +1,6 @@
 /**
  * Every code sample in README.md and docs/*.md compiles: each ```ts block is type-checked as its own
- * ES module, strict, with 'messagedb' mapped to this tree's source, all in one tsc program; each
+ * ES module, strict, with 'messagedb' (and 'messagedb/testing') mapped to this tree's source, all in one tsc program; each
  * ```js block is also parsed by this Node as JavaScript, since a reader may run it as it is.
  *
  * A fragment names what it uses from outside in an HTML comment right above its fence, which
@@ -108,7 +108,7 @@ test('every TypeScript and JavaScript sample in README.md and docs/ type-checks 
           noEmit: true,
           allowJs: true,
           checkJs: true,
-          paths: { messagedb: [join(root, 'src', 'index.ts')] },
+          paths: { messagedb: [join(root, 'src', 'index.ts')], 'messagedb/testing': [join(root, 'src', 'testing', 'index.ts')] },
         },
         files: [...files.keys()],
       }),

@@ -6,9 +6,11 @@
  * and the read-only mode hold. Screenshots of each view go to test-artifacts/console/.
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { before, describe, test } from 'node:test';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { Consumer, type MessageDbClient, deadLetterStreamName, listDeadLetters, recordPosition } from '../../src/index.ts';
+import { assertFails, runCli } from '../cli/cli-process.ts';
 import { createDatabase, postgresClient, randomCategory } from '../support/databases.ts';
 import { type ConsoleProcess, openBrowser, screenshot, startConsoleProcess } from './console-support.ts';
 
@@ -282,6 +284,21 @@ describe('messagedb console in Chromium', () => {
     await page.close();
   });
 
+  test('a console on loopback answers only to a loopback host name', async () => {
+    const { port } = new URL(readOnly.url);
+    const status = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/api/overview', headers: { host } }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        })
+          .once('error', reject)
+          .end();
+      });
+    assert.equal(await status(`localhost:${port}`), 200);
+    assert.equal(await status(`evil.example:${port}`), 403, 'a rebound domain name is refused');
+  });
+
   test('a console off loopback refuses every request without its token', async () => {
     const open_ = await startConsoleProcess(['--url', url, '--host', '0.0.0.0']);
     const printed = new URL(open_.url);
@@ -310,6 +327,14 @@ function shown(locator: Locator): Promise<string> {
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's Locator.innerText, the rendered text, is what is asserted
   return locator.innerText();
 }
+
+describe('messagedb console options', () => {
+  test('bad options fail with exit 2 before anything is opened', async () => {
+    assertFails(await runCli(['console', '--data-dir', 'x', '--replica', 'postgres://replica/db']), 2, /--replica needs a server: give --url/);
+    assertFails(await runCli(['console', '--token', 'short']), 2, /--token must be at least 16 characters/);
+    assertFails(await runCli(['console', '--port', '70000']), 2, /--port takes a port from 0 to 65535/);
+  });
+});
 
 /** Wait until the first row of the page's message table is at `position`. */
 async function firstPosition(page: Page, position: number): Promise<void> {

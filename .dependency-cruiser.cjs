@@ -40,10 +40,10 @@ module.exports = {
     ...layerRules,
     {
       name: 'public-face-not-cli',
-      comment: "src/index.ts (the package's public face) does not import the command (nor its bench workloads).",
+      comment: "src/index.ts (the package's public face) does not import the command (nor its bench workloads) nor the web console.",
       severity: 'error',
       from: { path: '^src/index\\.ts$' },
-      to: { path: '^src/cli/' },
+      to: { path: '^src/(cli|console)/' },
     },
     {
       name: 'cli-through-the-client',

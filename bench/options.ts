@@ -11,6 +11,7 @@ export type Section =
   | 'consumer'
   | 'memory'
   | 'toolkit'
+  | 'test-kit'
   | 'replicas'
   | 'console'
   | 'elastic'
@@ -24,6 +25,7 @@ export const sections: readonly Section[] = [
   'consumer',
   'memory',
   'toolkit',
+  'test-kit',
   'replicas',
   'console',
   'elastic',
@@ -35,7 +37,7 @@ export const sections: readonly Section[] = [
  * What a plain `npm run bench` runs; memory (a million-message load) is `npm run bench:memory` or `--only ...,memory`, and
  * console (seeding a million messages first) `--only console`; so are doctor (a million messages too) and tuning (docs/tuning.md's figures).
  */
-export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'replicas', 'elastic', 'dead-letters'];
+export const defaultSections: readonly Section[] = ['core', 'peers', 'scaling', 'consumer', 'toolkit', 'test-kit', 'replicas', 'elastic', 'dead-letters'];
 
 export interface BenchOptions {
   /** An admin URL of a server to create the bench database on; else an embedded server is started. */
@@ -52,7 +54,7 @@ export interface BenchOptions {
   memoryMessages: number;
 }
 
-const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters,doctor,tuning] [--memory-messages N] [--out FILE|-]`;
+const usage = `usage: npm run bench -- [--url postgres://...] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,test-kit,replicas,console,elastic,dead-letters,doctor,tuning] [--memory-messages N] [--out FILE|-]`;
 
 export function parseOptions(argv: readonly string[], env = process.env): BenchOptions {
   const { values } = parseArgs({

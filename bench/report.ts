@@ -23,6 +23,8 @@ export interface BenchResults {
   memory?: MemoryRow[];
   /** The markdown of the entity store's and typed messages' rows (bench/toolkit.ts). */
   toolkit?: string;
+  /** The markdown of bench/test-kit.ts (messagedb/testing's store creation against embedded() with the install; PGlite, no server), run as a child process. */
+  testKit?: string;
   /** The markdown of bench/dead-letters.ts (a consumer with 1% of its messages parked against none), run as a child process. */
   deadLetters?: string;
   /** The markdown of bench/replicas.ts (reads with 0, 1 and 2 hot standbys), run as a child process. */
@@ -221,6 +223,7 @@ export async function writeReport(results: BenchResults, log: (line: string) => 
     ...memorySection(results),
     '',
     ...(results.toolkit === undefined ? [] : [results.toolkit.trim(), '']),
+    ...(results.testKit === undefined ? [] : [results.testKit.trim(), '']),
     ...(results.deadLetters === undefined ? [] : [results.deadLetters.trim(), '']),
     ...(results.replicas === undefined ? [] : [results.replicas.trim(), '']),
     ...(results.console === undefined ? [] : [results.console.trim(), '']),

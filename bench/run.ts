@@ -3,7 +3,7 @@
  * its peers measured in interleaved rounds; scaling curves; consumer rows; a markdown report with
  * medians and ratios written to BENCHMARKS.md (charts to docs/charts/, which the package ships with BENCHMARKS.md).
  *
- * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,replicas,console,elastic,dead-letters,doctor,tuning] [--out FILE|-]
+ * Usage: npm run bench -- [--url postgres://admin@host/db] [--rounds N] [--seconds S] [--only core,peers,scaling,consumer,memory,toolkit,test-kit,replicas,console,elastic,dead-letters,doctor,tuning] [--out FILE|-]
  */
 import { seedReads } from '../src/cli/bench/client-workloads.ts';
 import { MessageDbClient } from '../src/index.ts';
@@ -99,6 +99,12 @@ try {
 
   if (options.only.includes('toolkit')) {
     results.toolkit = await runToolkitBench(database.url, options.rounds, log);
+  }
+
+  if (options.only.includes('test-kit')) {
+    // PGlite in a process of its own: no server, and none of the other sections' state.
+    log('test kit: createTestClient() against embedded() with the install');
+    results.testKit = await runChildMarkdown('./test-kit.ts', ['--rounds', String(Math.max(options.rounds * 3, 9))], log);
   }
 
   if (options.only.includes('dead-letters')) {

@@ -11,7 +11,7 @@ import { assertFails, assertOk, runCli } from './cli-process.ts';
 /** A server that is never reached: these errors come before anything is opened. */
 const unusedUrl = 'postgres://nobody@127.0.0.1:1/unused';
 
-const commands = ['install', 'version', 'write', 'read', 'tail', 'last', 'stats', 'consumers', 'demo', 'bench'];
+const commands = ['install', 'version', 'write', 'read', 'tail', 'last', 'stats', 'consumers', 'console', 'demo', 'bench'];
 
 describe('messagedb help', () => {
   test('--help on every command exits 0 and shows examples', async () => {

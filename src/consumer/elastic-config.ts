@@ -22,7 +22,10 @@ export interface ElasticConfig {
   leaseTimeoutMs?: number;
   /**
    * How often a member renews its lease and looks at the group (default: a fifth of the lease
-   * timeout). A join or a clean stop is rebalanced within about one interval.
+   * timeout, at most 5000 ms). A join or a clean stop is rebalanced within about one interval. At
+   * most 5000 ms, and keep it below the client's `idleTimeoutMs`: the client closes a connection
+   * idle that long, the lease session's too, and a member whose session closes under it finds out
+   * only at its next heartbeat.
    */
   heartbeatIntervalMs?: number;
 }
@@ -38,6 +41,9 @@ export interface ResolvedElasticConfig {
 export const DEFAULT_ELASTIC_PARTITIONS = 8;
 /** Partition numbers stay below this, so member keys (above it) never meet them. */
 export const MAX_ELASTIC_PARTITIONS = Math.min(MAX_CONSUMER_GROUP_SIZE, 1 << 16);
+
+/** Half the client's default `idleTimeoutMs`, which would close a lease session idle between two heartbeats. */
+const MAX_HEARTBEAT_INTERVAL_MS = 5000;
 
 /** Check `elastic` against the rest of the consumer's configuration; undefined when not elastic. */
 export function resolveElasticConfig(
@@ -61,7 +67,7 @@ export function resolveElasticConfig(
   const leaseTimeoutMs = given.leaseTimeoutMs === undefined ? 10_000 : validate.integer('elastic.leaseTimeoutMs', given.leaseTimeoutMs, 1000, 3_600_000);
   const heartbeatIntervalMs =
     given.heartbeatIntervalMs === undefined
-      ? Math.round(leaseTimeoutMs / 5)
-      : validate.integer('elastic.heartbeatIntervalMs', given.heartbeatIntervalMs, 50, Math.floor(leaseTimeoutMs / 2));
+      ? Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.round(leaseTimeoutMs / 5))
+      : validate.integer('elastic.heartbeatIntervalMs', given.heartbeatIntervalMs, 50, Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.floor(leaseTimeoutMs / 2)));
   return { partitions, leaseTimeoutMs, heartbeatIntervalMs };
 }

@@ -19,12 +19,12 @@ interface Declared {
   typeOnly: boolean;
 }
 
-/** The names dist/index.d.ts exports, from its `export { ... } from` and `export type { ... } from` clauses. */
-function declaredExports(): Declared[] {
-  const text = readFileSync(join(root, 'dist/index.d.ts'), 'utf8')
+/** The names a declaration file (dist/index.d.ts) exports, from its `export { ... } from` and `export type { ... } from` clauses. */
+function declaredExports(file = 'dist/index.d.ts'): Declared[] {
+  const text = readFileSync(join(root, file), 'utf8')
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/\/\/.*$/gm, '');
-  assert.doesNotMatch(text, /export\s+\*/, 'dist/index.d.ts uses `export *`, whose names this test cannot list');
+  assert.doesNotMatch(text, /export\s+\*/, `${file} uses \`export *\`, whose names this test cannot list`);
   const declared: Declared[] = [];
   for (const clause of text.matchAll(/export\s+(type\s+)?\{([^}]*)\}\s*from\s*['"][^'"]+['"]/g)) {
     for (const raw of (clause[2] as string).split(',')) {
@@ -43,7 +43,7 @@ function declaredExports(): Declared[] {
   const other = text
     .split('\n')
     .filter((line) => /^\s*export\b/.test(line) && !/^\s*export\s+(type\s+)?\{/.test(line) && !/^\s*export\s*\{\s*\}\s*;?\s*$/.test(line));
-  assert.deepEqual(other, [], 'dist/index.d.ts exports names other than by `export { ... } from`');
+  assert.deepEqual(other, [], `${file} exports names other than by \`export { ... } from\``);
   return declared;
 }
 
@@ -53,14 +53,22 @@ interface Row {
   line: number;
 }
 
-/** The rows of docs/api.md's tables whose first cell is one backticked name. */
-function documentedRows(): Row[] {
+/** The heading of docs/api.md's section on the second entry point; its rows are that entry's. */
+const testingHeading = '## The test kit: `messagedb/testing`';
+
+/**
+ * The rows of docs/api.md's tables whose first cell is one backticked name: those of the package's
+ * main entry, or (`testing`) those under the heading of messagedb/testing, up to the next heading.
+ */
+function documentedRows(entry: 'main' | 'testing' = 'main'): Row[] {
   const rows: Row[] = [];
+  let section: 'main' | 'testing' = 'main';
   readFileSync(join(root, 'docs/api.md'), 'utf8')
     .split('\n')
     .forEach((line, index) => {
+      if (line.startsWith('## ')) section = line.trim() === testingHeading ? 'testing' : 'main';
       const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|/.exec(line);
-      if (row !== null) rows.push({ name: row[1] as string, kind: (row[2] as string).trim(), line: index + 1 });
+      if (row !== null && section === entry) rows.push({ name: row[1] as string, kind: (row[2] as string).trim(), line: index + 1 });
     });
   return rows;
 }
@@ -101,4 +109,28 @@ test('docs/api.md lists every export of the built package, with its kind, and no
     if (said !== expected) wrongKind.push(`docs/api.md:${row.line}: \`${row.name}\` says "${row.kind}", expected ${expected}`);
   }
   assert.deepEqual(wrongKind, [], 'kinds in docs/api.md that do not match the package');
+});
+
+test('docs/api.md lists every export of messagedb/testing under its heading, with its kind, and nothing else', async () => {
+  const runtime = new Set(Object.keys(await import(pathToFileURL(join(root, 'dist/testing/index.js')).href)));
+  const declared = declaredExports('dist/testing/index.d.ts');
+  const names = new Set(declared.map((entry) => entry.name));
+  assert.deepEqual(
+    [...runtime].sort(),
+    declared
+      .filter((entry) => !entry.typeOnly)
+      .map((entry) => entry.name)
+      .sort(),
+    'dist/testing/index.js and its .d.ts disagree on the runtime exports',
+  );
+  const rows = documentedRows('testing');
+  assert.ok(rows.length > 0, `docs/api.md has no rows under ${testingHeading}`);
+  assert.deepEqual([...names].filter((name) => !rows.some((row) => row.name === name)).sort(), [], 'exports of messagedb/testing missing from docs/api.md');
+  assert.deepEqual(
+    rows.filter((row) => !names.has(row.name)).map((row) => `docs/api.md:${row.line}: \`${row.name}\``),
+    [],
+    'rows under the messagedb/testing heading that name no export of it',
+  );
+  const wrongKind = rows.filter((row) => /^(value|type)\b/.exec(row.kind)?.[1] !== (runtime.has(row.name) ? 'value' : 'type')).map((row) => row.name);
+  assert.deepEqual(wrongKind, [], 'kinds under the messagedb/testing heading that do not match the entry');
 });

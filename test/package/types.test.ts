@@ -76,7 +76,7 @@ after(() => {
   if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
 });
 
-test('the published types compile with strict and without skipLibCheck when the optional peers are not installed', async () => {
+test('the published types of messagedb and messagedb/testing compile with strict and without skipLibCheck when the optional peers are not installed', async () => {
   const dir = join(scratch, 'without-peers');
   consumerProject(
     dir,
@@ -85,10 +85,21 @@ test('the published types compile with strict and without skipLibCheck when the 
     [
       "import * as messagedb from 'messagedb'",
       "import { MessageDbClient, type TelemetryConfig } from 'messagedb'",
+      "import * as testing from 'messagedb/testing'",
+      "import { createTestClient, expectWritten, given, sequentialIds, type TestClientConfig } from 'messagedb/testing'",
       '',
       'export type Api = typeof messagedb',
+      'export type TestingApi = typeof testing',
       'const telemetry: TelemetryConfig = { metrics: true, tracing: true }',
       'export const open = (): Promise<MessageDbClient> => MessageDbClient.embedded({ ...telemetry })',
+      "// The second entry point hands out the first one's client: one copy of the package.",
+      'const config: TestClientConfig = { messageId: sequentialIds(), ...telemetry }',
+      'export async function check(): Promise<number> {',
+      '  const client: MessageDbClient = await createTestClient(config)',
+      "  const opened = await given(client, 'account-1', { type: 'Opened', data: { owner: 'Ada' } })",
+      "  const found = await expectWritten(client, 'account-1', { type: 'Opened' })",
+      '  return opened.position + found.globalPosition',
+      '}',
       '',
     ].join('\n'),
   );

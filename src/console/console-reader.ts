@@ -36,8 +36,10 @@ export interface WindowCount {
 export const OVERVIEW_WINDOW = 200;
 /** How many newest messages of a category its type counts look at. */
 export const TYPES_WINDOW = 10_000;
-/** Categories counted at most. */
+/** Categories read at most where every one is needed (finding position and dead-letter streams). */
 export const CATEGORY_COUNT_LIMIT = 10_000;
+/** Categories the overview counts at most (one index probe each, on every overview). */
+const OVERVIEW_CATEGORY_COUNT = 1000;
 const OVERVIEW_PAGE = 50;
 const STREAMS_PAGE = 50;
 /** Stream names walked at most for one page of a category's streams (names of other categories included). */
@@ -112,7 +114,7 @@ export class ConsoleReader {
     const page = names.slice(0, OVERVIEW_PAGE).map((row) => String(row.category));
     const windows = page.length === 0 ? [] : await this.#query(statements.categoryWindows(), [JSON.stringify(page), OVERVIEW_WINDOW], signal);
     const [head = {}] = await this.#query(statements.storeHead(), [], signal);
-    const [counted = {}] = await this.#query(statements.countCategories(), ['', CATEGORY_COUNT_LIMIT + 1], signal);
+    const [counted = {}] = await this.#query(statements.countCategories(), ['', OVERVIEW_CATEGORY_COUNT + 1], signal);
     const estimate = await categoryEstimator(this.#client, signal);
     const categoryCount = integer(counted.categories);
     const rows = head.estimate === null || head.estimate === undefined ? -1 : integer(head.estimate);
@@ -121,7 +123,7 @@ export class ConsoleReader {
         headGlobalPosition: head.head === null ? 0 : integer(head.head),
         // reltuples is -1 (or 0) until the table is first vacuumed or analyzed.
         estimatedMessages: rows > 0 ? rows : null,
-        categories: { count: Math.min(categoryCount, CATEGORY_COUNT_LIMIT), atLeast: categoryCount > CATEGORY_COUNT_LIMIT },
+        categories: { count: Math.min(categoryCount, OVERVIEW_CATEGORY_COUNT), atLeast: categoryCount > OVERVIEW_CATEGORY_COUNT },
       },
       window: OVERVIEW_WINDOW,
       categories: windows.map((row) => {

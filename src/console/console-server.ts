@@ -13,7 +13,7 @@ import { isMessageDbError } from '../vocabulary/errors.js';
 import { ConsoleApi } from './console-api.js';
 import { loadAssets, pageHtml } from './console-assets.js';
 import { positionParameter } from './console-reader.js';
-import { ConsoleAccess, TOKEN_COOKIE, isLoopback } from './console-security.js';
+import { ConsoleAccess, TOKEN_COOKIE } from './console-security.js';
 import { serveLiveTail } from './live-tail.js';
 
 /** How to start the console. */
@@ -157,7 +157,7 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
     url,
     port,
     token: access.token,
-    tokenRequired: access.tokenRequired || !isLoopback(host),
+    tokenRequired: access.tokenRequired,
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing.abort();

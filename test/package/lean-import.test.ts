@@ -52,7 +52,7 @@ function run(): Promise<{ onImport: string[]; onEmbedded: string[] }> {
   });
 }
 
-test("import 'messagedb' loads neither PGlite nor commander nor bench code; embedded() loads PGlite", async () => {
+test("import 'messagedb' loads neither PGlite nor commander nor bench code nor the test kit; embedded() loads PGlite", async () => {
   const { onImport, onEmbedded } = await run();
   assert.ok(
     onImport.some((url) => url.endsWith('/dist/store/client.js')),
@@ -65,6 +65,11 @@ test("import 'messagedb' loads neither PGlite nor commander nor bench code; embe
   // The command and its bench workloads (dist/cli/, dist/cli/bench/), or a dist/bench/ of an older build.
   assert.deepEqual(
     onImport.filter((url) => url.includes('/dist/cli/') || url.includes('/dist/bench/') || url.includes('/bench/')),
+    [],
+  );
+  // The test kit is its own entry point (messagedb/testing), loaded only by those who import it.
+  assert.deepEqual(
+    onImport.filter((url) => url.includes('/dist/testing/')),
     [],
   );
   assert.ok(

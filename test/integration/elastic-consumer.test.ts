@@ -66,6 +66,7 @@ describe('elastic consumers', () => {
     refused({ identifier: 'w', elastic: { partitions: 0 } }, 'elastic.partitions');
     refused({ identifier: 'w', elastic: { leaseTimeoutMs: 10 } }, 'elastic.leaseTimeoutMs');
     refused({ identifier: 'w', elastic: { leaseTimeoutMs: 2000, heartbeatIntervalMs: 1500 } }, 'elastic.heartbeatIntervalMs');
+    refused({ identifier: 'w', elastic: { leaseTimeoutMs: 60_000, heartbeatIntervalMs: 6000 } }, 'elastic.heartbeatIntervalMs');
     refused({ identifier: 'w', elastic: 'yes' }, 'elastic');
   });
 

@@ -253,7 +253,8 @@ export class ElasticGroup {
     if (this.#applying === undefined && (plan.release.length > 0 || plan.acquire.length > 0)) {
       this.#applying = this.#apply(session, plan.release, plan.acquire)
         .catch((error: unknown) => {
-          if (!isTransient(error)) this.#fail(error);
+          // A stop aborts a fence under way; that is no failure.
+          if (!isTransient(error) && !this.#stop.signal.aborted) this.#fail(error);
         })
         .finally(() => {
           this.#applying = undefined;

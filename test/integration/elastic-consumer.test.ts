@@ -71,7 +71,8 @@ describe('elastic consumers', () => {
   });
 
   test('on PGlite an elastic consumer is refused: one session has no group to share with', async () => {
-    const client = await pgliteClient();
+    // The refusal runs no SQL: Message DB need not be installed.
+    const client = await pgliteClient({ install: false });
     assert.throws(
       () => new Consumer(client, { category: 'account', identifier: 'w', elastic: true }),
       (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'elastic',
@@ -176,6 +177,48 @@ describe('elastic consumers', () => {
     await handledAll(handled, category);
     await consumer.stop();
     await running;
+  });
+
+  test('stop() at any moment settles, and leaves no lock of the group behind', async () => {
+    const category = randomCategory('elastic');
+    await writeSpread(admin, category, 100, 10);
+    const groupLocks = async (): Promise<number> => {
+      const [row] = await admin.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = $1", [
+        elasticGroupKey(category, 'worker'),
+      ]);
+      return Number(row?.n);
+    };
+    const client = await connect();
+    for (const delayMs of [0, 5, 50, 300]) {
+      const consumer = new Consumer(client, { category, identifier: 'worker', elastic }).onAny(() => {});
+      const running = consumer.start();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await consumer.stop();
+      await running;
+      assert.equal(consumer.state, 'stopped');
+      assert.equal(await groupLocks(), 0, `locks left after a stop ${delayMs} ms in`);
+    }
+    const controller = new AbortController();
+    const consumer = new Consumer(client, { category, identifier: 'worker', elastic }).onAny(() => {});
+    const running = consumer.start({ signal: controller.signal });
+    await eventually(async () => consumer.state === 'live', 'the member holds all 8');
+    controller.abort();
+    await running;
+    assert.equal(await groupLocks(), 0);
+  });
+
+  test('closing the client under a running member settles start()', async () => {
+    const category = randomCategory('elastic');
+    const client = await MessageDbClient.connect({ connectionString: database.url });
+    const consumer = new Consumer(client, { category, identifier: 'worker', elastic }).onAny(() => {});
+    const running = consumer.start().then(
+      () => 'resolved',
+      (error: unknown) => (error instanceof Error ? error.name : 'rejected'),
+    );
+    await eventually(async () => consumer.state === 'live', 'the member holds all 8');
+    await client.close();
+    const outcome = await Promise.race([running, new Promise((resolve) => setTimeout(() => resolve('pending'), 10_000))]);
+    assert.notEqual(outcome, 'pending');
   });
 
   test('a handler failure stops its member with the HandlerError, and another member takes its partitions', async () => {

@@ -226,6 +226,10 @@ describe('running the code under test', () => {
     const [snapshot] = await written(client, `${category}:snapshot-7`);
     assert.deepEqual(snapshot?.data, { entityData: { balance: 30 }, entityVersion: 0, time: '2026-03-01T10:00:00.000Z' });
 
+    assert.throws(() => new EntityStore<Account>(client, { category, entity: () => ({ balance: 0 }), projection: {}, clock: 'now' as unknown as () => Date }), {
+      message: 'clock must be a function (got string)',
+    });
+
     const refused = await given(client, `${category}:command-7`, { type: 'Withdraw', data: { amount: 100 } });
     assert.deepEqual(await handleCommand(client, accounts, refused, () => null), []);
     // A command whose stream has no id (as read from a category, say) needs the id given.

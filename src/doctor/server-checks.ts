@@ -14,10 +14,11 @@ function conditionEnabled(value: string): boolean {
   return value !== '' && value !== 'off';
 }
 
-const conditionAdvice =
-  "A condition is SQL spliced into Message DB's read queries: any caller that can read can then run SQL of its choosing. " +
-  "Turn it off (`ALTER DATABASE ... RESET message_store.sql_condition`, or `ALTER ROLE ... RESET ...`) and filter with the library's safe filters; " +
-  'clients created with `allowCondition: true` switch it on for their own sessions only.';
+const conditionAdvice = [
+  "A condition is SQL spliced into Message DB's read queries: any caller that can read can then run SQL of its choosing.",
+  "Turn it off (`ALTER DATABASE ... RESET message_store.sql_condition`, or `ALTER ROLE ... RESET ...`) and filter with the library's safe filters;",
+  'clients created with `allowCondition: true` switch it on for their own sessions only.',
+].join(' ');
 
 /** `sql-condition-enabled`: `message_store.sql_condition` on for this database, a role, or every session of the server. */
 export const sqlConditionEnabled: Check = async (context) => {

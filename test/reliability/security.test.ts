@@ -56,6 +56,12 @@ const reviewedInterpolations: Record<string, Record<string, string>> = {
     'sql.uninstallNotifyTrigger': 'a constant script from sql.ts',
   },
   'store/install.ts': { installLockKey: 'a numeric constant' },
+  'console/console-statements.ts': {
+    isoTime: 'a constant: the to_char expression that writes a message time as ISO 8601 UTC',
+    messageColumns: 'a constant column list',
+    'categoriesAfter()': 'a constant: the loose index scan over the category index, whose bounds are the parameters $1 and $2',
+    "isoTime.replace('time', 'l.time')": 'a constant: the same to_char expression over a qualified column',
+  },
   'cli/bench/bench-database.ts': {
     name: "the bench database's name, made right there from a constant prefix and random hex (CREATE/DROP DATABASE take an identifier)",
   },

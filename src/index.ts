@@ -121,6 +121,8 @@ export type { DeadLetter, DeadLetterDecisionData, DeadLetterFailure, DeadLetterS
 export { discardDeadLetters, listDeadLetters, requestDeadLetterReplay } from './consumer/dead-letter-decisions.js';
 export type { DeadLetterOptions, DeadLetterSelection, DiscardDeadLettersOptions } from './consumer/dead-letter-decisions.js';
 export type { DeadLetterCounts, DeadLetterReplayResult } from './consumer/dead-letter-parking.js';
+export { findDeadLetterStreams } from './consumer/dead-letter-streams.js';
+export type { ConsumerDeadLetterStream } from './consumer/dead-letter-streams.js';
 export type { HandlerErrorPolicy } from './consumer/dead-letter-policy.js';
 export type { ReplayDeadLettersOptions } from './consumer/consumer.js';
 export { compactPositions } from './consumer/compact-positions.js';

@@ -91,7 +91,7 @@ export interface ConsumerStats {
   errors: number;
   /** An elastic consumer's group figures (its `position` is then the lowest of its partitions'). */
   elastic?: ElasticStats;
-  /** The dead-letter stream's counts as last read (all 0 for a consumer that cannot park). */
+  /** The dead-letter stream's counts as last read (all 0 for a consumer that cannot park; an elastic one's: summed over the partitions it holds). */
   deadLetters: DeadLetterCounts;
 }
 
@@ -121,7 +121,7 @@ export class Consumer {
   readonly identifier: string | undefined;
   /** Where this consumer records its position (`account:position-worker-1`). */
   readonly positionStreamName: string;
-  /** Where this consumer parks messages (`account:deadLetter-worker-1`), when `onError` may park them. */
+  /** Where this consumer parks messages (`account:deadLetter-worker-1`), when `onError` may park them; undefined for an elastic consumer, whose partitions park in their own (`findDeadLetterStreams`). */
   readonly deadLetterStreamName: string | undefined;
   readonly #deadLetters: DeadLetterParking | undefined;
   readonly #client: MessageDbClient;
@@ -157,7 +157,9 @@ export class Consumer {
         const { position, lag, deadLetters } = await this.stats();
         return { position, lag, deadLettersWaiting: this.#deadLetters === undefined ? null : deadLetters.waiting };
       });
-    this.deadLetterStreamName = this.identifier === undefined || !this.#config.deadLetters ? undefined : deadLetterStreamName(this.category, this.identifier);
+    // An elastic consumer's partitions park in streams of their own (elastic-dead-letters.ts).
+    const parks = this.identifier !== undefined && this.#config.deadLetters && this.#config.elastic === undefined;
+    this.deadLetterStreamName = parks ? deadLetterStreamName(this.category, this.identifier as string) : undefined;
     this.#deadLetters = this.#deadLetterParking();
     const elastic = this.#config.elastic;
     this.#elastic = elastic && new ElasticGroup(client, this.#config, elastic, (partitionConfig, partition) => this.#partition(partitionConfig, partition));
@@ -283,7 +285,8 @@ export class Consumer {
     const position = group.positions.length === 0 ? null : Math.min(...group.positions);
     const head = stats.categoryHead;
     const lag = head === null ? null : Math.max(0, head - (position ?? 0));
-    return { ...stats, position, recordedPosition: null, lag, handled: group.handled, errors: group.errors, elastic: group.elastic };
+    const { handled, errors, deadLetters } = group;
+    return { ...stats, position, recordedPosition: null, lag, handled, errors, deadLetters, elastic: group.elastic };
   }
 
   /** The consumer of one partition of this elastic consumer: its handlers, called only while the partition is held. */
@@ -299,7 +302,8 @@ export class Consumer {
     return {
       start: (options) => member.start(options),
       stop: (options) => member.stop(options),
-      figures: () => ({ position: member.#position, handled: member.#handled, errors: member.#errors }),
+      figures: () => ({ position: member.#position, handled: member.#handled, errors: member.#errors, deadLetters: member.#deadLetters?.counts() }),
+      replayDeadLetters: (options) => member.replayDeadLetters(options),
     };
   }
 
@@ -308,15 +312,17 @@ export class Consumer {
    * positions, or every waiting one. Each handled one is marked `Replayed` in the dead-letter
    * stream; one whose handler fails again is marked `ReplayFailed` and stays parked. Works whether
    * the consumer runs or not (while it runs, beside the batch in flight); a replayed message arrives
-   * after newer messages of its stream.
+   * after newer messages of its stream. An elastic consumer replays the partitions it holds, and
+   * asks the holders of the others to (`requested`).
    */
   async replayDeadLetters(options: ReplayDeadLettersOptions = {}): Promise<DeadLetterReplayResult> {
     const parking = this.#deadLetters;
-    if (parking === undefined) {
+    if (parking === undefined && !(this.#elastic !== undefined && this.#config.deadLetters)) {
       throw new ConsumerError(`Consumer of ${this.category} has no dead-letter stream: it needs an identifier and an onError that may answer 'dead-letter'`);
     }
     const signal = validate.signal(options.signal);
     const positions = options.globalPositions?.map((position, index) => validate.integer(`globalPositions[${index}]`, position, 0));
+    if (parking === undefined) return (this.#elastic as ElasticGroup).replayDeadLetters(positions, signal);
     const controller = new AbortController();
     const abort = (): void => controller.abort();
     signal?.addEventListener('abort', abort, { once: true });

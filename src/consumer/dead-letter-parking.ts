@@ -25,6 +25,12 @@ export interface DeadLetterReplayResult {
   replayed: number[];
   /** Global positions whose handler failed again: they stay parked (a `ReplayFailed` record says why). */
   failed: number[];
+  /**
+   * An elastic consumer's: global positions parked in partitions another member holds (or no one
+   * does now), for which a `ReplayRequested` record was written; the partition's holder handles
+   * them on its poll cycle. Only an elastic consumer's result has it.
+   */
+  requested?: number[];
 }
 
 /** Counts of a dead-letter stream by state; `parked` counts every message ever parked, `waiting` those not decided. */
@@ -138,7 +144,8 @@ export class DeadLetterParking {
     this.#lastCheck = now;
     try {
       const version = await this.#config.client.streamVersion(this.#config.streamName, { primary: true, signal });
-      if (this.#loaded && version === this.#fold.version) return;
+      // Requests found at start (written while no one ran this stream) are run too.
+      if (this.#loaded && version === this.#fold.version && !this.#fold.all().some((letter) => letter.state === 'replay requested')) return;
       await this.replay('requested', signal);
     } catch (error) {
       // Stopping: a replay cut short stays requested, for the next start.

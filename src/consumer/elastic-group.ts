@@ -21,6 +21,8 @@ import { groupView, planShare } from './elastic-share.js';
 import { elasticGroupKey } from './elastic-sql.js';
 import { fencePartition, partitionIdentifier } from './elastic-takeover.js';
 import { HeldPartitions, type PartitionConsumerFactory } from './elastic-partitions.js';
+import { replayElasticDeadLetters } from './elastic-dead-letters.js';
+import type { DeadLetterCounts, DeadLetterReplayResult } from './dead-letter-parking.js';
 import { isPositionConflictError } from './position-record.js';
 import type { ConsumerState } from './poll-loop.js';
 import { ElasticTelemetry } from '../telemetry/elastic-telemetry.js';
@@ -150,8 +152,14 @@ export class ElasticGroup {
     return this.#confirm(partition, signal).then(call);
   }
 
+  /** Replay parked messages of every partition: those held through their consumers, the rest by request to their holders. */
+  replayDeadLetters(globalPositions: readonly number[] | undefined, signal: AbortSignal | undefined): Promise<DeadLetterReplayResult> {
+    const scope = { client: this.#client, category: this.#config.category, identifier: this.#identifier, partitions: this.#elastic.partitions };
+    return replayElasticDeadLetters({ ...scope, held: (partition) => this.#held.consumer(partition) }, globalPositions, signal);
+  }
+
   /** Figures of the group and of this member's partition consumers. */
-  stats(): { handled: number; errors: number; positions: number[]; elastic: ElasticStats } {
+  stats(): { handled: number; errors: number; positions: number[]; deadLetters: DeadLetterCounts; elastic: ElasticStats } {
     return {
       ...this.#held.figures(),
       elastic: {

@@ -3,13 +3,15 @@
  * partition is fenced, stopped (handlers done, position recorded) before it is given up.
  */
 import type { ConsumerConfig } from './consumer-config.js';
+import type { DeadLetterCounts } from './dead-letter-parking.js';
+import { sumDeadLetterCounts, type PartitionDeadLetters } from './elastic-dead-letters.js';
 
 /** What the group needs of a partition's consumer (a Consumer, typed here without importing it). */
-export interface PartitionConsumer {
+export interface PartitionConsumer extends Pick<PartitionDeadLetters, 'replayDeadLetters'> {
   start(options?: { signal?: AbortSignal }): Promise<void>;
   stop(options?: { timeoutMs?: number }): Promise<void>;
   /** Its figures as they are, without reading anything. */
-  figures(): { position: number | null; handled: number; errors: number };
+  figures(): { position: number | null; handled: number; errors: number; deadLetters: DeadLetterCounts | undefined };
 }
 
 /** Makes the consumer of one partition from its configuration. */
@@ -55,6 +57,11 @@ export class HeldPartitions {
     return held !== undefined && !held.dropping;
   }
 
+  /** The consumer of `partition` while it is held and not being given up. */
+  consumer(partition: number): PartitionConsumer | undefined {
+    return this.holds(partition) ? this.#held.get(partition)?.consumer : undefined;
+  }
+
   /** Run `consumer` for `partition`. */
   start(partition: number, consumer: PartitionConsumer): void {
     const held: Held = { consumer, running: Promise.resolve(), dropping: false, dropped: undefined };
@@ -94,16 +101,21 @@ export class HeldPartitions {
     await Promise.all(this.list().map((partition) => this.drop(partition, timeoutMs).catch(() => {})));
   }
 
-  /** Handled and errors over every partition consumer this member ran; the positions of those running. */
-  figures(): { handled: number; errors: number; positions: number[] } {
+  /**
+   * Handled and errors over every partition consumer this member ran; the positions of those
+   * running; the dead-letter counts of the partitions held (another member's are its own).
+   */
+  figures(): { handled: number; errors: number; positions: number[]; deadLetters: DeadLetterCounts } {
     let { handled, errors } = this.#ended;
     const positions: number[] = [];
+    const deadLetters: (DeadLetterCounts | undefined)[] = [];
     for (const held of this.#held.values()) {
       const figures = held.consumer.figures();
       handled += figures.handled;
       errors += figures.errors;
       if (figures.position !== null) positions.push(figures.position);
+      if (!held.dropping) deadLetters.push(figures.deadLetters);
     }
-    return { handled, errors, positions };
+    return { handled, errors, positions, deadLetters: sumDeadLetterCounts(deadLetters) };
   }
 }

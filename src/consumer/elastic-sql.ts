@@ -54,3 +54,13 @@ export const terminateSilentSql = `SELECT a.pid, pg_terminate_backend(a.pid) AS 
   FROM pg_stat_activity a
  WHERE a.pid = ANY($1::int4[]) AND a.state = 'idle in transaction'
    AND clock_timestamp() - a.state_change > make_interval(secs => $2::float8 / 1000)`;
+
+/**
+ * The partitions `p` in 0..`$2`-1 whose stream `$1-p` has messages, with its version: one probe of
+ * Message DB's stream index each, no scan. Used to find an elastic group's dead-letter streams.
+ */
+export const partitionStreamVersionsSql = `SELECT p AS partition, v.version
+  FROM generate_series(0, $2::int - 1) p
+ CROSS JOIN LATERAL (SELECT message_store.stream_version($1::varchar || '-' || p::text) AS version) v
+ WHERE v.version IS NOT NULL
+ ORDER BY p`;

@@ -4,8 +4,9 @@
  * of its stream's partition; each member's stats().deadLetters sums the partitions it holds;
  * replayDeadLetters() replays the partitions its member holds and requests the others' replay
  * from their holder; a replay requested with requestDeadLetterReplay or with the `messagedb
- * dead-letters` command reaches the member holding the partition; every replayed message is
- * handled exactly once, by the member holding its partition.
+ * dead-letters` command reaches the member holding the partition, and one requested while no
+ * member runs is handled at the next start; every replayed message is handled exactly once, by
+ * the member holding its partition.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -52,6 +53,7 @@ describe('dead letters of an elastic consumer', () => {
   /** Two streams in different partitions. */
   const streams: { streamName: string; partition: number }[] = [];
   let failing = true;
+  let toxic = false;
   /** Each handled message, with the member that handled it. */
   const handled: { message: Message; member: number }[] = [];
   const consumers: Consumer[] = [];
@@ -71,9 +73,9 @@ describe('dead letters of an elastic consumer', () => {
       `${message.id} replayed`,
     );
   /** Write a poison message to `stream` (its partition's index in `streams`). */
-  const writePoison = async (stream: number, n: number): Promise<Message> => {
+  const writePoison = async (stream: number, n: number, type = 'Poison'): Promise<Message> => {
     const { streamName } = streams[stream] as { streamName: string };
-    await admin.writeMessage({ streamName, type: 'Poison', data: { n } });
+    await admin.writeMessage({ streamName, type, data: { n } });
     const message = (await admin.getLastStreamMessage(streamName)) as Message;
     poisons.push(message);
     return message;
@@ -91,7 +93,8 @@ describe('dead letters of an elastic consumer', () => {
         retry: { initialDelayMs: 1, maxDelayMs: 5 },
         onError: { retries: 1, afterRetries: 'dead-letter' },
       }).onAny((message) => {
-        if (message.type === 'Poison' && failing) throw new Error(`cannot handle ${message.type} ${JSON.stringify(message.data)}`);
+        if ((message.type === 'Poison' && failing) || (message.type === 'Toxic' && toxic))
+          throw new Error(`cannot handle ${message.type} ${JSON.stringify(message.data)}`);
         handled.push({ message, member });
       });
       consumers.push(consumer);
@@ -205,5 +208,29 @@ describe('dead letters of an elastic consumer', () => {
       );
       assert.equal(marks.length, 1, `one Replayed record for ${message.globalPosition}`);
     }
+  });
+
+  test('a replay requested while no member runs is handled once by the member that takes the partition at its start', async () => {
+    // Another type fails now: a restart delivers the last recorded message again, which must not fail.
+    toxic = true;
+    const member = consumers[0] as Consumer;
+    running[0] = member.start();
+    const fifth = await writePoison(1, 5, 'Toxic');
+    const streamName = partitionStream(category, streams[1]?.partition as number);
+    await parked(fifth, streamName);
+    // The position moves past it, so the next start does not deliver it again.
+    await admin.writeMessage({ streamName: streams[1]?.streamName as string, type: 'Good', data: { n: 6 } });
+    const next = (await admin.getLastStreamMessage(streams[1]?.streamName as string)) as Message;
+    await eventually(async () => handled.some((each) => each.message.globalPosition === next.globalPosition), 'the next message handled');
+    await member.stop();
+    await running[0];
+    toxic = false;
+    assert.deepEqual(await requestDeadLetterReplay(admin, streamName, 'all'), [fifth.globalPosition]);
+
+    running[0] = member.start();
+    await replayed(fifth, streamName);
+    await member.stop();
+    await running[0];
+    assert.equal(handledTimes(fifth), 1);
   });
 });

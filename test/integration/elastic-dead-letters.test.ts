@@ -177,6 +177,10 @@ describe('dead letters of an elastic consumer', () => {
       (each) => each.globalPosition === fourth.globalPosition,
     );
     assert.deepEqual([row?.partition, row?.deadLetterStreamName], [streams[1]?.partition, fourthStream]);
+    const table = await runCli(['dead-letters', 'list', category, '--url', database.url, '--identifier', identifier, '--table']);
+    assertOk(table);
+    assert.match(table.stdout, /^PARTITION\s+GLOBAL\s+STREAM/);
+    assert.match(table.stdout, new RegExp(`^\\s+${streams[1]?.partition}\\s+${fourth.globalPosition}\\s+${fourth.streamName}\\s+Poison\\s+parked`, 'm'));
     const requested = await runCli([
       'dead-letters',
       'replay',

@@ -15,6 +15,8 @@ import {
   DEAD_LETTER_RECORD_TYPES,
   deadLetterStreamName,
   findDeadLetterStreams,
+  InvalidArgumentError,
+  isConsumerError,
   listDeadLetters,
   MessageDbClient,
   requestDeadLetterReplay,
@@ -115,6 +117,20 @@ describe('dead letters of an elastic consumer', () => {
   after(async () => {
     await Promise.all(consumers.map((consumer) => consumer.stop()));
     await Promise.all(running);
+  });
+
+  test('bad input is refused with typed errors before any SQL; an elastic consumer that cannot park has nothing to replay', async () => {
+    await assert.rejects(
+      findDeadLetterStreams(admin, 'account-1', identifier),
+      (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'category',
+    );
+    await assert.rejects(findDeadLetterStreams(admin, category, ''), (error: unknown) => error instanceof InvalidArgumentError);
+    const plain = new Consumer(admin, { category, identifier: 'other', elastic });
+    await assert.rejects(plain.replayDeadLetters(), (error: unknown) => isConsumerError(error) && /has no dead-letter stream/.test(error.message));
+    await assert.rejects(
+      (consumers[0] as Consumer).replayDeadLetters({ globalPositions: [-1] }),
+      (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'globalPositions[0]',
+    );
   });
 
   /** The member holding `partition` now. */

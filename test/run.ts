@@ -19,7 +19,9 @@ function testFiles(path: string): string[] {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ['test/unit', 'test/testing', 'test/docs', 'test/package', 'test/integration', 'test/cli', 'test/console', 'test/reliability'])
+const files = (
+  roots.length > 0 ? roots : ['test/unit', 'test/testing', 'test/docs', 'test/package', 'test/integration', 'test/cli', 'test/console', 'test/reliability']
+)
   .filter((root) => {
     try {
       statSync(root);

@@ -16,9 +16,10 @@ import { parseUtcTimestamp, toSafeInteger } from '../vocabulary/message.js';
 import type { MessageDbClient } from '../store/client.js';
 import type { ConsumerGroup } from '../store/read.js';
 import { recordedConsumerGroup } from '../consumer/group-record.js';
-import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../vocabulary/stream-name.js';
+import { id as idOf } from '../vocabulary/stream-name.js';
 import { addFormatOptions, addTargetOptions, examples, textOption } from './options.js';
 import { formatTime } from './output.js';
+import { consumerCategory } from '../consumer/position-store.js';
 import * as statements from './statements.js';
 import { formatCount, renderTable, type Column } from './table.js';
 import { withClient, type CliContext, type CommonOptions } from './with-target.js';
@@ -39,13 +40,6 @@ export interface ConsumerRow {
   lag: number | null;
   /** When the position was recorded. */
   recordedAt: Date;
-}
-
-/** The category a position stream belongs to: `account:command+position-x` gives `account:command`. */
-export function consumerCategory(positionStream: string): string {
-  const positionCategory = categoryOf(positionStream);
-  const types = categoryTypes(positionCategory).filter((type) => type !== 'position');
-  return types.length === 0 ? entityName(positionCategory) : `${entityName(positionCategory)}:${types.join('+')}`;
 }
 
 function recordedPosition(value: unknown): number | null {

@@ -10,8 +10,9 @@
 import { CONSUMER_GROUP_MEMBER_PROPERTY, CONSUMER_GROUP_SIZE_PROPERTY } from '../consumer/group-record.js';
 import type { MessageDbClient } from '../store/client.js';
 import type { ConsumerGroup } from '../store/read.js';
-import { categoryTypes, category as categoryOf, entityName, id as idOf } from '../vocabulary/stream-name.js';
+import { categoryTypes, id as idOf } from '../vocabulary/stream-name.js';
 import { CATEGORY_COUNT_LIMIT, isTrue } from './console-reader.js';
+import { consumerCategory } from '../consumer/position-store.js';
 import * as statements from './console-statements.js';
 
 /** One consumer's row. */
@@ -39,13 +40,6 @@ export interface ConsoleConsumerGroup {
 
 /** Position streams read at most per position category. */
 const POSITION_STREAMS_PER_CATEGORY = 500;
-
-/** The category a position stream belongs to: `account:command+position-x` gives `account:command`. */
-export function consumerCategory(positionStream: string): string {
-  const positionCategory = categoryOf(positionStream);
-  const types = categoryTypes(positionCategory).filter((type) => type !== 'position');
-  return types.length === 0 ? entityName(positionCategory) : `${entityName(positionCategory)}:${types.join('+')}`;
-}
 
 function recordedGroup(metadataText: unknown): ConsumerGroup | null {
   if (typeof metadataText !== 'string') return null;

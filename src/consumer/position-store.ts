@@ -13,7 +13,7 @@ import {
   type RecordPositionOptions,
 } from './position-record.js';
 import type { ConsumerGroup } from '../store/read.js';
-import { categoryTypes, entityName } from '../vocabulary/stream-name.js';
+import { category, categoryTypes, entityName } from '../vocabulary/stream-name.js';
 import * as validate from '../vocabulary/validate.js';
 
 // Position records themselves: their type, data and the checked write.
@@ -40,6 +40,18 @@ export function positionStreamName(category: string, identifier?: string): strin
   if (!types.includes('position')) types.push('position');
   const name = `${entityName(category)}:${types.join('+')}`;
   return identifier === undefined ? name : `${name}-${validate.text('identifier', identifier)}`;
+}
+
+/**
+ * The category whose consumers keep their positions in `positionStream` (a position stream's name, or
+ * its category): the inverse of {@link positionStreamName}.
+ *
+ * @example consumerCategory('account:command+position-x') // 'account:command'
+ */
+export function consumerCategory(positionStream: string): string {
+  const positionCategory = category(positionStream);
+  const types = categoryTypes(positionCategory).filter((type) => type !== 'position');
+  return types.length === 0 ? entityName(positionCategory) : `${entityName(positionCategory)}:${types.join('+')}`;
 }
 
 /**

@@ -5,22 +5,17 @@
  */
 import { recordedConsumerGroup } from '../consumer/group-record.js';
 import type { Metadata } from '../vocabulary/message.js';
-import { categoryTypes, entityName } from '../vocabulary/stream-name.js';
+import { categoryTypes } from '../vocabulary/stream-name.js';
 import { numberOf, type Check, type DoctorContext } from './doctor-context.js';
 import { tuningLink, type Finding } from './finding.js';
 import { count, duration } from './format.js';
+import { consumerCategory } from '../consumer/position-store.js';
 import * as statements from './statements.js';
 
 /** The categories whose types include `type` (`position`, `snapshot`). */
 async function categoriesOfType(context: DoctorContext, type: string): Promise<string[]> {
   const { categories } = await context.survey();
   return categories.map((facts) => facts.category).filter((category) => categoryTypes(category).includes(type));
-}
-
-/** The category a position category's consumers read: `account:command+position` gives `account:command`. */
-function consumedCategory(positionCategory: string): string {
-  const types = categoryTypes(positionCategory).filter((type) => type !== 'position');
-  return types.length === 0 ? entityName(positionCategory) : `${entityName(positionCategory)}:${types.join('+')}`;
 }
 
 function metadataOf(text: string | null): Metadata | null {
@@ -47,7 +42,7 @@ export const consumerLag: Check = async (context) => {
   const findings: Finding[] = [];
   const cap = lagMessages;
   for (const positionCategory of await categoriesOfType(context, 'position')) {
-    const category = consumedCategory(positionCategory);
+    const category = consumerCategory(positionCategory);
     const head = heads.get(category) ?? 0;
     for (const stream of await context.recordStreams(positionCategory)) {
       if (stream.recordedPosition === null || stream.recordedPosition >= head) continue;
@@ -91,7 +86,7 @@ export const positionStreamGrowth: Check = async (context) => {
           detail: `${count(stream.records)} records in this ${type} stream; only the last one is read`,
           advice:
             type === 'position'
-              ? `\`messagedb positions compact --category ${consumedCategory(category)}\` deletes all but the newest record of each of its consumers' position streams ` +
+              ? `\`messagedb positions compact --category ${consumerCategory(category)}\` deletes all but the newest record of each of its consumers' position streams ` +
                 '(safe while they run); a larger positionUpdateInterval writes fewer records.'
               : '`messagedb positions compact --snapshots` deletes all but the newest record of snapshot streams too; snapshotting less often writes fewer.',
           link: tuningLink('position-stream-growth'),

@@ -178,6 +178,7 @@ async function runDemo(opened: OpenClient, options: DemoOptions, output: Output,
         finalLag,
         members,
         check: { passed: check.passed, mismatches: check.mismatches.slice(0, 20), totalCents: check.totalCents },
+        console: consoleCommand(target),
       },
     ]);
     return check;

@@ -22,6 +22,8 @@ interface DemoReport {
   storeCheck: { accounts: number; fromSnapshots: number; messagesProjected: number };
   members: Array<{ member: number; positionStream: string; position: number | null; handled: number; accounts: number }>;
   check: { passed: boolean; mismatches: string[]; totalCents: number };
+  /** The command that opens the web console on the demo's data. */
+  console: string;
 }
 
 function assertPassed(report: DemoReport | undefined, events: number): asserts report is DemoReport {
@@ -58,6 +60,7 @@ describe('messagedb demo', () => {
     const [report] = records<DemoReport>(result);
     assertPassed(report, 600);
     assert.equal(report.target, './.messagedb');
+    assert.equal(report.console, 'messagedb console --data-dir ./.messagedb');
     assert.equal(report.commands.commands, 60, 'a tenth of the events by default');
     assert.ok(report.commands.written > 0, 'some withdrawals were covered');
     assert.ok(report.storeCheck.fromSnapshots > 0, 'the store check started from snapshots');

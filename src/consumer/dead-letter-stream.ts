@@ -6,8 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Message, Metadata, NewMessage } from '../vocabulary/message.js';
-import { categoryTypes, entityName } from '../vocabulary/stream-name.js';
-import * as validate from '../vocabulary/validate.js';
+import { consumerStreamName } from './position-store.js';
 
 /**
  * The dead-letter stream of a consumer of `category`, in the style of its position stream: the
@@ -17,11 +16,7 @@ import * as validate from '../vocabulary/validate.js';
  * @example deadLetterStreamName('account:command', 'worker1') // 'account:command+deadLetter-worker1'
  */
 export function deadLetterStreamName(category: string, identifier?: string): string {
-  validate.categoryName(category);
-  const types = categoryTypes(category);
-  if (!types.includes('deadLetter')) types.push('deadLetter');
-  const name = `${entityName(category)}:${types.join('+')}`;
-  return identifier === undefined ? name : `${name}-${validate.text('identifier', identifier)}`;
+  return consumerStreamName(category, 'deadLetter', identifier);
 }
 
 /** The types of the decision records in a dead-letter stream (a parked copy keeps its own type). */

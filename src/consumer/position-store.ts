@@ -35,9 +35,17 @@ export {
  * @example positionStreamName('account:command', 'x') // 'account:command+position-x'
  */
 export function positionStreamName(category: string, identifier?: string): string {
+  return consumerStreamName(category, 'position', identifier);
+}
+
+/**
+ * A stream of a consumer of `category` kept beside it in the style of Eventide's position stream:
+ * the category's entity, its types plus `type` (added once), and the identifier as the stream id.
+ */
+export function consumerStreamName(category: string, type: string, identifier?: string): string {
   validate.categoryName(category);
   const types = categoryTypes(category);
-  if (!types.includes('position')) types.push('position');
+  if (!types.includes(type)) types.push(type);
   const name = `${entityName(category)}:${types.join('+')}`;
   return identifier === undefined ? name : `${name}-${validate.text('identifier', identifier)}`;
 }
